@@ -1,0 +1,320 @@
+"""config.yaml -> frozen dataclasses, every problem reported at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    url: str  # absolute, no trailing slash
+    description: str
+    language: str
+    timezone: ZoneInfo
+    author: Author
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.url).hostname or "localhost"
+
+
+@dataclass(frozen=True)
+class ContentConfig:
+    dir: Path
+    summary_size: int
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    output_dir: Path
+    limit: int
+    full_content: bool
+    url: str  # public URL of output_dir, no trailing slash
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    sender: str  # config key digest.from
+    reply_to: str | None
+    subject: str
+    start: dt.datetime | None
+    secret_env: str
+    templates_dir: Path
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str | None  # None: write .eml files to outbox instead of speaking SMTP
+    port: int
+    security: str  # starttls | tls | none
+    username: str | None
+    password_env: str
+    timeout: float
+    connections: int
+    rate_per_second: float
+    max_attempts: int
+    outbox: Path
+    ca_file: Path | None
+
+    def password(self) -> str | None:
+        # Read at the moment of use so the secret never sits in a config value.
+        return os.environ.get(self.password_env) or None
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    url: str
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site: SiteConfig
+    content: ContentConfig
+    feeds: FeedsConfig
+    store: StoreConfig
+    digest: DigestConfig
+    smtp: SmtpConfig
+    web: WebConfig
+
+
+class _Section:
+    """Takes typed values out of one mapping of config.yaml, collecting problems."""
+
+    def __init__(self, data: Any, name: str, errors: list[str], where: str) -> None:
+        self.name = name
+        self.errors = errors
+        self.where = where
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            errors.append(f"{where}: '{name}' must be a mapping")
+            data = {}
+        self.data: dict[str, Any] = dict(data)
+
+    def _key(self, key: str) -> str:
+        return f"{self.name}.{key}"
+
+    def _message(self, key: str, value: Any, expected: str) -> str:
+        return f"{self.where}: '{self._key(key)}' must be {expected}, not {value!r:.60}"
+
+    def str(
+        self, key: str, default: Any = None, required: bool = False, one_line: bool = True
+    ) -> Any:
+        if self.data.get(key) is None:
+            if required:
+                self.errors.append(f"{self.where}: '{self._key(key)}' is required")
+            self.data.pop(key, None)
+            return default
+        if not isinstance(self.data[key], str):
+            self.errors.append(self._message(key, self.data.pop(key), "a string"))
+            return default
+        value: str = self.data.pop(key)
+        if one_line and ("\r" in value or "\n" in value):
+            # Most values can end up in a mail header, where a line break starts a new one.
+            self.errors.append(f"{self.where}: '{self._key(key)}' must be one line")
+            return default
+        return value
+
+    def int(self, key: str, default: int, minimum: int = 0) -> int:
+        if key not in self.data:
+            return default
+        value = self.data.pop(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.errors.append(self._message(key, value, f"a whole number of at least {minimum}"))
+            return default
+        return value
+
+    def number(self, key: str, default: float, minimum: float = 0) -> float:
+        if key not in self.data:
+            return default
+        value = self.data.pop(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            self.errors.append(self._message(key, value, f"a number of at least {minimum}"))
+            return default
+        return float(value)
+
+    def bool(self, key: str, default: bool) -> bool:
+        if key not in self.data:
+            return default
+        value = self.data.pop(key)
+        if not isinstance(value, bool):
+            self.errors.append(self._message(key, value, "true or false"))
+            return default
+        return value
+
+    def section(self, key: str) -> _Section:
+        return _Section(self.data.pop(key, None), self._key(key), self.errors, self.where)
+
+    def finish(self) -> None:
+        for key in self.data:
+            self.errors.append(f"{self.where}: unknown key '{self._key(key)}'")
+
+
+def _absolute_url(value: str | None, key: str, where: str, errors: list[str]) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        errors.append(f"{where}: '{key}' must be an absolute http(s) URL, not {value!r}")
+        return None
+    return value.rstrip("/")
+
+
+def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
+    """Read and validate config.yaml; relative paths are resolved against its folder."""
+    config_path = Path(path)
+    where = str(config_path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read config: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}{line}: {problem}") from None
+    return parse_config(data, config_path)
+
+
+def parse_config(data: Any, config_path: Path) -> Config:
+    errors: list[str] = []
+    where = str(config_path)
+    base = config_path.resolve().parent
+    root = _Section(data, "config", errors, where)
+    root.name = ""
+
+    def section(name: str) -> _Section:
+        return _Section(root.data.pop(name, None), name, errors, where)
+
+    site_s = section("site")
+    title = site_s.str("title", "", required=True)
+    url = _absolute_url(site_s.str("url", None, required=True), "site.url", where, errors)
+    description = site_s.str("description", "", one_line=False)
+    language = site_s.str("language", "en")
+    tz_name = site_s.str("timezone", "UTC")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(f"{where}: 'site.timezone' is not an IANA time zone: {tz_name!r}")
+        timezone = ZoneInfo("UTC")
+    author_s = site_s.section("author")
+    author = Author(author_s.str("name"), author_s.str("email"))
+    author_s.finish()
+    site_s.finish()
+    site_url = url or "http://localhost"
+    site = SiteConfig(title, site_url, description, language, timezone, author)
+
+    content_s = section("content")
+    content = ContentConfig(
+        dir=base / content_s.str("dir", "content"),
+        summary_size=content_s.int("summary_size", 300, minimum=1),
+    )
+    content_s.finish()
+
+    feeds_s = section("feeds")
+    feeds_url = _absolute_url(feeds_s.str("url"), "feeds.url", where, errors)
+    feeds = FeedsConfig(
+        output_dir=base / feeds_s.str("output_dir", "public"),
+        limit=feeds_s.int("limit", 20, minimum=1),
+        full_content=feeds_s.bool("full_content", False),
+        url=feeds_url or site_url,
+    )
+    feeds_s.finish()
+
+    store_s = section("store")
+    store = StoreConfig(path=base / store_s.str("path", "state/bulletin.db"))
+    store_s.finish()
+
+    digest_s = section("digest")
+    start_text = digest_s.data.pop("start", None)
+    start = _parse_start(start_text, site.timezone, where, errors)
+    digest = DigestConfig(
+        sender=digest_s.str("from", f"{title} <noreply@{site.domain}>"),
+        reply_to=digest_s.str("reply_to"),
+        subject=digest_s.str("subject", "{{ site.title }}: {{ posts[0].title }}"),
+        start=start,
+        secret_env=digest_s.str("secret_env", "BULLETIN_SECRET"),
+        templates_dir=base / digest_s.str("templates", "templates"),
+    )
+    digest_s.finish()
+
+    smtp_s = section("smtp")
+    security = smtp_s.str("security", "starttls")
+    if security not in ("starttls", "tls", "none"):
+        errors.append(f"{where}: 'smtp.security' must be starttls, tls or none, not {security!r}")
+    ca_file = smtp_s.str("ca_file")
+    smtp = SmtpConfig(
+        host=smtp_s.str("host"),
+        port=smtp_s.int("port", 465 if security == "tls" else 587, minimum=1),
+        security=security,
+        username=smtp_s.str("username"),
+        password_env=smtp_s.str("password_env", "SMTP_PASSWORD"),
+        timeout=smtp_s.number("timeout", 30.0, minimum=0.1),
+        connections=smtp_s.int("connections", 4, minimum=1),
+        rate_per_second=smtp_s.number("rate_per_second", 0.0),
+        max_attempts=smtp_s.int("max_attempts", 5, minimum=1),
+        outbox=base / smtp_s.str("outbox", "outbox"),
+        ca_file=base / ca_file if ca_file else None,
+    )
+    smtp_s.finish()
+
+    web_s = section("web")
+    web_url = _absolute_url(web_s.str("url"), "web.url", where, errors)
+    web = WebConfig(url=web_url or site_url)
+    web_s.finish()
+
+    for key in root.data:
+        errors.append(f"{where}: unknown key '{key}'")
+    if errors:
+        raise ConfigError(*errors)
+    return Config(config_path, site, content, feeds, store, digest, smtp, web)
+
+
+def _parse_start(
+    value: Any, tz: ZoneInfo, where: str, errors: list[str]
+) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            errors.append(f"{where}: 'digest.start' must be an ISO date, not {value!r}")
+            return None
+    else:
+        errors.append(f"{where}: 'digest.start' must be an ISO date, not {value!r}")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)

@@ -1,0 +1,265 @@
+"""Find post files, split Grav front matter, decide visibility: Post values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from .config import SiteConfig
+from .dates import DateFormatError, parse_date
+from .errors import ContentError
+
+_NUMERIC_PREFIX = re.compile(r"^\d+\.")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SPLITTER = YAMLHandler()
+# Grav headers that keep a page out of listings (and so out of feeds and digests).
+_TRUE_STRINGS = {"true", "yes", "on", "1"}
+_FALSE_STRINGS = {"false", "no", "off", "0"}
+
+
+@dataclass(frozen=True)
+class Post:
+    source: Path  # the .md file
+    route: str  # "/blog/my-post": Grav's route, the stable identity of a post
+    url: str  # permalink: site.url + route
+    title: str
+    date: dt.datetime  # publish_date, else date; aware
+    unpublish_date: dt.datetime | None
+    published: bool
+    listed: bool  # False for hide_from_post_list, routable: false, feed: {skip: true}
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    author: str | None
+    image: str | None  # the `image` header as written (made absolute when rendered)
+    continue_link: bool
+    body: str  # Markdown, line endings normalised to \n
+
+    def is_visible(self, now: dt.datetime) -> bool:
+        """Visible in feeds and digests at ``now`` (Grav's rules, minus feed issue #63)."""
+        if not self.published or not self.listed or self.date > now:
+            return False
+        return self.unpublish_date is None or self.unpublish_date > now
+
+    @property
+    def folder_url(self) -> str:
+        """The base for page-relative links: the permalink as a folder."""
+        return self.url + "/"
+
+
+def load_posts(content_dir: Path, site: SiteConfig) -> list[Post]:
+    """Read every post under ``content_dir``, newest first; all problems raised at once."""
+    if not content_dir.is_dir():
+        raise ContentError(f"{content_dir}: content folder not found")
+    posts: list[Post] = []
+    problems: list[str] = []
+    for path, route in discover(content_dir):
+        try:
+            posts.append(read_post(path, route, site))
+        except ContentError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, Path] = {}
+    for post in posts:
+        if post.route in seen:
+            problems.append(f"{post.source}: route {post.route} is also used by {seen[post.route]}")
+        seen[post.route] = post.source
+    if problems:
+        raise ContentError(*problems)
+    posts.sort(key=lambda p: (p.date, p.route), reverse=True)
+    return posts
+
+
+def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
+    return [post for post in posts if post.is_visible(now)]
+
+
+def discover(content_dir: Path) -> list[tuple[Path, str]]:
+    """Every ``*.md`` below ``content_dir`` with its route, in a stable order.
+
+    Grav keeps one page per folder (``01.blog/my-post/item.md`` is ``/blog/my-post``);
+    a folder holding several Markdown files, and the content root itself, hold flat
+    posts whose file name is the last route segment. Folders starting with ``_``
+    (modular parts) or ``.`` are skipped; symlinked folders are not followed, so a
+    link loop cannot trap the walk.
+    """
+    found: list[tuple[Path, str]] = []
+    for folder, dirs, files in os.walk(content_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+        markdown = sorted(f for f in files if f.endswith(".md") and not f.startswith("."))
+        if not markdown:
+            continue
+        folder_path = Path(folder)
+        relative = folder_path.relative_to(content_dir)
+        segments = [_route_segment(part) for part in relative.parts]
+        one_page_folder = len(markdown) == 1 and segments
+        for name in markdown:
+            parts = segments if one_page_folder else [*segments, _route_segment(name[:-3])]
+            found.append((folder_path / name, "/" + "/".join(parts)))
+    return found
+
+
+def _route_segment(name: str) -> str:
+    return _NUMERIC_PREFIX.sub("", name).lower()
+
+
+def read_post(path: Path, route: str, site: SiteConfig) -> Post:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    # Windows editors leave CRLF (and old Macs CR); everything below sees \n only.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    header, body = split_front_matter(text, path)
+    return post_from_header(header, body, path, route, site)
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    if not _SPLITTER.detect(text):
+        raise ContentError(f"{path}: no front matter (the file must start with a '---' line)")
+    try:
+        front, body = _SPLITTER.split(text)
+    except ValueError:
+        raise ContentError(f"{path}: front matter is not closed by a '---' line") from None
+    return _load_yaml(front, path), body
+
+
+def _load_yaml(front: str, path: Path) -> dict[str, Any]:
+    if "&" in front and "*" in front and _has_alias(front):
+        # Aliases let a few lines expand into gigabytes ("billion laughs"); Grav
+        # headers never need them, so they are refused before anything is built.
+        raise ContentError(f"{path}: front matter uses YAML aliases, which are not allowed")
+    try:
+        data = yaml.load(front, Loader=_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        # +2: the opening '---' line comes before the YAML text.
+        line = f":{mark.line + 2}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ContentError(f"{path}{line}: front matter is not valid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: front matter must be a mapping of keys, not a {type(data).__name__}")
+    return data
+
+
+def _has_alias(front: str) -> bool:
+    try:
+        return any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(front, Loader=_LOADER))
+    except yaml.YAMLError:
+        return False  # the real load reports the syntax error with its line
+
+
+def post_from_header(
+    header: dict[str, Any], body: str, path: Path, route: str, site: SiteConfig
+) -> Post:
+    problems: list[str] = []
+    tz = site.timezone
+
+    title = header.get("title")
+    if isinstance(title, (int, float)) and not isinstance(title, bool):
+        title = str(title)
+    if not isinstance(title, str) or not title.strip():
+        problems.append(f"{path}: missing title")
+        title = ""
+
+    def date_of(key: str) -> dt.datetime | None:
+        value = header.get(key)
+        if value is None:
+            return None
+        try:
+            return parse_date(value, tz)
+        except DateFormatError:
+            problems.append(f"{path}: bad {key}: {value!r:.80}")
+            return None
+
+    problems_before_dates = len(problems)
+    publish = date_of("publish_date")
+    date = date_of("date")
+    unpublish = date_of("unpublish_date")
+    moment = publish or date
+    if moment is None and len(problems) == problems_before_dates:
+        problems.append(f"{path}: no date (set 'date' or 'publish_date')")
+
+    published = _flag(header, "published", True, path, problems)
+    hidden = _flag(header, "hide_from_post_list", False, path, problems)
+    routable = _flag(header, "routable", True, path, problems)
+    continue_link = _flag(header, "continue_link", True, path, problems)
+    feed_header = header.get("feed")
+    skip = isinstance(feed_header, dict) and _flag(feed_header, "skip", False, path, problems)
+
+    slug = header.get("slug")
+    if slug is not None:
+        if not isinstance(slug, (str, int)) or not str(slug).strip("/ "):
+            problems.append(f"{path}: bad slug: {slug!r:.80}")
+        else:
+            route = str(PurePosixPath(route).parent / str(slug).strip("/ "))
+
+    taxonomy = header.get("taxonomy") or {}
+    if not isinstance(taxonomy, dict):
+        problems.append(f"{path}: taxonomy must be a mapping such as {{tag: [a, b]}}")
+        taxonomy = {}
+
+    author = header.get("author")
+    if isinstance(author, dict):
+        author = author.get("name")
+    image = header.get("image")
+
+    if problems:
+        raise ContentError(*problems)
+    assert moment is not None
+    return Post(
+        source=path,
+        route=route,
+        url=site.url + route,
+        title=title.strip(),
+        date=moment,
+        unpublish_date=unpublish,
+        published=published,
+        listed=routable and not hidden and not skip,
+        tags=_terms(taxonomy.get("tag")),
+        categories=_terms(taxonomy.get("category")),
+        author=author.strip() if isinstance(author, str) and author.strip() else None,
+        image=image.strip() if isinstance(image, str) and image.strip() else None,
+        continue_link=continue_link,
+        body=body,
+    )
+
+
+def _flag(header: dict[str, Any], key: str, default: bool, path: Path, problems: list[str]) -> bool:
+    value = header.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (str, int)) and str(value).strip().lower() in _TRUE_STRINGS:
+        return True
+    if isinstance(value, (str, int)) and str(value).strip().lower() in _FALSE_STRINGS:
+        return False
+    if value is None:
+        return default
+    problems.append(f"{path}: '{key}' must be true or false, not {value!r:.40}")
+    return default
+
+
+def _terms(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    terms: list[str] = []
+    for item in items:
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            term = str(item).strip()
+            if term and term not in terms:
+                terms.append(term)
+    return tuple(terms)
+

@@ -1,0 +1,193 @@
+"""Markdown -> HTML for feeds and mail: summaries, absolute URLs, plain text."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from markdown import Markdown
+
+from .content import Post
+
+ELLIPSIS = "\u2026"
+# Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_LINK_ATTRIBUTES = ("href", "src")
+_MARKDOWN = Markdown(extensions=["extra"], output_format="html")
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    summary_html: str
+    content_html: str
+    has_more: bool  # the summary is shorter than the post: worth a "read more" link
+    image: str | None  # absolute URL of the header image, else the first image
+
+
+def xml_safe(text: str) -> str:
+    return _XML_INVALID.sub("", text)
+
+
+def split_summary(body: str) -> tuple[str | None, str]:
+    """Split at the first paragraph that is only ``===`` (Grav's summary delimiter).
+
+    Returns (summary Markdown or None, whole Markdown without the delimiter). The line
+    must stand alone between blank lines: under a line of text ``===`` is a heading.
+    Fenced code is skipped so a code sample cannot end the summary.
+    """
+    lines = body.split("\n")
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        if match := _FENCE.match(line):
+            marker = match.group(1)[0]
+            fence = None if fence == marker else (fence or marker)
+            continue
+        if fence or line.strip() != "===":
+            continue
+        before_blank = index == 0 or not lines[index - 1].strip()
+        after_blank = index == len(lines) - 1 or not lines[index + 1].strip()
+        if before_blank and after_blank:
+            summary = "\n".join(lines[:index])
+            rest = "\n".join(lines[index + 1 :])
+            return summary, summary + "\n\n" + rest
+    return None, body
+
+
+def markdown_to_html(text: str) -> str:
+    _MARKDOWN.reset()
+    return _MARKDOWN.convert(xml_safe(text))
+
+
+@functools.lru_cache(maxsize=512)
+def render_post(post: Post, site_url: str, summary_size: int) -> RenderedPost:
+    """Render one post; cached because feeds and digests may ask for the same post."""
+    summary_md, whole_md = split_summary(post.body)
+    content = make_links_absolute(markdown_to_html(whole_md), post.folder_url, site_url)
+    if summary_md is not None:
+        summary = make_links_absolute(markdown_to_html(summary_md), post.folder_url, site_url)
+        has_more = bool(text_of(content).strip() != text_of(summary).strip())
+    else:
+        summary, has_more = truncate_html(content, summary_size)
+    image = absolute_url(post.image, post.folder_url, site_url) if post.image else _first_image(content)
+    return RenderedPost(summary, content, has_more, image)
+
+
+def absolute_url(url: str, page_base: str, site_url: str) -> str:
+    """Root-relative against the site URL, page-relative against the post's folder."""
+    url = url.strip()
+    if not url or url.startswith("#"):
+        return url
+    parts = urlsplit(url)
+    if parts.scheme or url.startswith("//"):
+        return url
+    if url.startswith("/"):
+        return site_url.rstrip("/") + url
+    return urljoin(page_base, url)
+
+
+def _fragment(html: str) -> etree._Element:
+    return lxml.html.fragment_fromstring(xml_safe(html) or "", create_parent="div")
+
+
+def _serialize(root: etree._Element) -> str:
+    html = lxml.html.tostring(root, encoding="unicode")
+    # Drop the wrapper <div> added by fragment_fromstring.
+    return html[len("<div>") : -len("</div>")]
+
+
+def make_links_absolute(html: str, page_base: str, site_url: str) -> str:
+    if not html.strip():
+        return ""
+    root = _fragment(html)
+    for element in root.iter(etree.Element):
+        for attribute in _LINK_ATTRIBUTES:
+            value = element.get(attribute)
+            if value is not None:
+                element.set(attribute, absolute_url(value, page_base, site_url))
+        srcset = element.get("srcset")
+        if srcset is not None:
+            element.set("srcset", _absolute_srcset(srcset, page_base, site_url))
+    return _serialize(root)
+
+
+def _absolute_srcset(srcset: str, page_base: str, site_url: str) -> str:
+    candidates = []
+    for candidate in srcset.split(","):
+        pieces = candidate.strip().split(None, 1)
+        if pieces:
+            pieces[0] = absolute_url(pieces[0], page_base, site_url)
+            candidates.append(" ".join(pieces))
+    return ", ".join(candidates)
+
+
+def _first_image(html: str) -> str | None:
+    if "<img" not in html:
+        return None
+    for image in _fragment(html).iter("img"):
+        if src := image.get("src"):
+            return str(src)
+    return None
+
+
+def text_of(html: str) -> str:
+    if not html.strip():
+        return ""
+    return str(_fragment(html).text_content())
+
+
+class _Truncator:
+    """Keeps the first ``budget`` characters of text in a tree, dropping the rest.
+
+    Working on the parsed tree (not the string) is what guarantees that no tag or
+    entity is cut in half: serialising the pruned tree closes every open element.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.done = False
+
+    def cut(self, text: str | None) -> str | None:
+        """Return the part of ``text`` that fits; sets ``done`` when the budget ran out."""
+        if text is None or self.done:
+            return None if self.done else text
+        visible = len(" ".join(text.split())) if text.strip() else 0
+        if visible <= self.budget:
+            self.budget -= visible
+            return text
+        self.done = True
+        kept = " ".join(text.split())[: self.budget + 1]
+        if len(kept) > self.budget:
+            # Cut at the last space so no word is broken, unless the word is all there is.
+            space = kept.rfind(" ")
+            kept = kept[:space] if space > 0 else kept[: self.budget]
+        return kept.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS
+
+    def prune(self, element: etree._Element) -> None:
+        element.text = self.cut(element.text)
+        for child in list(element):
+            if self.done:
+                element.remove(child)
+                continue
+            if isinstance(child.tag, str):
+                self.prune(child)
+            if self.done:
+                child.tail = None
+            else:
+                child.tail = self.cut(child.tail)
+
+
+def truncate_html(html: str, size: int) -> tuple[str, bool]:
+    """The first ``size`` characters of text as well-formed HTML, and whether it was cut."""
+    if not html.strip():
+        return "", False
+    root = _fragment(html)
+    truncator = _Truncator(size)
+    truncator.prune(root)
+    if not truncator.done:
+        return html, False
+    return _serialize(root), True
