@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import sys
+import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,7 +15,7 @@ import click
 
 from . import __version__
 from .config import DEFAULT_CONFIG, Config, load_config
-from .errors import BulletinError
+from .errors import BulletinError, SubscriberError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,3 +84,228 @@ def build(config_path: str, now_text: str | None) -> None:
         f"Built {len(result.files)} feeds with {result.items} posts "
         f"({result.visible} visible of {result.total}) in {config.feeds.output_dir}"
     )
+
+
+def _progress_printer(config: Config) -> tuple[Any, Any]:
+    """A rich progress bar on a terminal; a log line every few seconds otherwise."""
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        bar = Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), transient=True,
+        )
+        task = bar.add_task("Sending", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return bar, update
+
+    last = [0.0]
+
+    def log(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 5 or done == total:
+            last[0] = now
+            click.echo(f"sending: {done}/{total}", err=True)
+
+    return contextlib.nullcontext(), log
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("--dry-run", is_flag=True, help="Show who would get what; change nothing.")
+@clean_errors
+def send(config_path: str, now_text: str | None, dry_run: bool) -> None:
+    """Send the digest of new posts to every active subscriber (cron-safe)."""
+    from . import publish
+
+    config = load_config(config_path)
+    now = resolve_now(config, now_text)
+    if dry_run:
+        _print_plan(publish.plan(config, now))
+        return
+    context, update = _progress_printer(config)
+    with context:
+        result = publish.send(config, now, on_progress=update)
+    if result.locked:
+        click.echo("Another bulletin send holds the lock; nothing to do in this run.")
+        return
+    if result.composed:
+        click.echo(f"Composed digest {result.composed} with {result.posts} posts.")
+    elif result.total == 0:
+        click.echo("No new posts and nothing pending: nothing sent.")
+        return
+    report = result.report
+    rate = report.sent / result.elapsed if result.elapsed > 0 else 0.0
+    click.echo(
+        f"Sent {report.sent}, failed {report.failed}, bounced {report.bounced}, "
+        f"pending {result.pending}; {result.elapsed:.1f} s, {rate:.0f} messages/s."
+    )
+    if report.aborted:
+        click.echo(f"Error: delivery stopped: {report.aborted}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _print_plan(plan: Any) -> None:
+    if plan.new_posts:
+        click.echo(f"Digest {plan.next_number} would hold {len(plan.new_posts)} posts:")
+        for post in plan.new_posts:
+            click.echo(f"  {post.date:%Y-%m-%d %H:%M} {post.title} <{post.url}>")
+        click.echo(f"to {plan.recipients} active subscribers.")
+    else:
+        click.echo("No new posts: no digest would be composed.")
+    if plan.pending_earlier:
+        click.echo(f"{plan.pending_earlier} deliveries of earlier digests are pending and would be retried.")
+
+
+@main.command()
+@config_option
+@now_option
+@click.option("--out", "out_dir", default="preview", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for digest.html, digest.txt and digest.eml.")
+@clean_errors
+def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
+    """Write the next digest as .html, .txt and .eml files to look at."""
+    from .publish import preview as write_preview
+
+    config = load_config(config_path)
+    files, new_count = write_preview(config, resolve_now(config, now_text), Path(out_dir))
+    if new_count is None:
+        click.echo("No new posts; previewing the newest visible posts instead.")
+    for path in files:
+        click.echo(str(path))
+
+
+@main.command()
+@config_option
+@click.option("--limit", default=10, show_default=True, help="How many recent digests to show.")
+@clean_errors
+def status(config_path: str, limit: int) -> None:
+    """Show the last digests and their delivery counts."""
+    from .store import Store
+
+    config = load_config(config_path)
+    if not config.store.path.exists():
+        click.echo("No digest sent yet (the store does not exist).")
+        return
+    with Store(config.store.path) as store:
+        click.echo(f"Subscribers: {store.count_subscribers('active')} active")
+        digests = store.recent_digests(limit)
+        if not digests:
+            click.echo("No digest sent yet.")
+        for digest in digests:
+            counts = store.delivery_counts(digest.number)
+            posts = store.digest_posts(digest.number)
+            click.echo(
+                f"Digest {digest.number} ({digest.created_at:%Y-%m-%d %H:%M} UTC, {len(posts)} posts): "
+                f"sent {counts.sent}, pending {counts.pending}, failed {counts.failed}, "
+                f"cancelled {counts.cancelled}"
+            )
+            for email, state, error in store.delivery_errors(digest.number, limit=5):
+                click.echo(f"  {state} {email}: {error}")
+
+
+@main.command()
+@config_option
+@click.argument("token")
+@clean_errors
+def unsubscribe(config_path: str, token: str) -> None:
+    """Unsubscribe the subscriber named by an unsubscribe TOKEN."""
+    from .store import Store
+    from .subscribers import unsubscribe as apply_unsubscribe
+    from .tokens import TokenSigner
+
+    config = load_config(config_path)
+    signer = TokenSigner.from_env(config.digest.secret_env)
+    with Store(config.store.path) as store:
+        subscriber = apply_unsubscribe(store, signer, token)
+    click.echo(f"Unsubscribed {subscriber.email}.")
+
+
+@main.group()
+def subscribers() -> None:
+    """Add, import, list, remove and export subscribers."""
+
+
+@subscribers.command("add")
+@config_option
+@click.argument("email")
+@click.option("--name", help="Display name, used in the To header and templates.")
+@clean_errors
+def subscribers_add(config_path: str, email: str, name: str | None) -> None:
+    """Add one active subscriber."""
+    from .store import Store
+    from .subscribers import add_subscriber
+
+    config = load_config(config_path)
+    with Store(config.store.path) as store:
+        address, added = add_subscriber(store, email, name)
+    click.echo(f"Added {address}." if added else f"{address} is already present.")
+
+
+@subscribers.command("import")
+@config_option
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@clean_errors
+def subscribers_import(config_path: str, csv_file: str) -> None:
+    """Import subscribers from a CSV file with an email,name header."""
+    from .store import Store
+    from .subscribers import import_csv
+
+    config = load_config(config_path)
+    with Store(config.store.path) as store:
+        report = import_csv(store, Path(csv_file))
+    for line in report.lines:
+        click.echo(line)
+    click.echo(f"Added {report.added}, already present {report.present}, invalid {report.invalid}.")
+    if report.invalid:
+        sys.exit(1)
+
+
+@subscribers.command("list")
+@config_option
+@click.option("--status", "status_filter", type=click.Choice(["pending", "active", "unsubscribed", "bounced"]),
+              help="Only subscribers with this status.")
+@clean_errors
+def subscribers_list(config_path: str, status_filter: str | None) -> None:
+    """List subscribers: address, status, name."""
+    from .store import Store
+
+    config = load_config(config_path)
+    with Store(config.store.path) as store:
+        for sub in store.subscribers(status_filter):
+            click.echo(f"{sub.email}\t{sub.status}\t{sub.name or ''}")
+
+
+@subscribers.command("remove")
+@config_option
+@click.argument("email")
+@clean_errors
+def subscribers_remove(config_path: str, email: str) -> None:
+    """Delete a subscriber and their delivery history."""
+    from .store import Store
+    from .subscribers import normalise_address
+
+    config = load_config(config_path)
+    address = normalise_address(email)
+    with Store(config.store.path) as store:
+        if not store.remove_subscriber(address):
+            raise SubscriberError(f"no subscriber {address}")
+    click.echo(f"Removed {address}.")
+
+
+@subscribers.command("export")
+@config_option
+@clean_errors
+def subscribers_export(config_path: str) -> None:
+    """Write all subscribers as CSV to standard output (spreadsheet-safe)."""
+    from .store import Store
+    from .subscribers import export_csv
+
+    config = load_config(config_path)
+    with Store(config.store.path) as store:
+        click.echo(export_csv(store.subscribers()), nl=False)

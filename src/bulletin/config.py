@@ -15,6 +15,9 @@ import yaml
 from .errors import ConfigError
 
 DEFAULT_CONFIG = "config.yaml"
+DEFAULT_SUBJECT = (
+    "{{ site.title }}: {{ posts[0].title }}{% if posts|length > 1 %} (+{{ posts|length - 1 }}){% endif %}"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class SmtpConfig:
     connections: int
     rate_per_second: float
     max_attempts: int
+    retry_delay: float  # first backoff in seconds; doubles per try
     outbox: Path
     ca_file: Path | None
 
@@ -260,7 +264,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
     digest = DigestConfig(
         sender=digest_s.str("from", f"{title} <noreply@{site.domain}>"),
         reply_to=digest_s.str("reply_to"),
-        subject=digest_s.str("subject", "{{ site.title }}: {{ posts[0].title }}"),
+        subject=digest_s.str("subject", DEFAULT_SUBJECT),
         start=start,
         secret_env=digest_s.str("secret_env", "BULLETIN_SECRET"),
         templates_dir=base / digest_s.str("templates", "templates"),
@@ -282,6 +286,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
         connections=smtp_s.int("connections", 4, minimum=1),
         rate_per_second=smtp_s.number("rate_per_second", 0.0),
         max_attempts=smtp_s.int("max_attempts", 5, minimum=1),
+        retry_delay=smtp_s.number("retry_delay", 2.0),
         outbox=base / smtp_s.str("outbox", "outbox"),
         ca_file=base / ca_file if ca_file else None,
     )

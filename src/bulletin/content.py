@@ -18,6 +18,8 @@ from .dates import DateFormatError, parse_date
 from .errors import ContentError
 
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
+# Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SPLITTER = YAMLHandler()
 # Grav headers that keep a page out of listings (and so out of feeds and digests).
@@ -52,6 +54,11 @@ class Post:
     def folder_url(self) -> str:
         """The base for page-relative links: the permalink as a folder."""
         return self.url + "/"
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the control characters XML 1.0 cannot carry."""
+    return _XML_INVALID.sub("", text)
 
 
 def load_posts(content_dir: Path, site: SiteConfig) -> list[Post]:
@@ -117,7 +124,8 @@ def read_post(path: Path, route: str, site: SiteConfig) -> Post:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ContentError(f"{path}: not UTF-8 (byte {exc.start})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ContentError(f"{path}:{line}: not UTF-8 (byte {exc.start})") from None
     # Windows editors leave CRLF (and old Macs CR); everything below sees \n only.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     header, body = split_front_matter(text, path)
@@ -147,6 +155,9 @@ def _load_yaml(front: str, path: Path) -> dict[str, Any]:
         line = f":{mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ContentError(f"{path}{line}: front matter is not valid YAML: {problem}") from None
+    except ValueError as exc:
+        # PyYAML builds dates itself and raises a bare ValueError for 2025-02-30.
+        raise ContentError(f"{path}: front matter has an impossible value: {exc}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -223,14 +234,14 @@ def post_from_header(
         source=path,
         route=route,
         url=site.url + route,
-        title=title.strip(),
+        title=xml_safe(title).strip(),
         date=moment,
         unpublish_date=unpublish,
         published=published,
         listed=routable and not hidden and not skip,
         tags=_terms(taxonomy.get("tag")),
         categories=_terms(taxonomy.get("category")),
-        author=author.strip() if isinstance(author, str) and author.strip() else None,
+        author=_text(author),
         image=image.strip() if isinstance(image, str) and image.strip() else None,
         continue_link=continue_link,
         body=body,
@@ -251,6 +262,12 @@ def _flag(header: dict[str, Any], key: str, default: bool, path: Path, problems:
     return default
 
 
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return xml_safe(value).strip() or None
+
+
 def _terms(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -258,7 +275,7 @@ def _terms(value: Any) -> tuple[str, ...]:
     terms: list[str] = []
     for item in items:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            term = str(item).strip()
+            term = xml_safe(str(item)).strip()
             if term and term not in terms:
                 terms.append(term)
     return tuple(terms)

@@ -27,7 +27,7 @@ def parse_date(value: object, tz: ZoneInfo) -> dt.datetime:
     if isinstance(value, bool):
         raise DateFormatError(f"not a date: {value!r}")
     if isinstance(value, (int, float)):
-        return _from_timestamp(value)
+        return _from_timestamp(value, tz)
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, dt.date):
@@ -38,7 +38,7 @@ def parse_date(value: object, tz: ZoneInfo) -> dt.datetime:
     if not text:
         raise DateFormatError("empty date")
     if match := _TIMESTAMP.match(text):
-        return _from_timestamp(int(match["ts"]))
+        return _from_timestamp(int(match["ts"]), tz)
     for pattern in (_DAY_FIRST, _MONTH_FIRST, _YEAR_FIRST):
         if match := pattern.match(text):
             return _from_match(match, tz, text)
@@ -53,9 +53,11 @@ def parse_date(value: object, tz: ZoneInfo) -> dt.datetime:
     raise DateFormatError(f"unparseable date: {value!r}")
 
 
-def _from_timestamp(seconds: float) -> dt.datetime:
+def _from_timestamp(seconds: float, tz: ZoneInfo) -> dt.datetime:
+    # A timestamp is an instant; shown in the site's zone like every other post date,
+    # so one post does not stand out with +00:00 in a feed of local times.
     try:
-        return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(seconds, tz=tz)
     except (OverflowError, OSError, ValueError):
         raise DateFormatError(f"timestamp out of range: {seconds!r}") from None
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from dataclasses import dataclass
+import functools
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .content import load_posts, visible_posts
+from .content import Post, load_posts, visible_posts
+from .digest import render_digest, select_new_posts
+from .errors import StoreError
 from .feeds import feed_documents, feed_items
 from .files import write_files_atomically
+from .lock import LockHeld, RunLock
+from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSession, deliver
+from .messages import build_template, personal_parts, personalise
+from .store import DigestPost, DigestRecord, Store
+from .tokens import UNSUBSCRIBE, TokenSigner
 
 
 @dataclass(frozen=True)
@@ -29,3 +41,182 @@ def build(config: Config, now: dt.datetime) -> BuildResult:
     files = {config.feeds.output_dir / name: data for name, data in documents.items()}
     write_files_atomically(files)
     return BuildResult(tuple(files), len(items), len(visible), len(posts))
+
+
+def lock_path(config: Config) -> Path:
+    return config.store.path.with_name(config.store.path.name + ".lock")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the next `send` would do."""
+
+    new_posts: tuple[Post, ...]
+    next_number: int
+    recipients: int
+    pending_earlier: int  # deliveries of earlier digests still waiting
+
+
+@dataclass
+class SendResult:
+    composed: int | None = None  # number of the digest this run composed
+    posts: int = 0
+    locked: bool = False  # another run holds the lock; nothing was done
+    total: int = 0  # deliveries this run set out to make
+    report: DeliveryReport = field(default_factory=DeliveryReport)
+    pending: int = 0  # left pending for the next run
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.report.failed == 0 and self.pending == 0 and self.report.aborted is None
+
+
+def digest_start(config: Config, store: Store) -> dt.datetime:
+    return config.digest.start or store.created_at()
+
+
+def plan(config: Config, now: dt.datetime) -> Plan:
+    """The next send, worked out without changing anything (for --dry-run)."""
+    posts = load_posts(config.content.dir, config.site)
+    if not config.store.path.exists():
+        start = config.digest.start or now
+        return Plan(tuple(select_new_posts(posts, now, set(), start)), 1, 0, 0)
+    with Store(config.store.path) as store:
+        new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
+        return Plan(tuple(new), store.next_digest_number(), store.count_subscribers("active"), store.count_pending())
+
+
+def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -> tuple[int, int] | None:
+    """Store the next digest with a pending delivery per active subscriber.
+
+    Returns (digest number, number of posts), or None when there is nothing new.
+    """
+    new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
+    if not new:
+        return None
+    number = store.next_digest_number()
+    rendered = render_digest(config, new, number, now)
+    records = [DigestPost(p.route, p.title, p.url, p.date) for p in new]
+    stored = store.create_digest(records, rendered.as_json(), secrets.token_hex(8), now)
+    if stored is None:
+        raise StoreError(f"{store.path}: posts of the new digest were stored by another process")
+    return stored, len(new)
+
+
+def send(
+    config: Config,
+    now: dt.datetime,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SendResult:
+    """Compose a digest of the new posts, then deliver everything pending, exactly once.
+
+    Holding the run lock, every step is either committed or redone by the next run:
+    the digest with its deliveries in one transaction, then each delivery on its own.
+    """
+    started = time.monotonic()
+    posts = load_posts(config.content.dir, config.site)
+    signer = TokenSigner.from_env(config.digest.secret_env)
+    result = SendResult()
+    try:
+        with RunLock(lock_path(config)), Store(config.store.path) as store:
+            composed = compose(config, store, posts, now)
+            if composed:
+                result.composed, result.posts = composed
+            result.total = store.count_pending()
+            done = 0
+
+            def record(job: Job, outcome: Outcome, error: str | None) -> None:
+                nonlocal done
+                if outcome is Outcome.SENT:
+                    store.mark_sent(job.digest_id, job.subscriber_id, dt.datetime.now(dt.timezone.utc))
+                else:
+                    store.mark_attempt_failed(
+                        job.digest_id, job.subscriber_id, error or outcome.value,
+                        final=outcome is Outcome.FAILED, bounced=outcome is Outcome.BOUNCED,
+                    )
+                if outcome is not Outcome.RETRY:
+                    done += 1
+                    if on_progress:
+                        on_progress(done, result.total)
+
+            for digest in store.digests_with_pending():
+                report = asyncio.run(_deliver_digest(config, store, digest, signer, record))
+                _add(result.report, report)
+                if report.aborted:
+                    break
+            result.pending = store.count_pending()
+    except LockHeld:
+        result.locked = True
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def _add(total: DeliveryReport, part: DeliveryReport) -> None:
+    total.sent += part.sent
+    total.failed += part.failed
+    total.bounced += part.bounced
+    total.retry += part.retry
+    total.aborted = total.aborted or part.aborted
+
+
+async def _deliver_digest(
+    config: Config, store: Store, digest: DigestRecord, signer: TokenSigner,
+    record: Callable[[Job, Outcome, str | None], None],
+) -> DeliveryReport:
+    template = build_template(config, digest)
+    jobs = (
+        Job(d.digest_id, d.subscriber.id, d.subscriber.email, d.subscriber.name, d.attempts)
+        for d in store.pending_deliveries(digest.number)
+    )
+
+    def message_for(job: Job) -> bytes:
+        token = signer.make(UNSUBSCRIBE, job.subscriber_id)
+        return personalise(template, job.subscriber_id, job.email, job.name, token)
+
+    smtp = config.smtp
+    session_factory: Callable[[], Session]
+    if smtp.host is None:
+        session_factory = functools.partial(OutboxSession, smtp.outbox)
+    else:
+        session_factory = functools.partial(SmtpSession, smtp)
+    return await deliver(
+        jobs, message_for, template.sender, session_factory, record,
+        connections=smtp.connections if smtp.host else 1,
+        rate_per_second=smtp.rate_per_second,
+        max_attempts=smtp.max_attempts,
+        retry_delay=smtp.retry_delay,
+    )
+
+
+PREVIEW_EMAIL = "preview@example.com"
+PREVIEW_NAME = "Preview Reader"
+PREVIEW_TOKEN = "preview-token"  # not a valid token: a preview must not unsubscribe anyone
+
+
+def preview(config: Config, now: dt.datetime, out_dir: Path) -> tuple[list[Path], int | None]:
+    """Write the next digest as .html, .txt and .eml files; records nothing.
+
+    With no new post, the newest visible posts stand in so templates can still be
+    checked. Returns the files and the number of new posts (None when standing in).
+    """
+    posts = load_posts(config.content.dir, config.site)
+    plan_ = plan(config, now)
+    chosen: list[Post] = list(plan_.new_posts)
+    new_count: int | None = len(chosen)
+    if not chosen:
+        chosen = sorted(visible_posts(posts, now)[:3], key=lambda p: p.date)
+        new_count = None
+    if not chosen:
+        raise StoreError("no visible posts to preview")
+    rendered = render_digest(config, chosen, plan_.next_number, now)
+    record = DigestRecord(plan_.next_number, now, "preview", rendered.as_json())
+    template = build_template(config, record)
+    parts = personal_parts(template, PREVIEW_EMAIL, PREVIEW_NAME, PREVIEW_TOKEN)
+    files = {
+        out_dir / "digest.html": parts.html.encode("utf-8"),
+        out_dir / "digest.txt": parts.text.encode("utf-8"),
+        out_dir / "digest.eml": personalise(template, 0, PREVIEW_EMAIL, PREVIEW_NAME, PREVIEW_TOKEN),
+    }
+    write_files_atomically(files)
+    return list(files), new_count

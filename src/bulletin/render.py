@@ -11,11 +11,9 @@ import lxml.html
 from lxml import etree
 from markdown import Markdown
 
-from .content import Post
+from .content import Post, xml_safe
 
 ELLIPSIS = "\u2026"
-# Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _LINK_ATTRIBUTES = ("href", "src")
 _MARKDOWN = Markdown(extensions=["extra"], output_format="html")
@@ -27,10 +25,6 @@ class RenderedPost:
     content_html: str
     has_more: bool  # the summary is shorter than the post: worth a "read more" link
     image: str | None  # absolute URL of the header image, else the first image
-
-
-def xml_safe(text: str) -> str:
-    return _XML_INVALID.sub("", text)
 
 
 def split_summary(body: str) -> tuple[str | None, str]:
@@ -191,3 +185,60 @@ def truncate_html(html: str, size: int) -> tuple[str, bool]:
     if not truncator.done:
         return html, False
     return _serialize(root), True
+
+
+_BLOCKS = {"p", "div", "ul", "ol", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
+           "hr", "figure", "dl", "section", "article", "header", "footer"}
+
+
+def html_to_text(html: str) -> str:
+    """A readable plain-text version of post HTML for the text part of an email.
+
+    Paragraphs stay paragraphs, list items get a dash, links keep their address in
+    brackets and images their alt text, so the text part reads as written rather
+    than as stripped markup.
+    """
+    if not html.strip():
+        return ""
+    out: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in _BLOCKS:
+            out.append("\n\n")
+        if tag == "li":
+            out.append("\n- ")
+        elif tag == "br":
+            out.append("\n")
+        elif tag == "img":
+            alt = (element.get("alt") or "").strip()
+            if alt:
+                out.append(f"[{alt}]")
+        elif tag in ("td", "th"):
+            out.append(" | ")
+        elif tag == "tr":
+            out.append("\n")
+        if element.text and tag not in ("script", "style"):
+            # Line breaks in the source are just spaces to HTML; only <pre> keeps them.
+            out.append(element.text if tag == "pre" else element.text.replace("\n", " "))
+        for child in element:
+            walk(child)
+            if child.tail:
+                out.append(child.tail.replace("\n", " "))
+        if tag == "a":
+            href = element.get("href") or ""
+            label = element.text_content().strip()
+            if href and not href.startswith("#") and href != label:
+                out.append(f" ({href})")
+        if tag in _BLOCKS:
+            out.append("\n\n")
+
+    walk(_fragment(html))
+    text = "".join(out)
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [" ".join(line.split()) for line in block.split("\n")]
+        cleaned = "\n".join(line for line in lines if line)
+        if cleaned:
+            paragraphs.append(cleaned)
+    return "\n\n".join(paragraphs)

@@ -1,0 +1,139 @@
+"""Which posts go into the next digest, and the digest rendered from Jinja2 templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import css_inline
+import jinja2
+from babel.dates import format_date
+from markupsafe import Markup
+
+from .config import Config
+from .content import Post
+from .errors import TemplateError
+from .render import html_to_text, render_post
+
+HTML_TEMPLATE = "digest.html.j2"
+TEXT_TEMPLATE = "digest.txt.j2"
+
+# Per-subscriber values are rendered as these markers once per digest and swapped
+# for each subscriber's values when the message is assembled, so the templates are
+# not rendered again for every subscriber. They contain nothing that HTML escaping
+# or CSS inlining would change.
+NAME_MARK = "%%bulletin:subscriber.name%%"
+EMAIL_MARK = "%%bulletin:subscriber.email%%"
+UNSUBSCRIBE_MARK = "%%bulletin:unsubscribe_url%%"
+MARKS = (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK)
+# Two renderings: with a name (templates can say "Hello, {{ subscriber.name }}")
+# and without one (so `{% if subscriber.name %}` still works).
+VARIANTS = ("named", "anonymous")
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """Subject, text and HTML per variant, holding the per-subscriber markers."""
+
+    variants: dict[str, dict[str, str]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"variants": self.variants}
+
+
+def select_new_posts(
+    posts: Iterable[Post], now: dt.datetime, already_sent: set[str], start: dt.datetime
+) -> list[Post]:
+    """Visible posts that no digest has held yet and are not older than ``start``, oldest first."""
+    chosen = [
+        post for post in posts
+        if post.is_visible(now) and post.route not in already_sent and post.date >= start
+    ]
+    chosen.sort(key=lambda post: (post.date, post.route))
+    return chosen
+
+
+def template_environment(config: Config) -> jinja2.Environment:
+    """The site's templates folder first, then the defaults shipped with bulletin."""
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([
+            jinja2.FileSystemLoader(config.digest.templates_dir),
+            jinja2.PackageLoader("bulletin", "templates"),
+        ]),
+        autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["localdate"] = lambda value, fmt="d MMMM y": format_date(
+        value, format=fmt, locale=config.site.language
+    )
+    return env
+
+
+def long_date(moment: dt.datetime, config: Config) -> str:
+    """"12 апреля 2022" in Russian, "12 April 2022" in English: CLDR's long day-month-year."""
+    try:
+        return format_date(moment.astimezone(config.site.timezone), format="d MMMM y", locale=config.site.language)
+    except ValueError:
+        return format_date(moment, format="d MMMM y", locale="en")
+
+
+def _post_context(post: Post, config: Config) -> dict[str, Any]:
+    rendered = render_post(post, config.site.url, config.content.summary_size)
+    return {
+        "title": post.title,
+        "url": post.url,
+        "date": long_date(post.date, config),
+        "date_iso": post.date.isoformat(),
+        "summary_html": Markup(rendered.summary_html),
+        "summary_text": html_to_text(rendered.summary_html),
+        "has_more": rendered.has_more and post.continue_link,
+        "image": rendered.image,
+        "tags": list(dict.fromkeys(post.tags + post.categories)),
+    }
+
+
+def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.datetime) -> RenderedDigest:
+    env = template_environment(config)
+    site = {
+        "title": config.site.title,
+        "url": config.site.url,
+        "description": config.site.description,
+        "language": config.site.language,
+    }
+    context: dict[str, Any] = {
+        "site": site,
+        "posts": [_post_context(post, config) for post in posts],
+        "unsubscribe_url": UNSUBSCRIBE_MARK,
+        "digest": {"number": number, "date": long_date(now, config)},
+    }
+    variants: dict[str, dict[str, str]] = {}
+    try:
+        html_template = env.get_template(HTML_TEMPLATE)
+        text_template = env.get_template(TEXT_TEMPLATE)
+        subject_template = env.from_string(config.digest.subject)
+        for variant in VARIANTS:
+            context["subscriber"] = {
+                "email": EMAIL_MARK,
+                "name": NAME_MARK if variant == "named" else None,
+            }
+            html = css_inline.inline(html_template.render(context))
+            variants[variant] = {
+                "subject": one_line(subject_template.render(context)),
+                "text": text_template.render(context),
+                "html": html,
+            }
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or 'digest.subject'}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template not found: {exc.name}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"template error: {exc.message}") from None
+    return RenderedDigest(variants)
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (CR and LF included), so a header can never be split."""
+    return " ".join(text.split())

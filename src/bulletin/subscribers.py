@@ -1,0 +1,115 @@
+"""Subscriber operations: validate addresses, add, import CSV, export CSV, unsubscribe."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import SubscriberError
+from .store import Store, Subscriber
+from .tokens import UNSUBSCRIBE, TokenSigner
+
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def normalise_address(address: str) -> str:
+    """The address in the form it is stored and compared: validated, lower case.
+
+    Local parts are case-sensitive in theory only; every large provider ignores
+    case, and treating ``Ann@x.org`` and ``ann@x.org`` as two people would send
+    two copies. No DNS lookup is made.
+    """
+    try:
+        valid = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise SubscriberError(f"invalid address {address.strip()!r:.120}: {exc}") from None
+    return valid.normalized.lower()
+
+
+def clean_name(name: str | None) -> str | None:
+    """One line, no control characters: names go into the To header."""
+    if name is None:
+        return None
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in name).split())
+    return cleaned[:200] or None
+
+
+def add_subscriber(store: Store, address: str, name: str | None = None) -> tuple[str, bool]:
+    email = normalise_address(address)
+    return email, store.add_subscriber(email, clean_name(name))
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    present: int = 0
+    invalid: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def import_csv(store: Store, path: Path) -> ImportReport:
+    """Import ``email,name`` rows; each line is reported as added, already present or invalid."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise SubscriberError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SubscriberError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    columns = [cell.strip().lower() for cell in header or []]
+    if "email" not in columns:
+        raise SubscriberError(f"{path}: the first row must be a header naming an 'email' column (email,name)")
+    email_at = columns.index("email")
+    name_at = columns.index("name") if "name" in columns else None
+    report = ImportReport()
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        raw = row[email_at] if email_at < len(row) else ""
+        name = row[name_at] if name_at is not None and name_at < len(row) else None
+        try:
+            email, added = add_subscriber(store, raw, name)
+        except SubscriberError as exc:
+            report.invalid += 1
+            report.lines.append(f"{path}:{line}: invalid: {exc}")
+            continue
+        if added:
+            report.added += 1
+            report.lines.append(f"{path}:{line}: added {email}")
+        else:
+            report.present += 1
+            report.lines.append(f"{path}:{line}: already present {email}")
+    return report
+
+
+def _spreadsheet_safe(value: str | None) -> str:
+    value = value or ""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def export_csv(subscribers: Iterable[Subscriber]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["email", "name", "status", "created_at"])
+    for sub in subscribers:
+        writer.writerow([_spreadsheet_safe(v) for v in (sub.email, sub.name, sub.status, sub.created_at)])
+    return out.getvalue()
+
+
+def unsubscribe(store: Store, signer: TokenSigner, token: str) -> Subscriber:
+    """Apply an unsubscribe token; idempotent. Raises SubscriberError for a bad token."""
+    subscriber_id = signer.check(UNSUBSCRIBE, token)
+    subscriber = store.subscriber(id=subscriber_id) if subscriber_id is not None else None
+    if subscriber is None:
+        raise SubscriberError("invalid or expired unsubscribe token")
+    if subscriber.status != "unsubscribed":
+        store.set_subscriber_status(subscriber.id, "unsubscribed")
+    return subscriber
