@@ -81,8 +81,9 @@ def build(config_path: str, now_text: str | None) -> None:
     config = load_config(config_path)
     result = build_feeds(config, resolve_now(config, now_text))
     click.echo(
-        f"Built {len(result.files)} feeds with {result.items} posts "
-        f"({result.visible} visible of {result.total}) in {config.feeds.output_dir}"
+        f"Built feeds with {result.items} posts ({result.visible} visible of {result.total})"
+        f" in {config.feeds.output_dir}"
+        + (f", and {result.archive_pages} archive pages" if result.archive_pages else "")
     )
 
 
@@ -309,3 +310,16 @@ def subscribers_export(config_path: str) -> None:
     config = load_config(config_path)
     with Store(config.store.path) as store:
         click.echo(export_csv(store.subscribers()), nl=False)
+
+
+@main.command()
+@config_option
+@click.option("--host", help="Address to listen on (default: web.host).")
+@click.option("--port", type=int, help="Port to listen on (default: web.port).")
+@clean_errors
+def serve(config_path: str, host: str | None, port: int | None) -> None:
+    """Serve unsubscribe, subscribe/confirm, the digest archive and the feeds over HTTP."""
+    from .web import serve as run_server
+
+    config = load_config(config_path)
+    run_server(config, host, port)

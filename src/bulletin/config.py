@@ -91,7 +91,9 @@ class SmtpConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
-    url: str
+    url: str  # public base URL used in emails
+    host: str
+    port: int
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,9 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{where}{line}: {problem}") from None
+    except ValueError as exc:
+        # PyYAML builds dates itself and raises a bare ValueError for 2025-02-30.
+        raise ConfigError(f"{where}: impossible value: {exc}") from None
     return parse_config(data, config_path)
 
 
@@ -294,7 +299,11 @@ def parse_config(data: Any, config_path: Path) -> Config:
 
     web_s = section("web")
     web_url = _absolute_url(web_s.str("url"), "web.url", where, errors)
-    web = WebConfig(url=web_url or site_url)
+    web = WebConfig(
+        url=web_url or site_url,
+        host=web_s.str("host", "127.0.0.1"),
+        port=web_s.int("port", 8080, minimum=1),
+    )
     web_s.finish()
 
     for key in root.data:

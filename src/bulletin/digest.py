@@ -15,6 +15,7 @@ from markupsafe import Markup
 from .config import Config
 from .content import Post
 from .errors import TemplateError
+from .i18n import texts
 from .render import html_to_text, render_post
 
 HTML_TEMPLATE = "digest.html.j2"
@@ -28,6 +29,10 @@ NAME_MARK = "%%bulletin:subscriber.name%%"
 EMAIL_MARK = "%%bulletin:subscriber.email%%"
 UNSUBSCRIBE_MARK = "%%bulletin:unsubscribe_url%%"
 MARKS = (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK)
+# The templates wrap everything addressed to one subscriber (greeting, footer with
+# the address and unsubscribe link) in these comments; the public archive drops it.
+PERSONAL_START = "<!--bulletin:personal-->"
+PERSONAL_END = "<!--/bulletin:personal-->"
 # Two renderings: with a name (templates can say "Hello, {{ subscriber.name }}")
 # and without one (so `{% if subscriber.name %}` still works).
 VARIANTS = ("named", "anonymous")
@@ -108,6 +113,7 @@ def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.da
         "posts": [_post_context(post, config) for post in posts],
         "unsubscribe_url": UNSUBSCRIBE_MARK,
         "digest": {"number": number, "date": long_date(now, config)},
+        "t": texts(config.site.language),
     }
     variants: dict[str, dict[str, str]] = {}
     try:

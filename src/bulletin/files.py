@@ -17,6 +17,10 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> None:
     staged: list[tuple[Path, Path]] = []
     try:
         for path, data in files.items():
+            if _same_content(path, data):
+                # Leave an identical file alone: its mtime (Last-Modified, caches,
+                # change detection) then moves only when the content does.
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((Path(temp_name), path))
@@ -34,3 +38,12 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> None:
 
 def write_file_atomically(path: Path, data: bytes) -> None:
     write_files_atomically({path: data})
+
+
+def _same_content(path: Path, data: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False

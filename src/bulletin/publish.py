@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .config import Config
 from .content import Post, load_posts, visible_posts
-from .digest import render_digest, select_new_posts
+from .archive import archive_files
+from .digest import render_digest, select_new_posts, template_environment
 from .errors import StoreError
 from .feeds import feed_documents, feed_items
 from .files import write_files_atomically
@@ -30,6 +31,7 @@ class BuildResult:
     items: int  # posts in the feeds
     visible: int  # posts visible at `now`
     total: int  # posts read
+    archive_pages: int = 0
 
 
 def build(config: Config, now: dt.datetime) -> BuildResult:
@@ -39,8 +41,13 @@ def build(config: Config, now: dt.datetime) -> BuildResult:
     items = feed_items(visible[: config.feeds.limit], config)
     documents = feed_documents(config, items)
     files = {config.feeds.output_dir / name: data for name, data in documents.items()}
-    write_files_atomically(files)
-    return BuildResult(tuple(files), len(items), len(visible), len(posts))
+    archive: dict[Path, bytes] = {}
+    if config.store.path.exists():
+        # The archive of sent digests, as static pages beside the feeds.
+        with Store(config.store.path) as store:
+            archive = archive_files(config, template_environment(config), store)
+    write_files_atomically({**files, **archive})
+    return BuildResult(tuple(files), len(items), len(visible), len(posts), len(archive))
 
 
 def lock_path(config: Config) -> Path:

@@ -60,6 +60,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX deliveries_pending ON deliveries (status, digest_id, subscriber_id);
         """,
     ),
+    (
+        "0002_confirmation",
+        # When the last confirmation mail went to the address, to limit them.
+        "ALTER TABLE subscribers ADD COLUMN confirm_sent_at TEXT;",
+    ),
 ]
 
 
@@ -122,7 +127,9 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), so
             # every single-row update below is its own committed transaction.
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            # check_same_thread=False: the web app's worker thread may differ from the
+            # one that opened it; requests still use it one at a time.
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a killed process (only a power cut can
@@ -217,6 +224,27 @@ class Store:
                 (f"subscriber {status}", subscriber_id),
             )
         self.db.execute("COMMIT")
+
+    def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
+        """The subscriber for a web sign-up: a new one is 'pending' until confirmed."""
+        stamp = _iso(now)
+        self.db.execute(
+            "INSERT OR IGNORE INTO subscribers (email, name, status, created_at, updated_at)"
+            " VALUES (?, ?, 'pending', ?, ?)",
+            (email, name, stamp, stamp),
+        )
+        subscriber = self.subscriber(email=email)
+        assert subscriber is not None
+        return subscriber
+
+    def claim_confirmation_slot(self, subscriber_id: int, now: dt.datetime, interval: dt.timedelta) -> bool:
+        """True (and the time noted) when no confirmation mail went out within ``interval``."""
+        cursor = self.db.execute(
+            "UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?"
+            " AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)",
+            (_iso(now), subscriber_id, _iso(now - interval)),
+        )
+        return cursor.rowcount == 1
 
     def remove_subscriber(self, email: str) -> bool:
         cursor = self.db.execute("DELETE FROM subscribers WHERE email = ?", (email,))

@@ -39,9 +39,13 @@ class TokenSigner:
             )
         return cls(secret)
 
-    def _mac(self, purpose: str, subscriber_id: int) -> str:
-        digest = hmac.new(self._key, f"{purpose}:{subscriber_id}".encode(), hashlib.sha256).digest()
+    def mac(self, message: str) -> str:
+        """A URL-safe HMAC-SHA256 of ``message`` (also used for CSRF form tokens)."""
+        digest = hmac.new(self._key, message.encode("utf-8"), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).rstrip(b"=").decode("ascii")
+
+    def _mac(self, purpose: str, subscriber_id: int) -> str:
+        return self.mac(f"{purpose}:{subscriber_id}")
 
     def make(self, purpose: str, subscriber_id: int) -> str:
         return f"{subscriber_id}.{self._mac(purpose, subscriber_id)}"

@@ -1,0 +1,278 @@
+"""`bulletin serve`: one-click unsubscribe, double opt-in, digest archive and feeds over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from collections import deque
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .archive import index_html, public_html
+from .config import Config
+from .confirmation import confirmation_message, send_confirmation
+from .digest import template_environment
+from .errors import SubscriberError
+from .i18n import texts
+from .store import Store
+from .subscribers import clean_name, normalise_address
+from .tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
+
+FEED_TYPES = {
+    "feed.xml": "application/rss+xml; charset=utf-8",
+    "atom.xml": "application/atom+xml; charset=utf-8",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+CSRF_COOKIE = "bulletin_csrf"
+CONFIRMATION_INTERVAL = dt.timedelta(minutes=10)
+SUBSCRIBE_LIMIT = 5  # sign-up requests per client address ...
+SUBSCRIBE_WINDOW = 600.0  # ... per this many seconds
+# Pages load nothing but their own stylesheet and post nothing but to themselves.
+STRICT_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+# Archived digests carry the inline styles mail clients need; nothing else is allowed.
+ARCHIVE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` events per key within ``window`` seconds (kept in memory)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.events: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        events = self.events.setdefault(key, deque())
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        if len(self.events) > 10_000:  # forget idle clients so memory stays bounded
+            for stale in [k for k, v in self.events.items() if not v or v[-1] <= now - self.window]:
+                del self.events[stale]
+        return True
+
+
+class FeedFiles:
+    """Serves feed files with ETag/Last-Modified, reading each file only when it changes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.cache: dict[Path, tuple[int, int, bytes, str]] = {}
+
+    def load(self, relative: str) -> tuple[bytes, str, float] | None:
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root) or path.name not in FEED_TYPES:
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        cached = self.cache.get(path)
+        if cached is None or cached[:2] != (stat.st_mtime_ns, stat.st_size):
+            data = path.read_bytes()
+            etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+            cached = (stat.st_mtime_ns, stat.st_size, data, etag)
+            self.cache[path] = cached
+        return cached[2], cached[3], stat.st_mtime
+
+
+def _not_modified(request: Request, etag: str, mtime: float) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            return int(mtime) <= parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
+    signer = signer or TokenSigner.from_env(config.digest.secret_env)
+    env = template_environment(config)
+    t = texts(config.site.language)
+    store = Store(config.store.path)
+    feeds = FeedFiles(config.feeds.output_dir)
+    limiter = SlidingWindowLimiter(SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW)
+    secure_cookie = config.web.url.startswith("https://")
+
+    def page(name: str, status: int = 200, csp: str = STRICT_CSP, **context: Any) -> HTMLResponse:
+        html = env.get_template(f"web/{name}").render(site=config.site, t=t, **context)
+        return HTMLResponse(html, status_code=status, headers=_security_headers(csp))
+
+    def message_page(title: str, text: str, status: int = 200) -> HTMLResponse:
+        return page("message.html.j2", status, title=t[title], text=t[text])
+
+    def not_found() -> HTMLResponse:
+        return message_page("not_found_title", "not_found_text", 404)
+
+    def with_csrf(response: HTMLResponse, nonce: str) -> HTMLResponse:
+        response.set_cookie(CSRF_COOKIE, nonce, max_age=7200, httponly=True, samesite="strict",
+                            secure=secure_cookie, path="/")
+        return response
+
+    def form_page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """A page with a form: a fresh CSRF pair, the nonce in a cookie and its MAC in the form."""
+        nonce = secrets.token_urlsafe(16)
+        return with_csrf(page(name, status, csrf=signer.mac("csrf:" + nonce), **context), nonce)
+
+    def csrf_ok(request: Request, form: Any) -> bool:
+        nonce = request.cookies.get(CSRF_COOKIE)
+        sent = form.get("csrf")
+        return bool(nonce and isinstance(sent, str)) and secrets.compare_digest(
+            signer.mac("csrf:" + nonce), sent
+        )
+
+    async def health(request: Request) -> Response:
+        store.db.execute("SELECT 1").fetchone()
+        return JSONResponse({"status": "ok"}, headers=_security_headers(STRICT_CSP))
+
+    async def unsubscribe(request: Request) -> Response:
+        token = request.path_params["token"]
+        subscriber_id = signer.check(UNSUBSCRIBE, token)
+        subscriber = store.subscriber(id=subscriber_id) if subscriber_id is not None else None
+        if subscriber is None:
+            return not_found()
+        if request.method == "GET":
+            # Mail scanners follow links: a GET only shows the button.
+            return form_page("action.html.j2", title=t["unsubscribe_title"],
+                             question=t["unsubscribe_question"], button=t["unsubscribe_button"])
+        form = await request.form()
+        # RFC 8058: the mail provider POSTs exactly this body, without cookies; the
+        # token in the URL is the proof. A browser form must also pass the CSRF check.
+        one_click = form.get("List-Unsubscribe") == "One-Click"
+        if not one_click and not csrf_ok(request, form):
+            return message_page("forbidden_title", "forbidden_text", 403)
+        if subscriber.status != "unsubscribed":
+            store.set_subscriber_status(subscriber.id, "unsubscribed")
+        return message_page("unsubscribed_title", "unsubscribed_text")
+
+    async def subscribe(request: Request) -> Response:
+        if request.method == "GET":
+            return form_page("subscribe.html.j2")
+        form = await request.form()
+        if not csrf_ok(request, form):
+            return message_page("forbidden_title", "forbidden_text", 403)
+        client = request.client.host if request.client else "unknown"
+        if not limiter.allow(client):
+            return message_page("too_many_title", "too_many_text", 429)
+        email_text, name = form.get("email"), form.get("name")
+        if form.get("website"):
+            # The honeypot field is hidden from people; only a bot fills it in.
+            return message_page("subscribe_sent_title", "subscribe_sent_text")
+        try:
+            email = normalise_address(email_text if isinstance(email_text, str) else "")
+        except SubscriberError:
+            return form_page("subscribe.html.j2", 400, error=t["subscribe_invalid"],
+                             email=email_text if isinstance(email_text, str) else "")
+        now = dt.datetime.now(dt.timezone.utc)
+        subscriber = store.request_subscription(email, clean_name(name if isinstance(name, str) else None), now)
+        task = None
+        if subscriber.status != "active" and store.claim_confirmation_slot(
+            subscriber.id, now, CONFIRMATION_INTERVAL
+        ):
+            url = f"{config.web.url}/confirm/{signer.make(CONFIRM, subscriber.id)}"
+            data = confirmation_message(config, env, email, subscriber.name, url)
+            # Sent after the response: the answer takes the same time whether the
+            # address was new, pending or active, so it reveals nothing.
+            task = BackgroundTask(send_confirmation, config, subscriber.id, email, data)
+        response = message_page("subscribe_sent_title", "subscribe_sent_text")
+        response.background = task
+        return response
+
+    async def confirm(request: Request) -> Response:
+        subscriber_id = signer.check(CONFIRM, request.path_params["token"])
+        subscriber = store.subscriber(id=subscriber_id) if subscriber_id is not None else None
+        if subscriber is None:
+            return not_found()
+        if request.method == "GET":
+            return form_page("action.html.j2", title=t["confirm_title"],
+                             question=t["confirm_question"], button=t["confirm_button"])
+        form = await request.form()
+        if not csrf_ok(request, form):
+            return message_page("forbidden_title", "forbidden_text", 403)
+        if subscriber.status != "active":
+            store.set_subscriber_status(subscriber.id, "active")
+        return message_page("confirmed_title", "confirmed_text")
+
+    async def archive_index(request: Request) -> Response:
+        html = index_html(config, env, store)
+        return HTMLResponse(html, headers=_security_headers(STRICT_CSP))
+
+    async def archive_digest(request: Request) -> Response:
+        record = store.digest(request.path_params["number"])
+        if record is None:
+            return not_found()
+        return HTMLResponse(public_html(record), headers=_security_headers(ARCHIVE_CSP))
+
+    async def stylesheet(request: Request) -> Response:
+        css = env.get_template("web/bulletin.css").render()
+        return Response(css, media_type="text/css", headers=_security_headers(STRICT_CSP))
+
+    async def feed(request: Request) -> Response:
+        found = feeds.load(request.path_params["path"])
+        if found is None:
+            return not_found()
+        data, etag, mtime = found
+        headers = {"ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True),
+                   "Cache-Control": "public, max-age=300", **_security_headers(STRICT_CSP)}
+        if _not_modified(request, etag, mtime):
+            return Response(status_code=304, headers=headers)
+        name = Path(request.path_params["path"]).name
+        return Response(data, headers=headers, media_type=FEED_TYPES[name])
+
+    routes = [
+        Route("/health", health),
+        Route("/subscribe", subscribe, methods=["GET", "POST"]),
+        Route("/confirm/{token}", confirm, methods=["GET", "POST"]),
+        Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
+        Route("/archive/", archive_index),
+        Route("/archive/{number:int}", archive_digest),
+        Route("/archive/{number:int}/", archive_digest),
+        Route("/static/bulletin.css", stylesheet),
+        Route("/{path:path}", feed),
+    ]
+    app = Starlette(routes=routes)
+    app.state.store = store
+    return app
+
+
+def _security_headers(csp: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        # Unsubscribe and confirm URLs carry tokens: never leak them to another site.
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
+    import uvicorn
+
+    app = create_app(config)
+    # Behind a reverse proxy on the same machine, X-Forwarded-For names the client
+    # (the rate limit needs it); from anywhere else it is ignored.
+    uvicorn.run(app, host=host or config.web.host, port=port or config.web.port,
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="warning")
