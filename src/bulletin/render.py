@@ -67,7 +67,10 @@ def render_post(post: Post, site_url: str, summary_size: int) -> RenderedPost:
         has_more = bool(text_of(content).strip() != text_of(summary).strip())
     else:
         summary, has_more = truncate_html(content, summary_size)
-    image = absolute_url(post.image, post.folder_url, site_url) if post.image else _first_image(content)
+    if post.image:
+        image: str | None = absolute_url(post.image, post.folder_url, site_url)
+    else:
+        image = _first_image(content)
     return RenderedPost(summary, content, has_more, image)
 
 
@@ -89,6 +92,10 @@ def _fragment(html: str) -> etree._Element:
 
 
 def _serialize(root: etree._Element) -> str:
+    for item in root.iter("li"):
+        if item.text is None and len(item) == 0:
+            # libxml2 leaves out the end tag of an empty <li>; an empty text node keeps it.
+            item.text = ""
     html = lxml.html.tostring(root, encoding="unicode")
     # Drop the wrapper <div> added by fragment_fromstring.
     return html[len("<div>") : -len("</div>")]
@@ -134,35 +141,66 @@ def text_of(html: str) -> str:
     return str(_fragment(html).text_content())
 
 
+_VOID_ELEMENTS = {"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr"}
+_WORD_OR_SPACE = re.compile(r"\s+|\S+")
+_TRAILING = " ,;:-\u2013\u2014"
+
+
 class _Truncator:
     """Keeps the first ``budget`` characters of text in a tree, dropping the rest.
 
     Working on the parsed tree (not the string) is what guarantees that no tag or
     entity is cut in half: serialising the pruned tree closes every open element.
+    Text is counted as a reader sees it: a run of whitespace is one space, wherever
+    it falls between elements, so the count spans text nodes rather than restarting
+    in each one, and a cut at a node boundary still falls between whole words.
     """
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
+        self.used = 0
+        self.pending_space = False  # whitespace seen since the last kept word
         self.done = False
+        # Where the last kept word sits, to carry the ellipsis when the cut falls
+        # at the very start of a later text node.
+        self.last: tuple[etree._Element, str] | None = None
 
-    def cut(self, text: str | None) -> str | None:
+    def cut(self, text: str | None, owner: etree._Element, attribute: str) -> str | None:
         """Return the part of ``text`` that fits; sets ``done`` when the budget ran out."""
-        if text is None or self.done:
-            return None if self.done else text
-        visible = len(" ".join(text.split())) if text.strip() else 0
-        if visible <= self.budget:
-            self.budget -= visible
-            return text
-        self.done = True
-        kept = " ".join(text.split())[: self.budget + 1]
-        if len(kept) > self.budget:
-            # Cut at the last space so no word is broken, unless the word is all there is.
-            space = kept.rfind(" ")
-            kept = kept[:space] if space > 0 else kept[: self.budget]
-        return kept.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS
+        if self.done or text is None:
+            return None
+        kept_end = 0
+        for match in _WORD_OR_SPACE.finditer(text):
+            token = match.group()
+            if token.isspace():
+                self.pending_space = self.used > 0
+                continue
+            cost = len(token) + (1 if self.pending_space else 0)
+            if self.used + cost <= self.budget:
+                self.used += cost
+                self.pending_space = False
+                kept_end = match.end()
+                self.last = (owner, attribute)
+                continue
+            self.done = True
+            if self.used == 0:
+                # A single word longer than the whole budget: cutting it is all there is.
+                return text[: match.start()] + token[: self.budget] + ELLIPSIS
+            if kept_end:
+                return text[:kept_end].rstrip(_TRAILING) + ELLIPSIS
+            # Nothing of this node fits: the ellipsis goes after the last word kept.
+            self._end_last_text()
+            return None
+        return text
+
+    def _end_last_text(self) -> None:
+        assert self.last is not None
+        owner, attribute = self.last
+        value = getattr(owner, attribute) or ""
+        setattr(owner, attribute, value.rstrip().rstrip(_TRAILING) + ELLIPSIS)
 
     def prune(self, element: etree._Element) -> None:
-        element.text = self.cut(element.text)
+        element.text = self.cut(element.text, element, "text")
         for child in list(element):
             if self.done:
                 element.remove(child)
@@ -171,8 +209,20 @@ class _Truncator:
                 self.prune(child)
             if self.done:
                 child.tail = None
+                if _is_empty(child):
+                    # The cut fell at the start of this element: drop the empty shell.
+                    element.remove(child)
             else:
-                child.tail = self.cut(child.tail)
+                child.tail = self.cut(child.tail, child, "tail")
+
+
+def _is_empty(element: etree._Element) -> bool:
+    return (
+        isinstance(element.tag, str)
+        and element.tag not in _VOID_ELEMENTS
+        and len(element) == 0
+        and not (element.text or "").strip()
+    )
 
 
 def truncate_html(html: str, size: int) -> tuple[str, bool]:
@@ -182,9 +232,9 @@ def truncate_html(html: str, size: int) -> tuple[str, bool]:
     root = _fragment(html)
     truncator = _Truncator(size)
     truncator.prune(root)
-    if not truncator.done:
-        return html, False
-    return _serialize(root), True
+    # Serialised even when nothing was cut: raw HTML in Markdown can be unbalanced,
+    # and the tree is what closes it.
+    return _serialize(root).rstrip() if truncator.done else _serialize(root), truncator.done
 
 
 _BLOCKS = {"p", "div", "ul", "ol", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",

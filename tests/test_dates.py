@@ -1,0 +1,134 @@
+"""Grav (strtotime) date reading: orders, offsets, timestamps, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bulletin.dates import DateFormatError, parse_date
+
+ALMATY = ZoneInfo("Asia/Almaty")
+UTC = dt.UTC
+
+
+def offset_hours(moment: dt.datetime) -> float:
+    offset = moment.utcoffset()
+    assert offset is not None
+    return offset.total_seconds() / 3600
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12-04-2022 10:00", (2022, 4, 12, 10, 0)),  # dashes: day-month-year
+        ("12.04.2022 10:00", (2022, 4, 12, 10, 0)),  # dots: day.month.year
+        ("04/12/2022 10:00", (2022, 4, 12, 10, 0)),  # slashes: month/day/year
+        ("2022-04-12 10:00", (2022, 4, 12, 10, 0)),
+        ("2022-04-12T10:00:30", (2022, 4, 12, 10, 0)),
+        ("1-2-2023", (2023, 2, 1, 0, 0)),
+        ("2/1/2023", (2023, 2, 1, 0, 0)),
+        ("12-04-2022 10:00 pm", (2022, 4, 12, 22, 0)),
+        ("12 April 2022 10:00", (2022, 4, 12, 10, 0)),
+    ],
+)
+def test_strtotime_field_orders(text: str, expected: tuple[int, ...]) -> None:
+    moment = parse_date(text, ALMATY)
+    assert (moment.year, moment.month, moment.day, moment.hour, moment.minute) == expected
+    assert moment.tzinfo is ALMATY
+
+
+def test_almaty_historical_offsets() -> None:
+    # Asia/Almaty moved from UTC+6 to UTC+5 on 1 March 2024.
+    assert offset_hours(parse_date("12-04-2022 10:00", ALMATY)) == 6
+    assert offset_hours(parse_date("29-02-2024 10:00", ALMATY)) == 6
+    assert offset_hours(parse_date("02-03-2024 10:00", ALMATY)) == 5
+    assert offset_hours(parse_date("2026-04-20 09:00", ALMATY)) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("2022-04-12T10:00:00+03:00", 3),
+        ("2022-04-12T10:00:00-0430", -4.5),
+        ("2022-04-12T10:00:00Z", 0),
+        ("12-04-2022 10:00 +02:00", 2),
+    ],
+)
+def test_explicit_offset_wins_over_site_timezone(text: str, hours: float) -> None:
+    moment = parse_date(text, ALMATY)
+    assert (moment.hour, offset_hours(moment)) == (10, hours)
+
+
+def test_iso_with_offset_is_the_same_instant() -> None:
+    assert parse_date("2022-04-12T10:00:00+03:00", ALMATY) == dt.datetime(
+        2022, 4, 12, 7, 0, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize("value", [1649736900, "1649736900", "@1649736900"])
+def test_unix_timestamp_is_utc_instant_shown_in_site_time(value: object) -> None:
+    moment = parse_date(value, ALMATY)
+    assert moment == dt.datetime(2022, 4, 12, 4, 15, tzinfo=UTC)
+    # Shown with the site's offset, like every other post date.
+    assert (moment.hour, offset_hours(moment)) == (10, 6)
+
+
+def test_yaml_date_objects() -> None:
+    assert parse_date(dt.date(2023, 5, 1), ALMATY) == dt.datetime(2023, 5, 1, tzinfo=ALMATY)
+    naive = dt.datetime(2023, 5, 2, 8, 30)
+    assert parse_date(naive, ALMATY) == naive.replace(tzinfo=ALMATY)
+    aware = dt.datetime(2023, 5, 2, 8, 30, tzinfo=UTC)
+    assert parse_date(aware, ALMATY) is aware
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "   ",
+        "soon",
+        "31-02-2022",
+        "13/13/2022",
+        "2022-04-12 25:00",
+        "12-04-2022 13:00 pm",
+        "20220412",
+        True,
+        None,
+        [2022, 4, 12],
+        {"y": 2022},
+    ],
+)
+def test_unparseable_dates_raise(value: object) -> None:
+    with pytest.raises(DateFormatError):
+        parse_date(value, ALMATY)
+
+
+@given(st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59)))
+def test_day_month_year_round_trip(moment: dt.datetime) -> None:
+    moment = moment.replace(second=0, microsecond=0)
+    text = (
+        f"{moment.day:02d}-{moment.month:02d}-{moment.year:04d} "
+        f"{moment.hour:02d}:{moment.minute:02d}"
+    )
+    parsed = parse_date(text, ALMATY)
+    assert parsed.replace(tzinfo=None) == moment
+    assert parsed.tzinfo is ALMATY
+
+
+@given(st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59)))
+def test_month_day_year_round_trip(moment: dt.datetime) -> None:
+    moment = moment.replace(second=0, microsecond=0)
+    text = f"{moment.month}/{moment.day}/{moment.year:04d} {moment.hour}:{moment.minute:02d}"
+    assert parse_date(text, ALMATY).replace(tzinfo=None) == moment
+
+
+@given(st.integers(min_value=0, max_value=4_102_444_800))
+def test_timestamp_round_trip(seconds: int) -> None:
+    if seconds < 100_000_000:  # fewer than nine digits reads as something else
+        seconds += 100_000_000
+    assert parse_date(seconds, ALMATY).timestamp() == seconds
+    assert parse_date(str(seconds), ALMATY).timestamp() == seconds

@@ -1,0 +1,306 @@
+"""Markdown rendering: summaries at ===, truncation, absolute URLs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bulletin.config import Author, SiteConfig
+from bulletin.content import Post, discover, read_post
+from bulletin.render import (
+    ELLIPSIS,
+    absolute_url,
+    make_links_absolute,
+    markdown_to_html,
+    render_post,
+    split_summary,
+    text_of,
+    truncate_html,
+)
+
+from .conftest import ALMATY, SITE_URL, TESTS_CONTENT
+
+VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+class _BalanceChecker(HTMLParser):
+    """Fails on an unclosed or stray tag, a half tag, or a half entity."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.problems.append(f"stray </{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data or ">" in data:
+            self.problems.append(f"raw angle bracket in text: {data!r}")
+        if "&" in data:
+            self.problems.append(f"bare ampersand in text: {data!r}")
+
+
+def assert_well_formed(html: str) -> None:
+    checker = _BalanceChecker()
+    checker.feed(html)
+    checker.close()
+    assert not checker.problems, (checker.problems, html)
+    assert not checker.stack, (f"unclosed {checker.stack}", html)
+    assert not checker.rawdata, ("half a tag at the end", html)
+    for entity in re.findall(r"&[^;\s]*;?", html):
+        assert re.fullmatch(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", entity), (entity, html)
+
+
+def collapsed(html: str) -> str:
+    return " ".join(text_of(html).split())
+
+
+def post_at(path: Path) -> Post:
+    """Read one post of tests/content with the route discover() gives it."""
+    site = SiteConfig("T", SITE_URL, "", "en", ALMATY, Author(None, None))
+    routes = dict(discover(TESTS_CONTENT))
+    return read_post(path, routes[path], site)
+
+
+def make_post(body: str, route: str = "/blog/my-post") -> Post:
+    return Post(
+        source=Path("item.md"), route=route, url=SITE_URL + route, title="T",
+        date=dt.datetime(2025, 1, 1, tzinfo=ALMATY), unpublish_date=None, published=True,
+        listed=True, tags=(), categories=(), author=None, image=None, continue_link=True,
+        body=body,
+    )  # fmt: skip
+
+
+# Summary delimiter --------------------------------------------------------------------
+
+
+def test_summary_is_content_before_delimiter() -> None:
+    rendered = render_post(post_at(TESTS_CONTENT / "02.edge/summary_delimiter.md"), SITE_URL, 300)
+    assert rendered.summary_html == "<p>Это анонс: короткий первый абзац.</p>"
+    assert "А это продолжение" in rendered.content_html
+    assert "Это анонс" in rendered.content_html
+    assert "===" not in rendered.content_html
+    assert rendered.has_more
+
+
+def test_delimiter_in_crlf_file() -> None:
+    rendered = render_post(post_at(TESTS_CONTENT / "02.edge/crlf_line_endings.md"), SITE_URL, 300)
+    assert rendered.summary_html == "<p>Summary written on Windows.</p>"
+    assert "Body after the delimiter." in rendered.content_html
+    assert rendered.has_more
+
+
+def test_equals_under_a_text_line_is_a_heading() -> None:
+    path = TESTS_CONTENT / "02.edge/delimiter_under_text_is_heading.md"
+    rendered = render_post(post_at(path), SITE_URL, 300)
+    assert "<h1>Heading made of equals signs</h1>" in rendered.content_html
+    assert rendered.summary_html == rendered.content_html  # short post: the whole of it
+    assert not rendered.has_more
+
+
+def test_equals_in_fenced_code_is_not_a_delimiter() -> None:
+    path = TESTS_CONTENT / "02.edge/code_fence_with_delimiter.md"
+    summary, whole = split_summary(post_at(path).body)
+    assert summary is None
+    html = markdown_to_html(whole)
+    assert '<pre><code class="language-text">before\n\n===\n\nafter\n</code></pre>' in html
+
+
+@pytest.mark.parametrize(
+    ("body", "summary"),
+    [
+        ("One\n\n===\n\nTwo", "One"),
+        ("One\n\n===\n", "One"),
+        ("One\n\n  ===  \n\nTwo", "One"),
+        ("One\n===\n\nTwo", None),  # setext heading
+        ("One\n\n===\nTwo", None),  # no blank line after: not a paragraph of its own
+        ("One\n\n====\n\nTwo", None),
+        ("~~~\n\n===\n\n~~~\n\nTwo", None),
+    ],
+)
+def test_split_summary_rules(body: str, summary: str | None) -> None:
+    found, whole = split_summary(body)
+    assert (found.strip() if found is not None else None) == summary
+    assert "===" not in whole or summary is None
+
+
+def test_markdown_extra_features() -> None:
+    html = render_post(
+        post_at(TESTS_CONTENT / "02.edge/code_fence_with_delimiter.md"), SITE_URL, 10_000
+    ).content_html
+    assert "<table>" in html and "<td>один</td>" in html
+    assert 'class="footnote"' in html and "The footnote text." in html
+    assert markdown_to_html("Para\n{: .lead }") == '<p class="lead">Para</p>'
+
+
+# Truncated summary --------------------------------------------------------------------
+
+
+def test_summary_without_delimiter_is_truncated_well_formed() -> None:
+    path = TESTS_CONTENT / "02.edge/no_summary_delimiter.md"
+    rendered = render_post(post_at(path), SITE_URL, 300)
+    assert rendered.has_more
+    assert_well_formed(rendered.summary_html)
+    text = collapsed(rendered.summary_html)
+    assert text.endswith(ELLIPSIS)
+    assert len(text) <= 301
+    assert collapsed(rendered.content_html).startswith(text[:-1])
+    assert "Второй абзац" not in rendered.summary_html
+
+
+def test_short_post_is_its_own_summary() -> None:
+    path = TESTS_CONTENT / "02.edge/short_without_delimiter.md"
+    rendered = render_post(post_at(path), SITE_URL, 300)
+    assert rendered.summary_html == rendered.content_html
+    assert ELLIPSIS not in rendered.summary_html
+    assert not rendered.has_more
+
+
+@pytest.mark.parametrize(
+    ("html", "size", "expected"),
+    [
+        ("<p>one two three</p>", 9, "<p>one two…</p>"),
+        ("<p>one two three</p>", 7, "<p>one two…</p>"),
+        ("<p>one two three</p>", 6, "<p>one…</p>"),
+        ("<p>one two, three</p>", 8, "<p>one two…</p>"),  # no dangling comma
+        ("<p>Antidisestablishment</p>", 5, "<p>Antid…</p>"),  # one word is all there is
+        ("<p>a <b>bold</b> word and more</p>", 6, "<p>a <b>bold…</b></p>"),
+        ("<p>a <b>bold</b> word and more</p>", 11, "<p>a <b>bold</b> word…</p>"),
+        ("<p>aaa</p>\n<p>bbb</p>\n<p>ccc ddd</p>", 7, "<p>aaa</p>\n<p>bbb…</p>"),
+        ("<p>fish &amp; chips and peas</p>", 6, "<p>fish &amp;…</p>"),
+        ("<p>x <a href=\"/a?b=1&amp;c=2\">link text</a> tail</p>", 6,
+         "<p>x <a href=\"/a?b=1&amp;c=2\">link…</a></p>"),
+        ("<ul><li>first item</li><li>second item</li></ul>", 12, "<ul><li>first item…</li></ul>"),
+    ],
+)  # fmt: skip
+def test_truncate_html_examples(html: str, size: int, expected: str) -> None:
+    result, cut = truncate_html(html, size)
+    assert (result, cut) == (expected, True)
+
+
+def test_truncate_html_keeps_short_html() -> None:
+    assert truncate_html("<p>short</p>", 5) == ("<p>short</p>", False)
+    assert truncate_html("<p>two  words</p>\n", 9) == ("<p>two  words</p>\n", False)
+    assert truncate_html("   ", 5) == ("", False)
+
+
+_WORDS = st.text(alphabet=st.sampled_from("abcжзи  \n,.&<>\"'-\u2014é"), min_size=0, max_size=30)
+
+
+@st.composite
+def html_fragments(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["text", "text", "inline", "block", "img", "br"]))
+        if kind == "text" or depth >= 3:
+            text = draw(_WORDS)
+            parts.append(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+        elif kind == "img":
+            parts.append('<img src="a.png" alt="x">')
+        elif kind == "br":
+            parts.append("<br>")
+        else:
+            tag = draw(
+                st.sampled_from(["b", "em", "a", "code"] if kind == "inline" else ["p", "li"])
+            )
+            inner = draw(html_fragments(depth + 1))
+            parts.append(f"<{tag}>{inner}</{tag}>" if tag != "li" else f"<ul><li>{inner}</li></ul>")
+    return "".join(parts)
+
+
+@settings(max_examples=300)
+@given(html_fragments(), st.integers(min_value=1, max_value=60))
+def test_truncate_html_is_well_formed_and_short(html: str, size: int) -> None:
+    html = markdown_to_html(html) if html.strip() else html
+    result, cut = truncate_html(html, size)
+    assert_well_formed(result)
+    text = collapsed(result)
+    original = collapsed(html)
+    if cut:
+        assert len(text) <= size + 1
+        assert text.endswith(ELLIPSIS)
+        assert original.startswith(text[:-1])
+    else:
+        assert text == original
+        assert len(original) <= size
+
+
+# Absolute URLs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("photo.jpg", "https://clinic.example/blog/my-post/photo.jpg"),
+        ("./files/a b.pdf", "https://clinic.example/blog/my-post/files/a b.pdf"),
+        ("../other/", "https://clinic.example/blog/other/"),
+        ("/clinic/hours", "https://clinic.example/clinic/hours"),
+        ("https://example.org/x", "https://example.org/x"),
+        ("//cdn.example/x.png", "//cdn.example/x.png"),
+        ("mailto:desk@clinic.example", "mailto:desk@clinic.example"),
+        ("#top", "#top"),
+        ("?page=2", "https://clinic.example/blog/my-post/?page=2"),
+    ],
+)
+def test_absolute_url(url: str, expected: str) -> None:
+    assert absolute_url(url, SITE_URL + "/blog/my-post/", SITE_URL) == expected
+
+
+def test_relative_links_and_images_in_grav_folder() -> None:
+    path = TESTS_CONTENT / "01.blog/01.relative-links-and-images/item.md"
+    assert (path.parent / "photo.jpg").is_file()
+    rendered = render_post(post_at(path), SITE_URL, 300)
+    base = "https://clinic.example/blog/relative-links-and-images/"
+    for html in (rendered.summary_html, rendered.content_html):
+        assert f'src="{base}photo.jpg"' in html
+        assert 'href="https://clinic.example/blog/other-post/"' in html
+        assert 'href="https://clinic.example/clinic/hours"' in html
+        assert 'href="https://example.org/page"' in html
+        assert 'href="#top"' in html
+        assert 'href="mailto:desk@clinic.example"' in html
+        assert (
+            f'srcset="{base}small.jpg 1x, https://clinic.example/media/large.jpg 2x, '
+            'https://cdn.example/huge.jpg 3x"'
+        ) in html
+    assert f'href="{base}files/report.pdf"' in rendered.content_html
+    assert rendered.image == f"{base}photo.jpg"
+
+
+def test_make_links_absolute_leaves_text_alone() -> None:
+    html = '<p>See <a href="a.html">a &amp; b</a> <img src="/i.png" alt="i"> ok</p>'
+    assert make_links_absolute(html, SITE_URL + "/p/", SITE_URL) == (
+        '<p>See <a href="https://clinic.example/p/a.html">a &amp; b</a> '
+        '<img src="https://clinic.example/i.png" alt="i"> ok</p>'
+    )
+
+
+def test_header_image_is_made_absolute() -> None:
+    post = make_post("Text")
+    post = Post(**{**post.__dict__, "image": "cover.png"})
+    assert render_post(post, SITE_URL, 300).image == SITE_URL + "/blog/my-post/cover.png"
+
+
+def test_control_characters_never_reach_html() -> None:
+    path = TESTS_CONTENT / "02.edge/control_characters.md"
+    assert b"\x0b" in path.read_bytes()
+    html = render_post(post_at(path), SITE_URL, 300).content_html
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", html)
+    assert "vertical tab," in html and "unit separator," in html
+
+
+def test_jinja_braces_are_literal_text() -> None:
+    path = TESTS_CONTENT / "02.edge/jinja_braces_literal.md"
+    html = render_post(post_at(path), SITE_URL, 300).content_html
+    assert "{{ site.title }} and {% if x %}no{% endif %}" in html
