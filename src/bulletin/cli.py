@@ -126,7 +126,7 @@ def send(config_path: str, now_text: str | None, dry_run: bool) -> None:
     config = load_config(config_path)
     now = resolve_now(config, now_text)
     if dry_run:
-        _print_plan(publish.plan(config, now))
+        _print_plan(publish.plan(config, now), config)
         return
     context, update = _progress_printer(config)
     with context:
@@ -134,10 +134,14 @@ def send(config_path: str, now_text: str | None, dry_run: bool) -> None:
     if result.locked:
         click.echo("Another bulletin send holds the lock; nothing to do in this run.")
         return
-    if result.composed:
-        click.echo(f"Composed digest {result.composed} with {result.posts} posts.")
-    elif result.total == 0:
-        click.echo("No new posts and nothing pending: nothing sent.")
+    composed = result.composition
+    for number, count in composed.digests:
+        click.echo(f"Composed digest {number} with {count} posts.")
+    if not composed.due and composed.next_due:
+        click.echo(f"No digest due: the next one is due at {_local(composed.next_due, config)}.")
+    if not composed.digests and result.total == 0:
+        if composed.due:
+            click.echo("No new posts and nothing pending: nothing sent.")
         return
     report = result.report
     rate = report.sent / result.elapsed if result.elapsed > 0 else 0.0
@@ -151,7 +155,15 @@ def send(config_path: str, now_text: str | None, dry_run: bool) -> None:
         sys.exit(1)
 
 
-def _print_plan(plan: Any) -> None:
+def _local(moment: dt.datetime, config: Config) -> str:
+    return moment.astimezone(config.site.timezone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _print_plan(plan: Any, config: Config) -> None:
+    if plan.next_due:
+        when = "now" if plan.due else "not yet"
+        click.echo(f"Schedule {config.digest.schedule.kind}: a digest is due {when}; "
+                   f"the next slot is {_local(plan.next_due, config)}.")
     if plan.new_posts:
         click.echo(f"Digest {plan.next_number} would hold {len(plan.new_posts)} posts:")
         for post in plan.new_posts:
@@ -183,13 +195,16 @@ def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
 
 @main.command()
 @config_option
+@now_option
 @click.option("--limit", default=10, show_default=True, help="How many recent digests to show.")
 @clean_errors
-def status(config_path: str, limit: int) -> None:
-    """Show the last digests and their delivery counts."""
+def status(config_path: str, now_text: str | None, limit: int) -> None:
+    """Show when the next digest is due, what it would hold, and the last digests."""
+    from .publish import plan
     from .store import Store
 
     config = load_config(config_path)
+    _print_plan(plan(config, resolve_now(config, now_text)), config)
     if not config.store.path.exists():
         click.echo("No digest sent yet (the store does not exist).")
         return

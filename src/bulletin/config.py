@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
+from .schedule import Schedule, ScheduleError, parse_schedule
 
 DEFAULT_CONFIG = "config.yaml"
 DEFAULT_SUBJECT = (
@@ -67,6 +68,8 @@ class DigestConfig:
     start: dt.datetime | None
     secret_env: str
     templates_dir: Path
+    schedule: Schedule
+    min_posts: int
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,8 @@ def parse_config(data: Any, config_path: Path) -> Config:
         start=start,
         secret_env=digest_s.str("secret_env", "BULLETIN_SECRET"),
         templates_dir=base / digest_s.str("templates", "templates"),
+        schedule=_parse_schedule(digest_s.str("schedule"), where, errors),
+        min_posts=digest_s.int("min_posts", 1, minimum=1),
     )
     digest_s.finish()
 
@@ -311,6 +316,14 @@ def parse_config(data: Any, config_path: Path) -> Config:
     if errors:
         raise ConfigError(*errors)
     return Config(config_path, site, content, feeds, store, digest, smtp, web)
+
+
+def _parse_schedule(text: str | None, where: str, errors: list[str]) -> Schedule:
+    try:
+        return parse_schedule(text)
+    except ScheduleError as exc:
+        errors.append(f"{where}: 'digest.schedule': {exc}")
+        return parse_schedule(None)
 
 
 def _parse_start(

@@ -62,12 +62,23 @@ class Plan:
     next_number: int
     recipients: int
     pending_earlier: int  # deliveries of earlier digests still waiting
+    due: bool = True  # False: a periodic schedule's next slot has not come yet
+    next_due: dt.datetime | None = None
+
+
+LAST_SLOT = "last_schedule_slot"  # meta key: the latest schedule slot already handled
+
+
+@dataclass(frozen=True)
+class Composed:
+    digests: tuple[tuple[int, int], ...] = ()  # (digest number, number of posts)
+    due: bool = True  # False: the schedule's next slot has not come yet
+    next_due: dt.datetime | None = None  # for a periodic schedule
 
 
 @dataclass
 class SendResult:
-    composed: int | None = None  # number of the digest this run composed
-    posts: int = 0
+    composition: Composed = field(default_factory=Composed)
     locked: bool = False  # another run holds the lock; nothing was done
     total: int = 0  # deliveries this run set out to make
     report: DeliveryReport = field(default_factory=DeliveryReport)
@@ -75,8 +86,19 @@ class SendResult:
     elapsed: float = 0.0
 
     @property
+    def composed(self) -> int | None:
+        """The number of the (last) digest this run composed."""
+        return self.composition.digests[-1][0] if self.composition.digests else None
+
+    @property
+    def posts(self) -> int:
+        return sum(count for _, count in self.composition.digests)
+
+    @property
     def ok(self) -> bool:
-        return self.report.failed == 0 and self.pending == 0 and self.report.aborted is None
+        # A bounce is a failed delivery too: cron should hear about it.
+        report = self.report
+        return report.failed == 0 and report.bounced == 0 and self.pending == 0 and report.aborted is None
 
 
 def digest_start(config: Config, store: Store) -> dt.datetime:
@@ -84,31 +106,63 @@ def digest_start(config: Config, store: Store) -> dt.datetime:
 
 
 def plan(config: Config, now: dt.datetime) -> Plan:
-    """The next send, worked out without changing anything (for --dry-run)."""
+    """The next send, worked out without changing anything (for --dry-run and status)."""
     posts = load_posts(config.content.dir, config.site)
     if not config.store.path.exists():
         start = config.digest.start or now
-        return Plan(tuple(select_new_posts(posts, now, set(), start)), 1, 0, 0)
+        due, _, next_due = due_slot(config, None, now)
+        return Plan(tuple(select_new_posts(posts, now, set(), start)), 1, 0, 0, due, next_due)
     with Store(config.store.path) as store:
         new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
-        return Plan(tuple(new), store.next_digest_number(), store.count_subscribers("active"), store.count_pending())
+        due, _, next_due = due_slot(config, store.meta(LAST_SLOT), now)
+        return Plan(
+            tuple(new), store.next_digest_number(), store.count_subscribers("active"),
+            store.count_pending(), due, next_due,
+        )
 
 
-def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -> tuple[int, int] | None:
-    """Store the next digest with a pending delivery per active subscriber.
+def due_slot(
+    config: Config, last_handled: str | None, now: dt.datetime
+) -> tuple[bool, dt.datetime | None, dt.datetime | None]:
+    """(is a digest due, the slot it is due for, the next slot) under digest.schedule."""
+    schedule = config.digest.schedule
+    if not schedule.periodic:
+        return True, None, None
+    slot = schedule.latest_slot(now, config.site.timezone)
+    next_due = schedule.next_slot(now, config.site.timezone)
+    if last_handled is not None and slot <= dt.datetime.fromisoformat(last_handled):
+        return False, None, next_due
+    return True, slot, next_due
 
-    Returns (digest number, number of posts), or None when there is nothing new.
+
+def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -> Composed:
+    """Store the digests that are due, each with a pending delivery per active subscriber.
+
+    A periodic schedule handles each slot once: the slot is recorded in the same
+    transaction as its digest (or alone when there was too little to send), so a
+    rerun, a crash or a missed slot never doubles or skips a digest.
     """
+    schedule = config.digest.schedule
+    due, slot, next_due = due_slot(config, store.meta(LAST_SLOT), now)
+    if not due:
+        return Composed(due=False, next_due=next_due)
     new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
-    if not new:
-        return None
-    number = store.next_digest_number()
-    rendered = render_digest(config, new, number, now)
-    records = [DigestPost(p.route, p.title, p.url, p.date) for p in new]
-    stored = store.create_digest(records, rendered.as_json(), secrets.token_hex(8), now)
-    if stored is None:
-        raise StoreError(f"{store.path}: posts of the new digest were stored by another process")
-    return stored, len(new)
+    groups = [[post] for post in new] if schedule.kind == "every-post" else [new]
+    if len(new) < config.digest.min_posts:
+        groups = []
+    meta = {LAST_SLOT: slot.isoformat()} if slot else {}
+    made = []
+    for group in groups:
+        number = store.next_digest_number()
+        rendered = render_digest(config, group, number, now)
+        records = [DigestPost(p.route, p.title, p.url, p.date) for p in group]
+        stored = store.create_digest(records, rendered.as_json(), secrets.token_hex(8), now, meta)
+        if stored is None:
+            raise StoreError(f"{store.path}: posts of the new digest were stored by another process")
+        made.append((stored, len(group)))
+    if not made and meta:
+        store.set_meta(LAST_SLOT, meta[LAST_SLOT])
+    return Composed(tuple(made), True, next_due)
 
 
 def send(
@@ -127,9 +181,7 @@ def send(
     result = SendResult()
     try:
         with RunLock(lock_path(config)), Store(config.store.path) as store:
-            composed = compose(config, store, posts, now)
-            if composed:
-                result.composed, result.posts = composed
+            result.composition = compose(config, store, posts, now)
             result.total = store.count_pending()
             done = 0
 

@@ -170,6 +170,13 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def created_at(self) -> dt.datetime:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()
         return _parse(row[0])
@@ -256,7 +263,8 @@ class Store:
         return {row[0] for row in self.db.execute("SELECT route FROM digest_posts")}
 
     def create_digest(
-        self, posts: Sequence[DigestPost], rendered: dict[str, Any], nonce: str, now: dt.datetime
+        self, posts: Sequence[DigestPost], rendered: dict[str, Any], nonce: str, now: dt.datetime,
+        meta: dict[str, str] | None = None,
     ) -> int | None:
         """Store a digest, its posts and a pending delivery per active subscriber, atomically.
 
@@ -286,6 +294,8 @@ class Store:
                 " SELECT ?, id, 'pending' FROM subscribers WHERE status = 'active'",
                 (number,),
             )
+            for key, value in (meta or {}).items():
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self.db.execute("COMMIT")
             return number
         except BaseException:
@@ -357,6 +367,12 @@ class Store:
             self.db.execute(
                 "UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ?",
                 (_iso(dt.datetime.now(dt.timezone.utc)), subscriber_id),
+            )
+            # The address does not exist: other digests still queued for it must not be tried.
+            self.db.execute(
+                "UPDATE deliveries SET status = 'cancelled', last_error = 'subscriber bounced'"
+                " WHERE subscriber_id = ? AND status = 'pending'",
+                (subscriber_id,),
             )
         self.db.execute("COMMIT")
 
