@@ -118,8 +118,10 @@ def _progress_printer(config: Config) -> tuple[Any, Any]:
 @config_option
 @now_option
 @click.option("--dry-run", is_flag=True, help="Show who would get what; change nothing.")
+@click.option("--test", "test_address", metavar="ADDRESS",
+              help="Send the next digest to this one address now, subject [TEST]; record nothing.")
 @clean_errors
-def send(config_path: str, now_text: str | None, dry_run: bool) -> None:
+def send(config_path: str, now_text: str | None, dry_run: bool, test_address: str | None) -> None:
     """Send the digest of new posts to every active subscriber (cron-safe)."""
     from . import publish
 
@@ -128,9 +130,40 @@ def send(config_path: str, now_text: str | None, dry_run: bool) -> None:
     if dry_run:
         _print_plan(publish.plan(config, now), config)
         return
+    if test_address:
+        from .drafts import send_test
+
+        new_count = send_test(config, now, test_address)
+        what = "the newest posts (nothing new)" if new_count is None else f"{new_count} new posts"
+        click.echo(f"Sent a test digest with {what} to {test_address}; nothing was recorded.")
+        return
     context, update = _progress_printer(config)
     with context:
         result = publish.send(config, now, on_progress=update)
+    _report(result, config)
+
+
+@main.command()
+@config_option
+@click.argument("digest_number", metavar="DIGEST", type=int)
+@click.option("--failed", is_flag=True, help="Retry the deliveries that ended failed.")
+@click.option("--pending", is_flag=True, help="Deliver the deliveries still pending now.")
+@clean_errors
+def resend(config_path: str, digest_number: int, failed: bool, pending: bool) -> None:
+    """Retry one digest's failed or pending deliveries; sent ones are never repeated."""
+    from . import publish
+
+    if not (failed or pending):
+        raise click.UsageError("say which deliveries to retry: --failed, --pending or both")
+    config = load_config(config_path)
+    statuses = tuple(s for s, on in (("failed", failed), ("pending", pending)) if on)
+    context, update = _progress_printer(config)
+    with context:
+        result = publish.resend(config, digest_number, statuses, on_progress=update)
+    _report(result, config)
+
+
+def _report(result: Any, config: Config) -> None:
     if result.locked:
         click.echo("Another bulletin send holds the lock; nothing to do in this run.")
         return
@@ -183,7 +216,7 @@ def _print_plan(plan: Any, config: Config) -> None:
 @clean_errors
 def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
     """Write the next digest as .html, .txt and .eml files to look at."""
-    from .publish import preview as write_preview
+    from .drafts import preview as write_preview
 
     config = load_config(config_path)
     files, new_count = write_preview(config, resolve_now(config, now_text), Path(out_dir))

@@ -68,10 +68,17 @@ def mailbox(name: str | None, email: str) -> str:
     return Header(name, "utf-8").encode() + f" <{email}>"
 
 
-def build_template(config: Config, digest: DigestRecord) -> MessageTemplate:
-    display, sender = parseaddr(config.digest.sender)
+def envelope_sender(config: Config) -> str:
+    """The bare address of digest.from, used as the SMTP envelope sender."""
+    sender = parseaddr(config.digest.sender)[1]
     if "@" not in sender:
         raise ConfigError(f"{config.path}: 'digest.from' needs an address, not {config.digest.sender!r}")
+    return sender
+
+
+def build_template(config: Config, digest: DigestRecord) -> MessageTemplate:
+    sender = envelope_sender(config)
+    display = parseaddr(config.digest.sender)[0]
     domain = config.site.domain
     list_id = f"bulletin.{domain}"
     headers = [

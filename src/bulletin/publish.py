@@ -20,7 +20,7 @@ from .feeds import feed_documents, feed_items
 from .files import write_files_atomically
 from .lock import LockHeld, RunLock
 from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSession, deliver
-from .messages import build_template, personal_parts, personalise
+from .messages import build_template, personalise
 from .store import DigestPost, DigestRecord, Store
 from .tokens import UNSUBSCRIBE, TokenSigner
 
@@ -182,33 +182,72 @@ def send(
     try:
         with RunLock(lock_path(config)), Store(config.store.path) as store:
             result.composition = compose(config, store, posts, now)
-            result.total = store.count_pending()
-            done = 0
-
-            def record(job: Job, outcome: Outcome, error: str | None) -> None:
-                nonlocal done
-                if outcome is Outcome.SENT:
-                    store.mark_sent(job.digest_id, job.subscriber_id, dt.datetime.now(dt.timezone.utc))
-                else:
-                    store.mark_attempt_failed(
-                        job.digest_id, job.subscriber_id, error or outcome.value,
-                        final=outcome is Outcome.FAILED, bounced=outcome is Outcome.BOUNCED,
-                    )
-                if outcome is not Outcome.RETRY:
-                    done += 1
-                    if on_progress:
-                        on_progress(done, result.total)
-
-            for digest in store.digests_with_pending():
-                report = asyncio.run(_deliver_digest(config, store, digest, signer, record))
-                _add(result.report, report)
-                if report.aborted:
-                    break
-            result.pending = store.count_pending()
+            _deliver_pending(config, store, signer, store.digests_with_pending(), result, on_progress)
     except LockHeld:
         result.locked = True
     result.elapsed = time.monotonic() - started
     return result
+
+
+def resend(
+    config: Config,
+    number: int,
+    statuses: tuple[str, ...],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SendResult:
+    """Retry one digest's deliveries that ended in ``statuses`` (failed and/or pending).
+
+    Sent deliveries are never touched; only subscribers still active are retried.
+    """
+    started = time.monotonic()
+    signer = TokenSigner.from_env(config.digest.secret_env)
+    result = SendResult()
+    try:
+        with RunLock(lock_path(config)), Store(config.store.path) as store:
+            digest = store.digest(number)
+            if digest is None:
+                raise StoreError(f"{store.path}: there is no digest {number}")
+            if "failed" in statuses:
+                store.requeue_failed(number)
+            _deliver_pending(config, store, signer, [digest], result, on_progress)
+    except LockHeld:
+        result.locked = True
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def _deliver_pending(
+    config: Config,
+    store: Store,
+    signer: TokenSigner,
+    digests: list[DigestRecord],
+    result: SendResult,
+    on_progress: Callable[[int, int], None] | None,
+) -> None:
+    """Deliver the pending deliveries of ``digests``, oldest digest first, into ``result``."""
+    result.total = sum(store.delivery_counts(d.number).pending for d in digests)
+    done = 0
+
+    def record(job: Job, outcome: Outcome, error: str | None) -> None:
+        nonlocal done
+        if outcome is Outcome.SENT:
+            store.mark_sent(job.digest_id, job.subscriber_id, dt.datetime.now(dt.timezone.utc))
+        else:
+            store.mark_attempt_failed(
+                job.digest_id, job.subscriber_id, error or outcome.value,
+                final=outcome is Outcome.FAILED, bounced=outcome is Outcome.BOUNCED,
+            )
+        if outcome is not Outcome.RETRY:
+            done += 1
+            if on_progress:
+                on_progress(done, result.total)
+
+    for digest in digests:
+        report = asyncio.run(_deliver_digest(config, store, digest, signer, record))
+        _add(result.report, report)
+        if report.aborted:
+            break
+    result.pending = sum(store.delivery_counts(d.number).pending for d in digests)
 
 
 def _add(total: DeliveryReport, part: DeliveryReport) -> None:
@@ -246,36 +285,3 @@ async def _deliver_digest(
         max_attempts=smtp.max_attempts,
         retry_delay=smtp.retry_delay,
     )
-
-
-PREVIEW_EMAIL = "preview@example.com"
-PREVIEW_NAME = "Preview Reader"
-PREVIEW_TOKEN = "preview-token"  # not a valid token: a preview must not unsubscribe anyone
-
-
-def preview(config: Config, now: dt.datetime, out_dir: Path) -> tuple[list[Path], int | None]:
-    """Write the next digest as .html, .txt and .eml files; records nothing.
-
-    With no new post, the newest visible posts stand in so templates can still be
-    checked. Returns the files and the number of new posts (None when standing in).
-    """
-    posts = load_posts(config.content.dir, config.site)
-    plan_ = plan(config, now)
-    chosen: list[Post] = list(plan_.new_posts)
-    new_count: int | None = len(chosen)
-    if not chosen:
-        chosen = sorted(visible_posts(posts, now)[:3], key=lambda p: p.date)
-        new_count = None
-    if not chosen:
-        raise StoreError("no visible posts to preview")
-    rendered = render_digest(config, chosen, plan_.next_number, now)
-    record = DigestRecord(plan_.next_number, now, "preview", rendered.as_json())
-    template = build_template(config, record)
-    parts = personal_parts(template, PREVIEW_EMAIL, PREVIEW_NAME, PREVIEW_TOKEN)
-    files = {
-        out_dir / "digest.html": parts.html.encode("utf-8"),
-        out_dir / "digest.txt": parts.text.encode("utf-8"),
-        out_dir / "digest.eml": personalise(template, 0, PREVIEW_EMAIL, PREVIEW_NAME, PREVIEW_TOKEN),
-    }
-    write_files_atomically(files)
-    return list(files), new_count

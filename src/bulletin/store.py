@@ -376,6 +376,16 @@ class Store:
             )
         self.db.execute("COMMIT")
 
+    def requeue_failed(self, digest_id: int) -> int:
+        """Make a digest's failed deliveries pending again, with fresh attempts (active subscribers only)."""
+        cursor = self.db.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = 0"
+            " WHERE digest_id = ? AND status = 'failed'"
+            " AND subscriber_id IN (SELECT id FROM subscribers WHERE status = 'active')",
+            (digest_id,),
+        )
+        return cursor.rowcount
+
     def count_pending(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0])
 

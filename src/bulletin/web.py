@@ -196,7 +196,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
             data = confirmation_message(config, env, email, subscriber.name, url)
             # Sent after the response: the answer takes the same time whether the
             # address was new, pending or active, so it reveals nothing.
-            task = BackgroundTask(send_confirmation, config, subscriber.id, email, data)
+            task = BackgroundTask(send_confirmation, config, email, data)
         response = message_page("subscribe_sent_title", "subscribe_sent_text")
         response.background = task
         return response
