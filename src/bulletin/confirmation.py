@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 
 import jinja2
 
