@@ -325,3 +325,18 @@ def test_missing_content_folder(write_config: WriteConfig, tmp_path: Path) -> No
     config = load_config(write_config(content_dir=tmp_path / "nowhere"))
     with pytest.raises(ContentError, match="content folder not found"):
         load_posts(config.content.dir, config.site)
+
+
+def test_a_lone_flat_file_keeps_its_own_route(tmp_path: Path) -> None:
+    # Only Grav's page file names (item.md, post.md, ...) stand for their folder, so
+    # a flat post alone in a folder is not mistaken for the folder's page, and a
+    # second file added beside it changes neither route.
+    write_post(tmp_path, "notes/parking.md", "")
+    assert [route for _, route in discover(tmp_path)] == ["/notes/parking"]
+    write_post(tmp_path, "notes/phones.md", "")
+    assert sorted(route for _, route in discover(tmp_path)) == ["/notes/parking", "/notes/phones"]
+
+
+def test_language_suffixed_page_file_is_the_folder_page(tmp_path: Path) -> None:
+    write_post(tmp_path, "01.blog/02.visit/item.ru.md", "")
+    assert [route for _, route in discover(tmp_path)] == ["/blog/visit"]

@@ -16,6 +16,8 @@ from .errors import ConfigError
 from .schedule import Schedule, ScheduleError, parse_schedule
 
 DEFAULT_CONFIG = "config.yaml"
+# Grav names a page's Markdown file after its template; these are the common ones.
+DEFAULT_PAGE_FILES = ("item", "post", "default", "blog", "page", "article", "entry", "news")
 DEFAULT_SUBJECT = (
     "{{ site.title }}: {{ posts[0].title }}{% if posts|length > 1 %} (+{{ posts|length - 1 }}){% endif %}"
 )
@@ -45,6 +47,8 @@ class SiteConfig:
 class ContentConfig:
     dir: Path
     summary_size: int
+    # File names (without .md) that make their folder a Grav page; others are flat posts.
+    page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,15 @@ class _Section:
             return default
         return value
 
+    def names(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        if key not in self.data:
+            return default
+        value = self.data.pop(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.errors.append(self._message(key, value, "a list of names"))
+            return default
+        return tuple(v.strip() for v in value)
+
     def section(self, key: str) -> _Section:
         return _Section(self.data.pop(key, None), self._key(key), self.errors, self.where)
 
@@ -249,6 +262,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
     content = ContentConfig(
         dir=base / content_s.str("dir", "content"),
         summary_size=content_s.int("summary_size", 300, minimum=1),
+        page_files=content_s.names("page_files", DEFAULT_PAGE_FILES),
     )
     content_s.finish()
 

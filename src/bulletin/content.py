@@ -13,11 +13,12 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .config import SiteConfig
+from .config import DEFAULT_PAGE_FILES, Config, SiteConfig
 from .dates import DateFormatError, parse_date
 from .errors import ContentError
 
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
+_LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 # Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,13 +62,15 @@ def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def load_posts(content_dir: Path, site: SiteConfig) -> list[Post]:
+def load_posts(
+    content_dir: Path, site: SiteConfig, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
+) -> list[Post]:
     """Read every post under ``content_dir``, newest first; all problems raised at once."""
     if not content_dir.is_dir():
         raise ContentError(f"{content_dir}: content folder not found")
     posts: list[Post] = []
     problems: list[str] = []
-    for path, route in discover(content_dir):
+    for path, route in discover(content_dir, page_files):
         try:
             posts.append(read_post(path, route, site))
         except ContentError as exc:
@@ -83,18 +86,27 @@ def load_posts(content_dir: Path, site: SiteConfig) -> list[Post]:
     return posts
 
 
+def load_site_posts(config: Config) -> list[Post]:
+    """All posts of the site that ``config`` describes, newest first."""
+    return load_posts(config.content.dir, config.site, config.content.page_files)
+
+
 def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
     return [post for post in posts if post.is_visible(now)]
 
 
-def discover(content_dir: Path) -> list[tuple[Path, str]]:
+def discover(
+    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
+) -> list[tuple[Path, str]]:
     """Every ``*.md`` below ``content_dir`` with its route, in a stable order.
 
-    Grav keeps one page per folder (``01.blog/my-post/item.md`` is ``/blog/my-post``);
-    a folder holding several Markdown files, and the content root itself, hold flat
-    posts whose file name is the last route segment. Folders starting with ``_``
-    (modular parts) or ``.`` are skipped; symlinked folders are not followed, so a
-    link loop cannot trap the walk.
+    Grav keeps one page per folder and names its file after the template:
+    ``01.blog/my-post/item.md`` is ``/blog/my-post``. Any other file is a flat post
+    whose name is the last route segment (``notes/parking.md`` is
+    ``/notes/parking``). The rule looks at the file name only, so adding a file to
+    a folder never changes another post's route, and with it its feed id.
+    Folders starting with ``_`` (modular parts) or ``.`` are skipped; symlinked
+    folders are not followed, so a link loop cannot trap the walk.
     """
     found: list[tuple[Path, str]] = []
     for folder, dirs, files in os.walk(content_dir):
@@ -103,11 +115,11 @@ def discover(content_dir: Path) -> list[tuple[Path, str]]:
         if not markdown:
             continue
         folder_path = Path(folder)
-        relative = folder_path.relative_to(content_dir)
-        segments = [_route_segment(part) for part in relative.parts]
-        one_page_folder = len(markdown) == 1 and segments
+        segments = [_route_segment(part) for part in folder_path.relative_to(content_dir).parts]
         for name in markdown:
-            parts = segments if one_page_folder else [*segments, _route_segment(name[:-3])]
+            template = _LANGUAGE_SUFFIX.sub("", name[:-3])
+            is_page_file = bool(segments) and template in page_files
+            parts = segments if is_page_file else [*segments, _route_segment(name[:-3])]
             found.append((folder_path / name, "/" + "/".join(parts)))
     return found
 

@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 
 from .config import Config
-from .content import Post, load_posts, visible_posts
+from .content import Post, load_site_posts, visible_posts
 from .digest import render_digest
 from .errors import DeliveryError, StoreError
 from .files import write_files_atomically
@@ -31,7 +31,7 @@ def draft(config: Config, now: dt.datetime, subject_prefix: str = "") -> tuple[M
     With no new post, the newest visible posts stand in so templates can still be
     checked. Returns the template and the number of new posts (None when standing in).
     """
-    posts = load_posts(config.content.dir, config.site)
+    posts = load_site_posts(config)
     next_send = plan(config, now)
     chosen: list[Post] = list(next_send.new_posts)
     new_count: int | None = len(chosen)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .content import Post, load_posts, visible_posts
+from .content import Post, load_site_posts, visible_posts
 from .archive import archive_files
 from .digest import render_digest, select_new_posts, template_environment
 from .errors import StoreError
@@ -36,7 +36,7 @@ class BuildResult:
 
 def build(config: Config, now: dt.datetime) -> BuildResult:
     """Write feed.xml, atom.xml and feed.json; nothing is written if any post is bad."""
-    posts = load_posts(config.content.dir, config.site)
+    posts = load_site_posts(config)
     visible = visible_posts(posts, now)
     items = feed_items(visible[: config.feeds.limit], config)
     documents = feed_documents(config, items)
@@ -107,7 +107,7 @@ def digest_start(config: Config, store: Store) -> dt.datetime:
 
 def plan(config: Config, now: dt.datetime) -> Plan:
     """The next send, worked out without changing anything (for --dry-run and status)."""
-    posts = load_posts(config.content.dir, config.site)
+    posts = load_site_posts(config)
     if not config.store.path.exists():
         start = config.digest.start or now
         due, _, next_due = due_slot(config, None, now)
@@ -176,7 +176,7 @@ def send(
     the digest with its deliveries in one transaction, then each delivery on its own.
     """
     started = time.monotonic()
-    posts = load_posts(config.content.dir, config.site)
+    posts = load_site_posts(config)
     signer = TokenSigner.from_env(config.digest.secret_env)
     result = SendResult()
     try:
