@@ -13,8 +13,9 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .archive import index_html, public_html
@@ -221,7 +222,9 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         return HTMLResponse(html, headers=_security_headers(STRICT_CSP))
 
     async def archive_digest(request: Request) -> Response:
-        record = store.digest(request.path_params["number"])
+        number = request.path_params["number"]
+        # SQLite integers stop at 2**63 - 1; a longer number names no digest.
+        record = store.digest(number) if number < 2**63 else None
         if record is None:
             return not_found()
         return HTMLResponse(public_html(record), headers=_security_headers(ARCHIVE_CSP))
@@ -253,7 +256,19 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         Route("/static/bulletin.css", stylesheet),
         Route("/{path:path}", feed),
     ]
-    app = Starlette(routes=routes)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Starlette's own answers (405 and the like) get the same headers as every page.
+        assert isinstance(exc, HTTPException)
+        headers = {**(exc.headers or {}), **_security_headers(STRICT_CSP)}
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=headers)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("Internal Server Error", status_code=500,
+                                 headers=_security_headers(STRICT_CSP))
+
+    handlers = {HTTPException: http_error, 500: server_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.store = store
     return app
 
