@@ -1,8 +1,9 @@
-"""Delivery: a pool of persistent aiosmtplib connections (or an outbox folder), retries, rate limit."""
+"""Delivery: a pool of persistent SMTP connections (or an outbox folder), retries, rate limit."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
 import socket
 import ssl
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import aiosmtplib
 
@@ -80,12 +81,138 @@ class OutboxSession:
         return None
 
 
+class _Replies(asyncio.Protocol):
+    """Reads the replies of pipelined commands on a connection aiosmtplib opened.
+
+    aiosmtplib's own protocol expects one reply per write (it drops what arrives
+    while no command waits), and arms a timer per command; at thousands of
+    messages a second both cost more than the conversation. Once the session is
+    set up, this protocol takes over the transport: replies are queued as they
+    arrive and one watchdog per connection enforces ``timeout``.
+    """
+
+    def __init__(self, transport: asyncio.Transport, timeout: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.transport = transport
+        self.timeout = timeout
+        self.buffer = bytearray()
+        self.replies: collections.deque[tuple[int, str]] = collections.deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.wanted = 0
+        self.waiting_since: float | None = None
+        self.error: aiosmtplib.SMTPException | None = None
+        self.watchdog = self.loop.call_later(self._check_period(), self._check)
+        transport.set_protocol(self)
+
+    def _check_period(self) -> float:
+        return max(self.timeout / 4, 0.05)
+
+    def _check(self) -> None:
+        if self.waiting_since is not None and self.loop.time() - self.waiting_since >= self.timeout:
+            self._fail(aiosmtplib.SMTPReadTimeoutError("Timed out waiting for server response"))
+            self.transport.abort()
+            return
+        self.watchdog = self.loop.call_later(self._check_period(), self._check)
+
+    def _fail(self, error: aiosmtplib.SMTPException) -> None:
+        if self.error is None:
+            self.error = error
+        self.watchdog.cancel()
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(self.error)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            try:
+                reply = self._parse()
+            except aiosmtplib.SMTPResponseException as exc:
+                self._fail(exc)
+                self.transport.abort()
+                return
+            if reply is None:
+                break
+            self.replies.append(reply)
+        if self.waiter is not None and len(self.replies) >= self.wanted and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def _parse(self) -> tuple[int, str] | None:
+        """One complete (possibly multi-line) reply off the buffer, or None."""
+        lines = []
+        offset = 0
+        while True:
+            end = self.buffer.find(b"\n", offset)
+            if end == -1:
+                if len(self.buffer) > _MAX_REPLY:
+                    raise aiosmtplib.SMTPResponseException(-1, "Response too long")
+                return None
+            line = bytes(self.buffer[offset:end])
+            offset = end + 1
+            lines.append(line)
+            if line[3:4] != b"-":
+                break
+        del self.buffer[:offset]
+        try:
+            code = int(lines[0][:3])
+        except ValueError:
+            raise aiosmtplib.SMTPResponseException(
+                -1, "Malformed SMTP response line: " + lines[0].decode("utf-8", "replace")
+            ) from None
+        message = "\n".join(line[4:].strip().decode("utf-8", "surrogateescape") for line in lines)
+        return code, message
+
+    def eof_received(self) -> bool:
+        self._fail(aiosmtplib.SMTPServerDisconnected("Unexpected EOF received"))
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        error = aiosmtplib.SMTPServerDisconnected("Connection lost")
+        error.__cause__ = exc
+        self._fail(error)
+
+    def write(self, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.transport.is_closing():
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+        self.transport.write(data)
+
+    async def read(self, count: int) -> list[tuple[int, str]]:
+        """The next ``count`` replies, waiting for them as long as ``timeout`` allows."""
+        while len(self.replies) < count:
+            if self.error is not None:
+                raise self.error
+            self.wanted = count
+            self.waiter = self.loop.create_future()
+            self.waiting_since = self.loop.time()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+                self.waiting_since = None
+        return [self.replies.popleft() for _ in range(count)]
+
+    def close(self) -> None:
+        self.watchdog.cancel()
+        self.transport.close()
+
+
 class SmtpSession:
-    """One persistent SMTP connection that sends many messages and reconnects on a drop."""
+    """One persistent SMTP connection that sends many messages and reconnects on a drop.
+
+    aiosmtplib opens the connection (TLS, STARTTLS, certificate checks, EHLO,
+    AUTH); the transactions themselves are written here from the ready bytes:
+    MAIL, RCPT and DATA in one write when the server offers PIPELINING
+    (RFC 2920), then the message and its end mark in another.
+    """
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self.client: aiosmtplib.SMTP | None = None
+        self.wire: _Replies | None = None
+        self.pipelining = False
+        self.size = False
+        self.smtputf8 = False
 
     def _new_client(self) -> aiosmtplib.SMTP:
         cfg = self.config
@@ -106,56 +233,161 @@ class SmtpSession:
             local_hostname=socket.gethostname() or "localhost",
         )
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        if self.client is not None and self.client.is_connected:
-            return self.client
+    async def _connect(self) -> _Replies:
+        wire = self.wire
+        if wire is not None and wire.error is None and not wire.transport.is_closing():
+            return wire
+        await self.close()
         client = self._new_client()
         try:
             await client.connect()
+            if client.is_ehlo_or_helo_needed:
+                try:
+                    await client.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await client.helo()
         except aiosmtplib.SMTPAuthenticationError as exc:
+            client.close()
             raise RunAborted(f"SMTP login refused: {exc.code} {exc.message}") from None
         except aiosmtplib.SMTPNotSupported as exc:
+            client.close()
             raise RunAborted(f"SMTP server {self.config.host}: {exc}") from None
         except ssl.SSLCertVerificationError as exc:
-            raise RunAborted(f"TLS certificate of {self.config.host} not trusted: {exc.verify_message}") from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+            client.close()
+            raise RunAborted(
+                f"TLS certificate of {self.config.host} not trusted: {exc.verify_message}"
+            ) from None
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, ssl.SSLCertVerificationError):
                 raise RunAborted(
                     f"TLS certificate of {self.config.host} not trusted: {cause.verify_message}"
                 ) from None
-            raise ConnectionFailed(f"cannot connect to {self.config.host}:{self.config.port}: {describe(exc)}") from None
+            raise ConnectionFailed(
+                f"cannot connect to {self.config.host}:{self.config.port}: {describe(exc)}"
+            ) from None
+        assert client.transport is not None
         self.client = client
-        return client
+        self.pipelining = client.supports_extension("pipelining")
+        self.size = client.supports_extension("size")
+        self.smtputf8 = client.supports_extension("smtputf8")
+        self.wire = _Replies(cast(asyncio.Transport, client.transport), self.config.timeout)
+        return self.wire
 
     async def send(self, sender: str, job: Job, data: bytes) -> None:
         recipient = job.email
-        client = await self._connect()
-        options: list[str] = []
-        if not recipient.isascii():
-            if not client.supports_extension("smtputf8"):
-                raise PermanentError("internationalised address, and the server does not offer SMTPUTF8")
-            options.append("SMTPUTF8")
+        wire = await self._connect()
+        utf8 = not (recipient.isascii() and sender.isascii())
+        if utf8 and not self.smtputf8:
+            raise PermanentError("internationalised address; the server does not offer SMTPUTF8")
+        if _UNSAFE_ADDRESS.search(recipient) or _UNSAFE_ADDRESS.search(sender):
+            raise PermanentError(f"address {recipient!r} holds a character SMTP cannot carry")
+        data = smtp_ready(data)
+        encoding = "utf-8" if utf8 else "ascii"
+        mail = b"MAIL FROM:<" + sender.encode(encoding) + b">"
+        if self.size:
+            mail += b" SIZE=%d" % len(data)
+        if utf8:
+            mail += b" SMTPUTF8"
+        mail += b"\r\n"
+        rcpt = b"RCPT TO:<" + recipient.encode(encoding) + b">\r\n"
         try:
-            await client.sendmail(sender, [recipient], data, mail_options=options)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise classify(exc.recipients[0]) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            if exc.code == 421 or not client.is_connected:
-                await self.close()
-            raise classify(exc) from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+            refused = await self._envelope(wire, mail, rcpt, sender, recipient)
+            if refused is None:
+                wire.write(data + b".\r\n")
+                [(code, message)] = await wire.read(1)
+                if code == 250:
+                    return
+                refused = aiosmtplib.SMTPDataError(code, message)
+        except (aiosmtplib.SMTPException, OSError) as exc:
             await self.close()
             raise TransientError(describe(exc)) from None
+        await self._reset(refused)
+        raise classify(refused)
+
+    async def _envelope(
+        self, wire: _Replies, mail: bytes, rcpt: bytes, sender: str, recipient: str
+    ) -> aiosmtplib.SMTPResponseException | None:
+        """MAIL, RCPT and DATA; None when the server waits for the message, else its refusal."""
+        if self.pipelining:
+            wire.write(mail + rcpt + b"DATA\r\n")
+            replies = await wire.read(3)
+            (mail_code, mail_text), (rcpt_code, rcpt_text), (data_code, data_text) = replies
+        else:
+            wire.write(mail)
+            [(mail_code, mail_text)] = await wire.read(1)
+            if mail_code != 250:
+                return aiosmtplib.SMTPSenderRefused(mail_code, mail_text, sender)
+            wire.write(rcpt)
+            [(rcpt_code, rcpt_text)] = await wire.read(1)
+            if rcpt_code not in (250, 251):
+                return aiosmtplib.SMTPRecipientRefused(rcpt_code, rcpt_text, recipient)
+            wire.write(b"DATA\r\n")
+            [(data_code, data_text)] = await wire.read(1)
+        refused: aiosmtplib.SMTPResponseException | None = None
+        if mail_code != 250:
+            refused = aiosmtplib.SMTPSenderRefused(mail_code, mail_text, sender)
+        elif rcpt_code not in (250, 251):
+            refused = aiosmtplib.SMTPRecipientRefused(rcpt_code, rcpt_text, recipient)
+        elif data_code != 354:
+            refused = aiosmtplib.SMTPDataError(data_code, data_text)
+        if refused is not None and data_code == 354:
+            # A server that took DATA after refusing the envelope gets an empty message
+            # (it has no recipient to deliver it to) so the conversation stays in step.
+            wire.write(b".\r\n")
+            await wire.read(1)
+        return refused
+
+    async def _reset(self, refused: aiosmtplib.SMTPResponseException) -> None:
+        """After a refusal: RSET, or hang up when the server is closing (421) or out of step."""
+        if refused.code == 421 or self.wire is None:
+            await self.close()
+            return
+        try:
+            self.wire.write(b"RSET\r\n")
+            [(code, _)] = await self.wire.read(1)
+        except (aiosmtplib.SMTPException, OSError):
+            code = 0
+        if code != 250:
+            await self.close()
 
     async def close(self) -> None:
         client, self.client = self.client, None
-        if client is None or not client.is_connected:
-            return
-        try:
-            await asyncio.wait_for(client.quit(), timeout=min(self.config.timeout, 5))
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+        wire, self.wire = self.wire, None
+        if wire is not None:
+            if wire.error is None and not wire.transport.is_closing():
+                try:
+                    wire.write(b"QUIT\r\n")
+                    await asyncio.wait_for(wire.read(1), timeout=min(self.config.timeout, 5))
+                except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                    pass
+            wire.close()
+        if client is not None:
             client.close()
+
+
+# Characters that would end or split an SMTP command line.
+_UNSAFE_ADDRESS = re.compile(r"[\x00-\x1f\x7f<>]")
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+_MAX_REPLY = 32 * 1024
+
+
+def smtp_ready(data: bytes) -> bytes:
+    """``data`` as DATA carries it: CRLF line ends, ending in CRLF, leading dots doubled.
+
+    messages.personalise already builds such bytes (base64 bodies, CRLF), so this
+    only checks, at memchr speed, and rewrites nothing for them.
+    """
+    crlf = data.count(b"\r\n")
+    if data.count(b"\r") != crlf or data.count(b"\n") != crlf:
+        data = _LINE_ENDS.sub(b"\r\n", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    if data.startswith(b".") or b"\n." in data:
+        data = _LINE_START_DOT.sub(b"..", data)
+    return data
 
 
 class ConnectionFailed(Exception):
@@ -269,7 +501,8 @@ async def deliver(
             except TransientError as exc:
                 tries += 1
                 if job.attempts + tries >= max_attempts:
-                    note(job, Outcome.FAILED, f"gave up after {job.attempts + tries} attempts: {exc}")
+                    reason = f"gave up after {job.attempts + tries} attempts: {exc}"
+                    note(job, Outcome.FAILED, reason)
                     return
                 note(job, Outcome.RETRY, str(exc))
                 if tries >= TRIES_PER_RUN:
