@@ -371,3 +371,40 @@ def serve(config_path: str, host: str | None, port: int | None) -> None:
 
     config = load_config(config_path)
     run_server(config, host, port)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False))
+@clean_errors
+def init(folder: str) -> None:
+    """Create a new site in FOLDER: config.yaml, templates/, content/, .gitignore."""
+    from .scaffold import init_site
+
+    files = init_site(Path(folder), dt.date.today())
+    for path in files:
+        click.echo(f"created {path}")
+    click.echo("Next: bulletin build, then bulletin send --dry-run.")
+
+
+@main.command()
+@config_option
+@now_option
+@clean_errors
+def check(config_path: str, now_text: str | None) -> None:
+    """Validate config, templates and every post; report all problems; write nothing."""
+    from .check import check_site
+
+    now = None
+    if now_text is not None:
+        try:
+            now = dt.datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO 8601 date: {now_text!r}", param_hint="--now") from None
+    report = check_site(Path(config_path), now)
+    for problem in report.errors:
+        click.echo(f"Error: {problem}", err=True)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Read {report.posts} posts: {len(report.errors)} errors, {len(report.warnings)} warnings.")
+    if report.errors:
+        sys.exit(1)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .dkim_signing import DkimSettings
 from .errors import ConfigError
 from .schedule import Schedule, ScheduleError, parse_schedule
 
@@ -74,6 +75,7 @@ class DigestConfig:
     templates_dir: Path
     schedule: Schedule
     min_posts: int
+    dkim: DkimSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
         templates_dir=base / digest_s.str("templates", "templates"),
         schedule=_parse_schedule(digest_s.str("schedule"), where, errors),
         min_posts=digest_s.int("min_posts", 1, minimum=1),
+        dkim=_parse_dkim(digest_s, base),
     )
     digest_s.finish()
 
@@ -330,6 +333,20 @@ def parse_config(data: Any, config_path: Path) -> Config:
     if errors:
         raise ConfigError(*errors)
     return Config(config_path, site, content, feeds, store, digest, smtp, web)
+
+
+def _parse_dkim(digest_s: _Section, base: Path) -> DkimSettings | None:
+    if digest_s.data.get("dkim") is None:
+        digest_s.data.pop("dkim", None)
+        return None
+    dkim_s = digest_s.section("dkim")
+    domain = dkim_s.str("domain", required=True)
+    selector = dkim_s.str("selector", required=True)
+    key_file = dkim_s.str("key_file", required=True)
+    dkim_s.finish()
+    if not (domain and selector and key_file):
+        return None
+    return DkimSettings(domain, selector, base / key_file)
 
 
 def _parse_schedule(text: str | None, where: str, errors: list[str]) -> Schedule:

@@ -66,8 +66,18 @@ def load_posts(
     content_dir: Path, site: SiteConfig, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
 ) -> list[Post]:
     """Read every post under ``content_dir``, newest first; all problems raised at once."""
+    posts, problems = read_posts(content_dir, site, page_files)
+    if problems:
+        raise ContentError(*problems)
+    return posts
+
+
+def read_posts(
+    content_dir: Path, site: SiteConfig, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
+) -> tuple[list[Post], list[str]]:
+    """The posts that could be read (newest first) and a line per problem with the others."""
     if not content_dir.is_dir():
-        raise ContentError(f"{content_dir}: content folder not found")
+        return [], [f"{content_dir}: content folder not found"]
     posts: list[Post] = []
     problems: list[str] = []
     for path, route in discover(content_dir, page_files):
@@ -80,10 +90,8 @@ def load_posts(
         if post.route in seen:
             problems.append(f"{post.source}: route {post.route} is also used by {seen[post.route]}")
         seen[post.route] = post.source
-    if problems:
-        raise ContentError(*problems)
     posts.sort(key=lambda p: (p.date, p.route), reverse=True)
-    return posts
+    return posts, problems
 
 
 def load_site_posts(config: Config) -> list[Post]:

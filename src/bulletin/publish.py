@@ -14,6 +14,7 @@ from pathlib import Path
 from .config import Config
 from .content import Post, load_site_posts, visible_posts
 from .archive import archive_files
+from .dkim_signing import message_signer
 from .digest import render_digest, select_new_posts, template_environment
 from .errors import StoreError
 from .feeds import feed_documents, feed_items
@@ -268,9 +269,11 @@ async def _deliver_digest(
         for d in store.pending_deliveries(digest.number)
     )
 
+    sign = message_signer(config.digest.dkim)
+
     def message_for(job: Job) -> bytes:
         token = signer.make(UNSUBSCRIBE, job.subscriber_id)
-        return personalise(template, job.subscriber_id, job.email, job.name, token)
+        return sign(personalise(template, job.subscriber_id, job.email, job.name, token))
 
     smtp = config.smtp
     session_factory: Callable[[], Session]

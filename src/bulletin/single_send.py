@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 
 from .config import Config
+from .dkim_signing import message_signer
 from .files import write_file_atomically
 from .mailer import DeliveryReport, Job, Outcome, SmtpSession, deliver
 from .messages import envelope_sender
@@ -17,6 +18,7 @@ async def send_single(config: Config, email: str, data: bytes, outbox_folder: st
     Nothing is recorded in the store. With no SMTP host the message is written to
     ``smtp.outbox/<outbox_folder>/`` instead.
     """
+    data = message_signer(config.digest.dkim)(data)
     if config.smtp.host is None:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         write_file_atomically(config.smtp.outbox / outbox_folder / f"{stamp}.eml", data)

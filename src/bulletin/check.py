@@ -1,0 +1,91 @@
+"""`bulletin check`: config, templates and every post, all problems at once, nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+
+from .config import Config, load_config
+from .content import Post, read_posts
+from .digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest, template_environment
+from .errors import BulletinError
+from .render import markdown_to_html, split_summary, text_of
+
+_LOCAL_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)""")  # Markdown images
+_HTML_SRC = re.compile(r"""<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+
+
+@dataclass
+class CheckReport:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    posts: int = 0
+
+
+def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport:
+    report = CheckReport()
+    try:
+        config = load_config(config_path)
+    except BulletinError as exc:
+        report.errors.extend(exc.problems)
+        return report
+    now = now or dt.datetime.now(config.site.timezone)
+    posts, problems = read_posts(config.content.dir, config.site, config.content.page_files)
+    report.errors.extend(problems)
+    report.posts = len(posts)
+    report.errors.extend(_check_templates(config, posts, now))
+    for post in posts:
+        report.warnings.extend(_post_warnings(post))
+    return report
+
+
+def _check_templates(config: Config, posts: list[Post], now: dt.datetime) -> list[str]:
+    problems: list[str] = []
+    env = template_environment(config)
+    names = [HTML_TEMPLATE, TEXT_TEMPLATE, *(n for n in env.list_templates() if n.startswith("web/"))]
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(f"{exc.filename or name}:{exc.lineno}: {exc.message}")
+        except jinja2.TemplateNotFound:
+            problems.append(f"template not found: {name}")
+    if not problems:
+        # Render a digest of real posts: an unknown variable only shows at render time.
+        sample = sorted(posts, key=lambda p: p.date)[-3:]
+        if sample:
+            try:
+                render_digest(config, sample, 1, now)
+            except BulletinError as exc:
+                problems.extend(exc.problems)
+    return problems
+
+
+def _post_warnings(post: Post) -> list[str]:
+    warnings: list[str] = []
+    folder = post.source.parent
+    links = _LOCAL_LINK.findall(post.body) + _HTML_SRC.findall(post.body)
+    if post.image:
+        links.append(post.image)
+    for link in links:
+        parts = urlsplit(link)
+        if parts.scheme or link.startswith(("/", "#", "//")):
+            continue
+        if not (folder / unquote(parts.path)).exists():
+            warnings.append(f"{post.source}: image {link} does not exist beside the post")
+    summary, whole = split_summary(post.body)
+    if summary is not None:
+        summary_text = text_of(markdown_to_html(summary)).strip()
+        rest_text = text_of(markdown_to_html(whole)).strip()
+        if not summary_text:
+            warnings.append(f"{post.source}: the summary above === is empty")
+        elif len(summary_text) >= len(rest_text):
+            warnings.append(f"{post.source}: the summary above === is the whole post")
+    return warnings
+
+

@@ -1,0 +1,158 @@
+"""Control over sending: send --test, resend, DKIM; and the first run: init and check."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import dkim
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bulletin.cli import main
+
+from .digest_site import DigestSite, outbox_site, secret, site  # noqa: F401
+from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+
+
+def test_send_test_goes_to_one_address_and_records_nothing(site: DigestSite, smtp_server: SmtpServer) -> None:
+    site.post("one", "Новость", "2026-04-01 10:00")
+    site.subscribe("reader@example.com")
+    result = site.cli("send", "--test", "Editor@Example.com")
+    assert result.exit_code == 0, result.output
+    assert [item.rcpt_tos for item in smtp_server.received] == [("editor@example.com",)]
+    subject = str(smtp_server.received[0].message()["Subject"])
+    assert subject.startswith("[TEST] ") and "Новость" in subject
+    assert site.rows("SELECT count(*) FROM digests") == [(0,)]
+    # The real send afterwards still holds the post.
+    assert site.send().posts == 1
+
+
+def test_resend_failed_retries_only_failed(site: DigestSite, smtp_server: SmtpServer) -> None:
+    site.configure(smtp={"max_attempts": 1})
+    site.post("one", "Новость", "2026-04-01 10:00")
+    site.subscribe("a@example.com", "b@example.com", "c@example.com")
+    smtp_server.faults.rcpt_tempfail = 1  # the first recipient fails for good (max_attempts 1)
+    first = site.send()
+    assert (first.report.sent, first.report.failed) == (2, 1)
+    failed = [email for email, status in site.delivery_statuses().items() if status == "failed"]
+    assert len(failed) == 1
+    before = smtp_server.per_recipient()
+    result = site.cli("resend", "1", "--failed")
+    assert result.exit_code == 0, result.output
+    after = smtp_server.per_recipient()
+    assert after[failed[0]] == 1
+    assert {address: after[address] - before.get(address, 0) for address in after} == {
+        failed[0]: 1, **{a: 0 for a in after if a != failed[0]}
+    }
+    assert set(site.delivery_statuses().values()) == {"sent"}
+
+
+def test_resend_needs_a_choice_and_an_existing_digest(site: DigestSite) -> None:
+    assert site.cli("resend", "1").exit_code == 2
+    result = site.cli("resend", "7", "--pending")
+    assert result.exit_code == 1 and "no digest 7" in result.output
+
+
+def make_key(tmp_path: Path) -> tuple[Path, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    path = tmp_path / "dkim.pem"
+    path.write_bytes(pem)
+    return path, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+
+
+def test_dkim_signature_verifies_and_covers_rfc8058_headers(
+    site: DigestSite, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    key_file, record = make_key(tmp_path)
+    site.configure(digest={"dkim": {"domain": "clinic.example", "selector": "mail", "key_file": str(key_file)}})
+    site.post("one", "Новость", "2026-04-01 10:00")
+    site.subscribe("reader@example.com")
+    assert site.send().ok
+    data = smtp_server.received[0].data
+
+    def dns(name: bytes, timeout: int = 5) -> bytes | None:
+        return record if name == b"mail._domainkey.clinic.example." else None
+
+    assert dkim.verify(data, dnsfunc=dns)
+    signature = data.split(b"\r\n\r\n", 1)[0].decode()
+    signed = signature.split(" h=", 1)[1].split(";", 1)[0].replace("\r\n", "").replace(" ", "").lower()
+    for header in ("from", "subject", "date", "message-id", "to", "list-unsubscribe", "list-unsubscribe-post"):
+        assert header in signed.split(":")
+    # A changed List-Unsubscribe header no longer verifies.
+    assert not dkim.verify(data.replace(b"List-Unsubscribe: <https", b"List-Unsubscribe: <http"), dnsfunc=dns)
+
+
+def test_missing_dkim_key_is_one_clear_line(site: DigestSite, tmp_path: Path) -> None:
+    site.configure(digest={"dkim": {"domain": "clinic.example", "selector": "mail", "key_file": "nope.pem"}})
+    site.post("one", "Новость", "2026-04-01 10:00")
+    site.subscribe("reader@example.com")
+    result = CliRunner().invoke(main, ["send", "--config", str(site.config_path), "--now", "2026-04-12T10:00"])
+    assert result.exit_code == 1
+    assert "nope.pem: cannot read the DKIM key" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_init_scaffolds_a_site_that_checks_builds_and_dry_runs(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = tmp_path / "new-site"
+    result = runner.invoke(main, ["init", str(folder)])
+    assert result.exit_code == 0, result.output
+    for name in ("config.yaml", ".gitignore", "templates/digest.html.j2", "templates/web/subscribe.html.j2"):
+        assert (folder / name).is_file()
+    assert list((folder / "content").rglob("item.md"))
+    config = str(folder / "config.yaml")
+    check = runner.invoke(main, ["check", "--config", config])
+    assert check.exit_code == 0 and "0 errors, 0 warnings" in check.output, check.output
+    build = runner.invoke(main, ["build", "--config", config])
+    assert build.exit_code == 0 and (folder / "public" / "feed.xml").is_file()
+    dry = runner.invoke(main, ["send", "--dry-run", "--config", config])
+    assert dry.exit_code == 0 and "Hello, world" in dry.output
+    assert not (folder / "state").exists()
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "config.yaml: already exists" in result.output
+    assert (tmp_path / "config.yaml").read_text(encoding="utf-8") == "mine"
+    assert not (tmp_path / "templates").exists()
+
+
+def test_check_reports_everything_and_writes_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path)]).exit_code == 0
+    blog = tmp_path / "content" / "01.blog"
+    (blog / "02.bad" / "item.md").parent.mkdir(parents=True)
+    (blog / "02.bad" / "item.md").write_text("---\ntitle: [unclosed\n---\nx\n", encoding="utf-8")
+    (blog / "03.pic" / "item.md").parent.mkdir(parents=True)
+    (blog / "03.pic" / "item.md").write_text(
+        "---\ntitle: Pic\ndate: '01-01-2026'\n---\n\n![x](missing.jpg)\n\n===\n\nMore.\n", encoding="utf-8")
+    (blog / "04.empty" / "item.md").parent.mkdir(parents=True)
+    (blog / "04.empty" / "item.md").write_text(
+        "---\ntitle: Sum\ndate: '01-01-2026'\n---\n\nAll of it here.\n\n===\n", encoding="utf-8")
+    (tmp_path / "templates" / "digest.txt.j2").write_text("{% for x in %}", encoding="utf-8")
+    before = sorted(p for p in tmp_path.rglob("*"))
+    result = runner.invoke(main, ["check", "--config", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 1
+    assert "02.bad/item.md" in result.output and "front matter is not valid YAML" in result.output
+    assert "digest.txt.j2:1" in result.output
+    assert "Warning:" in result.output and "missing.jpg does not exist" in result.output
+    assert "04.empty/item.md: the summary above === is the whole post" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p for p in tmp_path.rglob("*")) == before
+
+
+def test_check_passes_on_the_sample_site() -> None:
+    root = Path(__file__).parent.parent
+    result = CliRunner().invoke(main, ["check", "--config", str(root / "config.yaml"),
+                                       "--now", dt.datetime(2026, 11, 1).isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "0 errors, 0 warnings" in result.output
