@@ -53,7 +53,8 @@ class TokenSigner:
     def check(self, purpose: str, token: str) -> int | None:
         """The subscriber id the token was made for, or None for any bad token."""
         id_text, _, mac = token.strip().partition(".")
-        if not id_text.isdigit() or len(id_text) > 18 or not mac:
+        # isdigit() alone accepts '²' (which int() refuses) and other scripts' digits.
+        if not (id_text.isascii() and id_text.isdigit()) or len(id_text) > 18 or not mac:
             return None
         subscriber_id = int(id_text)
         expected = self._mac(purpose, subscriber_id)
