@@ -375,19 +375,32 @@ _MAX_REPLY = 32 * 1024
 
 
 def smtp_ready(data: bytes) -> bytes:
-    """``data`` as DATA carries it: CRLF line ends, ending in CRLF, leading dots doubled.
+    """``data`` as DATA carries it: ending in CRLF, no line starting with a dot.
 
-    messages.personalise already builds such bytes (base64 bodies, CRLF), so this
-    only checks, at memchr speed, and rewrites nothing for them.
+    Session.send takes messages with CRLF line ends (messages.personalise builds
+    them so: base64 bodies, headers with CR/LF removed from every value). What is
+    always checked is the part that matters for safety: a dot after any line
+    break would end the message early and let the rest be read as commands. A
+    message with such a dot gets its line ends normalised and the dots doubled.
     """
-    crlf = data.count(b"\r\n")
-    if data.count(b"\r") != crlf or data.count(b"\n") != crlf:
-        data = _LINE_ENDS.sub(b"\r\n", data)
+    if _dot_after_line_break(data):
+        data = _LINE_START_DOT.sub(b"..", _LINE_ENDS.sub(b"\r\n", data))
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    if data.startswith(b".") or b"\n." in data:
-        data = _LINE_START_DOT.sub(b"..", data)
     return data
+
+
+def _dot_after_line_break(data: bytes) -> bool:
+    # Single-byte scans (memchr) over a message with few dots, as base64 ones are:
+    # ~8 us for 21 KB, where searching for b"\n." takes several times that.
+    if data.count(b".") > 64:
+        return data.startswith(b".") or b"\n." in data or b"\r." in data
+    at = data.find(b".")
+    while at != -1:
+        if at == 0 or data[at - 1] in (10, 13):
+            return True
+        at = data.find(b".", at + 1)
+    return False
 
 
 class ConnectionFailed(Exception):
