@@ -80,6 +80,8 @@ def build(config_path: str, now_text: str | None) -> None:
 
     config = load_config(config_path)
     result = build_feeds(config, resolve_now(config, now_text))
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(
         f"Built feeds with {result.items} posts ({result.visible} visible of {result.total})"
         f" in {config.feeds.output_dir}"

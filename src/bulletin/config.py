@@ -38,6 +38,8 @@ class SiteConfig:
     language: str
     timezone: ZoneInfo
     author: Author
+    icon: str | None = None  # absolute URLs (relative ones are resolved against url)
+    logo: str | None = None
 
     @property
     def domain(self) -> str:
@@ -58,6 +60,9 @@ class FeedsConfig:
     limit: int
     full_content: bool
     url: str  # public URL of output_dir, no trailing slash
+    taxonomies: tuple[str, ...] = ()  # "tag", "category": a feed per term
+    websub_hubs: tuple[str, ...] = ()
+    archive: bool = False  # RFC 5005 archive pages for posts beyond `limit`
 
 
 @dataclass(frozen=True)
@@ -256,9 +261,14 @@ def parse_config(data: Any, config_path: Path) -> Config:
     author_s = site_s.section("author")
     author = Author(author_s.str("name"), author_s.str("email"))
     author_s.finish()
+    icon = site_s.str("icon")
+    logo = site_s.str("logo")
     site_s.finish()
     site_url = url or "http://localhost"
-    site = SiteConfig(title, site_url, description, language, timezone, author)
+    site = SiteConfig(
+        title, site_url, description, language, timezone, author,
+        _site_relative(icon, site_url), _site_relative(logo, site_url),
+    )
 
     content_s = section("content")
     content = ContentConfig(
@@ -275,7 +285,17 @@ def parse_config(data: Any, config_path: Path) -> Config:
         limit=feeds_s.int("limit", 20, minimum=1),
         full_content=feeds_s.bool("full_content", False),
         url=feeds_url or site_url,
+        taxonomies=feeds_s.names("taxonomies", ()),
+        websub_hubs=tuple(
+            hub for hub in (
+                _absolute_url(h, "feeds.websub_hubs", where, errors) for h in feeds_s.names("websub_hubs", ())
+            ) if hub
+        ),
+        archive=feeds_s.bool("archive", False),
     )
+    for taxonomy in feeds.taxonomies:
+        if taxonomy not in ("tag", "category"):
+            errors.append(f"{where}: 'feeds.taxonomies' may hold tag and category, not {taxonomy!r}")
     feeds_s.finish()
 
     store_s = section("store")
@@ -333,6 +353,12 @@ def parse_config(data: Any, config_path: Path) -> Config:
     if errors:
         raise ConfigError(*errors)
     return Config(config_path, site, content, feeds, store, digest, smtp, web)
+
+
+def _site_relative(url: str | None, site_url: str) -> str | None:
+    if not url or "://" in url:
+        return url
+    return site_url + "/" + url.lstrip("/")
 
 
 def _parse_dkim(digest_s: _Section, base: Path) -> DkimSettings | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from html import escape
+import mimetypes
 from collections.abc import Sequence
+from html import escape
+from pathlib import Path
 from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
@@ -13,6 +15,7 @@ from lxml import etree
 
 from . import __version__
 from .config import Config
+from .i18n import texts
 from .content import Post
 from .render import RenderedPost, render_post, text_of, xml_safe
 
@@ -24,7 +27,29 @@ GENERATOR_URI = "https://pypi.org/project/bulletin/"
 # An empty feed still needs an "updated" date; the build time would make every
 # rebuild differ, so it is a fixed point instead.
 EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-READ_MORE = {"ru": "Читать далее", "kk": "Толығырақ", "uk": "Читати далі", "de": "Weiterlesen"}
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed (in three formats): its title, where its files live, its extra links.
+
+    Paths are relative to feeds.output_dir (and to feeds.url for the public URLs).
+    ``links`` maps a format ("rss", "atom", "json") to (rel, path) pairs such as the
+    RFC 5005 archive links; hubs are added to every format from config.
+    """
+
+    title: str
+    description: str
+    home_url: str
+    rss_path: str = RSS_FILE
+    atom_path: str = ATOM_FILE
+    json_path: str = JSON_FILE
+    links: tuple[tuple[str, str, str], ...] = ()  # (format, rel, path)
+    is_archive: bool = False  # an RFC 5005 archive document: carries <fh:archive/>
+
+    def links_for(self, kind: str) -> list[tuple[str, str]]:
+        return [(rel, path) for fmt, rel, path in self.links if fmt == kind]
 
 
 @dataclass(frozen=True)
@@ -45,15 +70,12 @@ def feed_items(posts: Sequence[Post], config: Config) -> list[FeedItem]:
     ]
 
 
-def read_more_text(language: str) -> str:
-    return READ_MORE.get(language.split("-")[0].lower(), "Read more")
-
-
 def summary_with_link(item: FeedItem, language: str) -> str:
     """The summary, plus a "read more" link when the post goes on and the post allows it."""
     html = item.rendered.summary_html
     if item.rendered.has_more and item.post.continue_link:
-        html += f'\n<p><a href="{escape(item.post.url)}">{escape(read_more_text(language))} \u2192</a></p>'
+        label = texts(language)["read_more"]
+        html += f'\n<p><a href="{escape(item.post.url)}">{escape(label)} \u2192</a></p>'
     return html
 
 
@@ -66,22 +88,49 @@ def _author(item: FeedItem, config: Config) -> dict[str, str] | None:
     return None
 
 
-def _generator(config: Config, items: Sequence[FeedItem], self_url: str, kind: str) -> FeedGenerator:
+def public_url(config: Config, path: str) -> str:
+    return config.feeds.url + "/" + path
+
+
+def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
+    """(url, length, type) of the post's image when the file lies beside the post."""
+    image = item.rendered.image
+    if not image or not image.startswith(item.post.folder_url):
+        return None
+    relative = image[len(item.post.folder_url):].split("?", 1)[0].split("#", 1)[0]
+    path = item.post.source.parent / relative
+    try:
+        length = path.stat().st_size
+    except OSError:
+        return None
+    kind = mimetypes.guess_type(path.name)[0]
+    return (image, length, kind) if kind else None
+
+
+def _generator(
+    config: Config, spec: FeedSpec, items: Sequence[FeedItem], self_path: str, kind: str
+) -> FeedGenerator:
     site = config.site
     fg = FeedGenerator()
     fg.load_extension("dc")
-    fg.id(site.url + "/")
-    fg.title(xml_safe(site.title))
+    fg.load_extension("media")
+    fg.id(spec.home_url)
+    fg.title(xml_safe(spec.title))
     # feedgen gives RSS the href of the *last* link added, whatever its comment says,
     # so the self link goes first and the site link last.
-    fg.link(href=self_url, rel="self", type=kind)
-    fg.link(href=site.url + "/", rel="alternate", type="text/html")
+    fg.link(href=public_url(config, self_path), rel="self", type=kind)
+    fg.link(href=spec.home_url, rel="alternate", type="text/html")
     # RSS requires a channel description; the title is the honest fallback.
-    fg.description(xml_safe(site.description or site.title))
-    fg.subtitle(xml_safe(site.description or site.title))
+    fg.description(xml_safe(spec.description or spec.title))
+    fg.subtitle(xml_safe(spec.description or spec.title))
     fg.language(site.language)
     fg.generator("bulletin", version=__version__, uri=GENERATOR_URI)
-    updated = items[0].post.date if items else EMPTY_FEED_UPDATED
+    if site.icon:
+        fg.icon(site.icon)
+    if site.logo or site.icon:
+        fg.logo(site.logo or site.icon)
+        fg.image(url=site.logo or site.icon, title=xml_safe(spec.title), link=spec.home_url)
+    updated = max((item.post.date for item in items), default=EMPTY_FEED_UPDATED)
     fg.updated(updated)
     fg.lastBuildDate(updated)  # feedgen would otherwise stamp the build time
     if site.author.name or site.author.email:
@@ -107,45 +156,94 @@ def _generator(config: Config, items: Sequence[FeedItem], self_url: str, kind: s
         entry.summary(summary_with_link(item, site.language), type="html")
         if config.feeds.full_content:
             entry.content(item.rendered.content_html, type="html")
+        if item.rendered.image:
+            entry.media.thumbnail({"url": item.rendered.image})
+        enclosure = _enclosure(item)
+        if enclosure:
+            entry.enclosure(enclosure[0], str(enclosure[1]), enclosure[2])
     return fg
 
 
-def rss_bytes(config: Config, items: Sequence[FeedItem]) -> bytes:
-    fg = _generator(config, items, config.feeds.url + "/" + RSS_FILE, "application/rss+xml")
-    return bytes(fg.rss_str(pretty=True))
+def _extra_links(config: Config, spec: FeedSpec, kind: str) -> list[tuple[str, str]]:
+    """(rel, absolute URL) pairs beyond self/alternate: WebSub hubs and archive links."""
+    links = [("hub", hub) for hub in config.feeds.websub_hubs]
+    links += [(rel, public_url(config, path)) for rel, path in spec.links_for(kind)]
+    return links
 
 
-def atom_bytes(config: Config, items: Sequence[FeedItem]) -> bytes:
-    fg = _generator(config, items, config.feeds.url + "/" + ATOM_FILE, "application/atom+xml")
-    return _restore_entry_link_attributes(bytes(fg.atom_str(pretty=True)))
+def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
+    fg = _generator(config, spec, items, spec.rss_path, "application/rss+xml")
+    rss = bytes(fg.rss_str(pretty=True))
+    extra = _extra_links(config, spec, "rss")
+    if not extra and not spec.is_archive:
+        return rss
+    # feedgen writes only the self atom:link in RSS; hub and archive links are added here.
+    tree = etree.fromstring(rss, parser=etree.XMLParser(resolve_entities=False))
+    channel = tree.find("channel")
+    assert channel is not None
+    anchor = channel.find(f"{{{ATOM_NS}}}link")
+    position = list(channel).index(anchor) + 1 if anchor is not None else 0
+    for offset, (rel, href) in enumerate(extra):
+        link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel)
+        channel.insert(position + offset, link)
+    if spec.is_archive:
+        channel.insert(position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
+    return _serialize(tree)
 
 
-def _restore_entry_link_attributes(atom: bytes) -> bytes:
-    """Put back rel/type on entry links, which feedgen drops (feedgen #135).
+def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
+    fg = _generator(config, spec, items, spec.atom_path, "application/atom+xml")
+    tree = etree.fromstring(bytes(fg.atom_str(pretty=True)), parser=etree.XMLParser(resolve_entities=False))
+    # feedgen drops rel, type and length on entry links (feedgen #135), which would
+    # turn an enclosure into a second alternate link. The entries are in the order
+    # of ``items``, so each entry's links are written again from the item itself.
+    for entry, item in zip(tree.iterfind(f"{{{ATOM_NS}}}entry"), items, strict=True):
+        old_links = entry.findall(f"{{{ATOM_NS}}}link")
+        position = list(entry).index(old_links[0]) if old_links else len(entry)
+        for link in old_links:
+            entry.remove(link)
+        links = [{"href": item.post.url, "rel": "alternate", "type": "text/html"}]
+        enclosure = _enclosure(item)
+        if enclosure:
+            links.append({"href": enclosure[0], "rel": "enclosure", "type": enclosure[2],
+                          "length": str(enclosure[1])})
+        for offset, attributes in enumerate(links):
+            entry.insert(position + offset, etree.Element(f"{{{ATOM_NS}}}link", attributes))
+    anchor = tree.find(f"{{{ATOM_NS}}}link")
+    position = list(tree).index(anchor) + 1 if anchor is not None else 0
+    extra = _extra_links(config, spec, "atom")
+    for offset, (rel, href) in enumerate(extra):
+        tree.insert(position + offset, etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel))
+    if spec.is_archive:
+        tree.insert(position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
+    return _serialize(tree)
 
-    Each entry has exactly one link, the alternate HTML page, so the fix is exact.
-    """
-    tree = etree.fromstring(atom, parser=etree.XMLParser(resolve_entities=False))
-    for link in tree.iterfind("a:entry/a:link", {"a": ATOM_NS}):
-        link.set("rel", "alternate")
-        link.set("type", "text/html")
+
+def _serialize(tree: etree._Element) -> bytes:
+    etree.indent(tree, space="  ")
     return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def json_feed_bytes(config: Config, items: Sequence[FeedItem]) -> bytes:
+def json_feed_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
     """JSON Feed 1.1, written by hand: no maintained generator exists for it."""
     site = config.site
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": site.title,
-        "home_page_url": site.url + "/",
-        "feed_url": config.feeds.url + "/" + JSON_FILE,
+        "title": spec.title,
+        "home_page_url": spec.home_url,
+        "feed_url": public_url(config, spec.json_path),
         "language": site.language,
     }
-    if site.description:
-        feed["description"] = site.description
+    if spec.description:
+        feed["description"] = spec.description
+    if site.icon or site.logo:
+        feed["icon"] = site.logo or site.icon
+    if site.icon:
+        feed["favicon"] = site.icon
     if site.author.name:
         feed["authors"] = [{"name": site.author.name}]
+    if config.feeds.websub_hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.feeds.websub_hubs]
     entries = []
     for item in items:
         post = item.post
@@ -167,15 +265,28 @@ def json_feed_bytes(config: Config, items: Sequence[FeedItem]) -> bytes:
             entry["tags"] = list(item.categories)
         if item.rendered.image:
             entry["image"] = item.rendered.image
+        enclosure = _enclosure(item)
+        if enclosure:
+            entry["attachments"] = [
+                {"url": enclosure[0], "mime_type": enclosure[2], "size_in_bytes": enclosure[1]}
+            ]
         entries.append(entry)
     feed["items"] = entries
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def feed_documents(config: Config, items: Sequence[FeedItem]) -> dict[str, bytes]:
-    """File name -> bytes for the three feeds."""
+def main_spec(config: Config) -> FeedSpec:
+    site = config.site
+    return FeedSpec(site.title, site.description, site.url + "/")
+
+
+def feed_documents(
+    config: Config, items: Sequence[FeedItem], spec: FeedSpec | None = None
+) -> dict[str, bytes]:
+    """Path (relative to feeds.output_dir) -> bytes for the three formats of one feed."""
+    spec = spec or main_spec(config)
     return {
-        RSS_FILE: rss_bytes(config, items),
-        ATOM_FILE: atom_bytes(config, items),
-        JSON_FILE: json_feed_bytes(config, items),
+        spec.rss_path: rss_bytes(config, spec, items),
+        spec.atom_path: atom_bytes(config, spec, items),
+        spec.json_path: json_feed_bytes(config, spec, items),
     }

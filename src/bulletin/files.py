@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 
-def write_files_atomically(files: Mapping[Path, bytes]) -> None:
+def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
     """Write every file to a temporary sibling first, then rename them all into place.
 
     Nothing is renamed until every temporary file is complete, so a failure while
     writing (disk full, permissions) leaves all previous files untouched.
+    Returns the paths whose content changed (files left alone are not listed).
     """
     staged: list[tuple[Path, Path]] = []
     try:
@@ -31,6 +32,7 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> None:
             os.chmod(temp_name, 0o644)
         for temp, path in staged:
             os.replace(temp, path)
+        return [path for _, path in staged]
     finally:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)

@@ -17,38 +17,48 @@ from .archive import archive_files
 from .dkim_signing import message_signer
 from .digest import render_digest, select_new_posts, template_environment
 from .errors import StoreError
-from .feeds import feed_documents, feed_items
+from .feed_files import feed_files
+from .feeds import public_url
 from .files import write_files_atomically
 from .lock import LockHeld, RunLock
 from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSession, deliver
 from .messages import build_template, personalise
 from .store import DigestPost, DigestRecord, Store
 from .tokens import UNSUBSCRIBE, TokenSigner
+from .websub import ping_hubs
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    files: tuple[Path, ...]
-    items: int  # posts in the feeds
+    files: tuple[Path, ...]  # every feed file of the build
+    items: int  # posts in the main feed
     visible: int  # posts visible at `now`
     total: int  # posts read
     archive_pages: int = 0
+    changed: tuple[Path, ...] = ()  # files whose content changed
+    warnings: tuple[str, ...] = ()
 
 
 def build(config: Config, now: dt.datetime) -> BuildResult:
-    """Write feed.xml, atom.xml and feed.json; nothing is written if any post is bad."""
+    """Write every feed (and the digest archive); nothing is written if any post is bad."""
     posts = load_site_posts(config)
     visible = visible_posts(posts, now)
-    items = feed_items(visible[: config.feeds.limit], config)
-    documents = feed_documents(config, items)
-    files = {config.feeds.output_dir / name: data for name, data in documents.items()}
+    feeds = {config.feeds.output_dir / path: data for path, data in feed_files(config, visible).items()}
     archive: dict[Path, bytes] = {}
     if config.store.path.exists():
         # The archive of sent digests, as static pages beside the feeds.
         with Store(config.store.path) as store:
             archive = archive_files(config, template_environment(config), store)
-    write_files_atomically({**files, **archive})
-    return BuildResult(tuple(files), len(items), len(visible), len(posts), len(archive))
+    changed = write_files_atomically({**feeds, **archive})
+    changed_feeds = [path for path in changed if path in feeds]
+    warnings: list[str] = []
+    if config.feeds.websub_hubs and changed_feeds:
+        urls = [public_url(config, path.relative_to(config.feeds.output_dir).as_posix()) for path in changed_feeds]
+        warnings = ping_hubs(config.feeds.websub_hubs, urls)
+    return BuildResult(
+        tuple(feeds), min(len(visible), config.feeds.limit), len(visible), len(posts), len(archive),
+        tuple(changed), tuple(warnings),
+    )
 
 
 def lock_path(config: Config) -> Path:

@@ -57,7 +57,7 @@ def markdown_to_html(text: str) -> str:
     return _MARKDOWN.convert(xml_safe(text))
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=4096)
 def render_post(post: Post, site_url: str, summary_size: int) -> RenderedPost:
     """Render one post; cached because feeds and digests may ask for the same post."""
     summary_md, whole_md = split_summary(post.body)

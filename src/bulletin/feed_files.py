@@ -1,0 +1,108 @@
+"""Every feed file a build writes: the main feed, a feed per tag or category, archive pages."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from slugify import slugify
+
+from .config import Config
+from .content import Post
+from .feeds import ATOM_FILE, RSS_FILE, FeedSpec, feed_documents, feed_items, main_spec
+
+ARCHIVE_DIR = "feed-archive"
+
+
+def archive_paths(page: int) -> tuple[str, str]:
+    return f"{ARCHIVE_DIR}/rss-{page}.xml", f"{ARCHIVE_DIR}/atom-{page}.xml"
+
+
+def feed_files(config: Config, visible: Sequence[Post]) -> dict[str, bytes]:
+    """Path relative to feeds.output_dir -> bytes, for every feed of the site.
+
+    ``visible`` is every visible post, newest first.
+    """
+    limit = config.feeds.limit
+    spec = main_spec(config)
+    files: dict[str, bytes] = {}
+    if config.feeds.archive:
+        archive, pages = archive_files(config, visible[limit:])
+        files.update(archive)
+        rss_newest, atom_newest = archive_paths(pages)
+        spec = dataclasses.replace(spec, links=(("rss", "prev-archive", rss_newest), ("atom", "prev-archive", atom_newest)))
+    files.update(feed_documents(config, feed_items(visible[:limit], config), spec))
+    for taxonomy in config.feeds.taxonomies:
+        for term_spec, posts in term_feeds(config, taxonomy, visible):
+            files.update(feed_documents(config, feed_items(posts[:limit], config), term_spec))
+    return files
+
+
+def archive_files(config: Config, archived: Sequence[Post]) -> tuple[dict[str, bytes], int]:
+    """RFC 5005 archive pages of the posts beyond the current feed, oldest page first.
+
+    Page n holds the n-th run of ``limit`` posts counted from the oldest, so once a
+    page is full it never changes again: new posts only ever reach the last page.
+    There is always one page more than the full ones (possibly empty), so a full
+    page's next-archive link points at a page that exists. Returns (files, pages).
+    """
+    limit = config.feeds.limit
+    oldest_first = list(reversed(archived))
+    pages = len(oldest_first) // limit + 1
+    files: dict[str, bytes] = {}
+    for page in range(1, pages + 1):
+        chunk = oldest_first[(page - 1) * limit: page * limit]
+        rss_path, atom_path = archive_paths(page)
+        links = [("rss", "current", RSS_FILE), ("atom", "current", ATOM_FILE)]
+        if page > 1:
+            older_rss, older_atom = archive_paths(page - 1)
+            links += [("rss", "prev-archive", older_rss), ("atom", "prev-archive", older_atom)]
+        if page < pages:
+            newer_rss, newer_atom = archive_paths(page + 1)
+            links += [("rss", "next-archive", newer_rss), ("atom", "next-archive", newer_atom)]
+        spec = dataclasses.replace(
+            main_spec(config), rss_path=rss_path, atom_path=atom_path, links=tuple(links), is_archive=True
+        )
+        documents = feed_documents(config, feed_items(list(reversed(chunk)), config), spec)
+        files[rss_path] = documents[rss_path]
+        files[atom_path] = documents[atom_path]
+    return files, pages
+
+
+def term_slugs(terms: Sequence[str]) -> dict[str, str]:
+    """A readable ASCII slug per term (Cyrillic transliterated: "донорство" -> "donorstvo").
+
+    Terms that share a slug get -2, -3, ... in the order of their names, so a
+    term's path stays the same from build to build.
+    """
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for term in sorted(terms):
+        base = slugify(term) or "term"
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        slugs[term] = slug
+    return slugs
+
+
+def term_feeds(config: Config, taxonomy: str, visible: Sequence[Post]) -> list[tuple[FeedSpec, list[Post]]]:
+    by_term: dict[str, list[Post]] = {}
+    for post in visible:
+        for term in post.tags if taxonomy == "tag" else post.categories:
+            by_term.setdefault(term, []).append(post)
+    feeds = []
+    for term, slug in term_slugs(list(by_term)).items():
+        folder = f"{taxonomy}/{slug}"
+        spec = FeedSpec(
+            title=f"{config.site.title} — {term}",
+            description=config.site.description,
+            home_url=config.site.url + "/",
+            rss_path=f"{folder}/{RSS_FILE}",
+            atom_path=f"{folder}/{ATOM_FILE}",
+            json_path=f"{folder}/feed.json",
+        )
+        feeds.append((spec, by_term[term]))
+    return feeds
