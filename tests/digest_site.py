@@ -142,7 +142,8 @@ class DigestSite:
     def delivery_statuses(self) -> dict[str, str]:
         return dict(
             self.rows(
-                "SELECT s.email, d.status FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+                "SELECT s.email, d.status FROM deliveries d"
+                " JOIN subscribers s ON s.id = d.subscriber_id"
             )
         )
 

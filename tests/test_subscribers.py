@@ -35,6 +35,16 @@ def test_add_normalises_and_refuses_a_duplicate_in_other_case(site: DigestSite) 
     ]
 
 
+def test_adding_again_does_not_resubscribe_an_unsubscribed_address(site: DigestSite) -> None:
+    site.subscribe("ann@example.org")
+    site.cli("unsubscribe", TokenSigner(SECRET).make(UNSUBSCRIBE, ids(site)["ann@example.org"]))
+
+    result = site.cli("subscribers", "add", "Ann@example.org")
+
+    assert result.output == "ann@example.org is already present.\n"
+    assert site.subscriber_status("ann@example.org") == "unsubscribed"
+
+
 def test_add_invalid_address_is_one_clean_error(site: DigestSite) -> None:
     result = site.cli("subscribers", "add", "not an address")
 
