@@ -692,3 +692,18 @@ def test_web_url_defaults_to_site_url(site: DigestSite, smtp_server: SmtpServer)
     smtp_server.wait_for(1)
     text = smtp_server.received[0].message().get_body(("plain",)).get_content()
     assert "https://clinic.example/confirm/" in text
+
+
+def test_feeds_in_sub_folders_are_served_too(built: DigestSite, client: TestClient) -> None:
+    # Per-tag and archive feeds live in folders under feeds.output_dir.
+    folder = built.root / "public" / "tags" / "vaccines"
+    folder.mkdir(parents=True)
+    (folder / "atom.xml").write_bytes((built.root / "public" / "atom.xml").read_bytes())
+
+    response = client.get("/tags/vaccines/atom.xml")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    again = client.get("/tags/vaccines/atom.xml", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("/tags/vaccines/other.xml").status_code == 404
