@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bulletin.config import Config, load_config
-from bulletin.publish import build
+from bulletin.build import build
 
 TESTS_CONTENT = Path(__file__).parent / "content"
 ALMATY = ZoneInfo("Asia/Almaty")

@@ -43,7 +43,8 @@ def posts(loaded: list[Post]) -> dict[str, Post]:
     """Every post of tests/content by the name of its file (or folder for item.md)."""
     by_name = {}
     for post in loaded:
-        name = post.source.parent.name if post.source.name == "item.md" else post.source.stem
+        source = Path(post.source)
+        name = source.parent.name if source.name == "item.md" else source.stem
         by_name[name] = post
     return by_name
 
@@ -70,7 +71,7 @@ def test_slug_replaces_last_segment_as_written(posts: dict[str, Post]) -> None:
 
 
 def test_underscore_folders_are_skipped() -> None:
-    sources = [path for path, _ in discover(TESTS_CONTENT)]
+    sources = [Path(path) for path, _ in discover(TESTS_CONTENT)]
     assert sources, "discover found nothing"
     assert not any("_modular_part" in path.parts for path in sources)
     assert TESTS_CONTENT / "01.blog/01.relative-links-and-images/item.md" in sources

@@ -114,7 +114,7 @@ def test_init_scaffolds_a_site_that_checks_builds_and_dry_runs(tmp_path: Path) -
     assert build.exit_code == 0 and (folder / "public" / "feed.xml").is_file()
     dry = runner.invoke(main, ["send", "--dry-run", "--config", config])
     assert dry.exit_code == 0 and "Hello, world" in dry.output
-    assert not (folder / "state").exists()
+    assert not (folder / "state" / "bulletin.db").exists()  # the dry run created no store
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -71,12 +71,12 @@ def post_at(path: Path) -> Post:
     """Read one post of tests/content with the route discover() gives it."""
     site = SiteConfig("T", SITE_URL, "", "en", ALMATY, Author(None, None))
     routes = dict(discover(TESTS_CONTENT))
-    return read_post(path, routes[path], site)
+    return read_post(path, routes[str(path)], site)
 
 
 def make_post(body: str, route: str = "/blog/my-post") -> Post:
     return Post(
-        source=Path("item.md"), route=route, url=SITE_URL + route, title="T",
+        source="item.md", route=route, url=SITE_URL + route, title="T",
         date=dt.datetime(2025, 1, 1, tzinfo=ALMATY), unpublish_date=None, published=True,
         listed=True, tags=(), categories=(), author=None, image=None, continue_link=True,
         body=body,

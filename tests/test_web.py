@@ -15,6 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bulletin import publish
+from bulletin.build import build
 from bulletin.store import DigestPost, Store
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web import CSRF_COOKIE, create_app
@@ -380,7 +381,7 @@ def test_subscribe_requests_are_rate_limited_per_client(
 def built(site: DigestSite) -> DigestSite:
     site.post("one", "Первая новость", "2026-04-01 10:00")
     site.post("two", "Вторая новость", "2026-04-02 10:00")
-    publish.build(site.config, NOW)
+    build(site.config, NOW)
     return site
 
 
@@ -433,7 +434,7 @@ def test_feeds_are_served_with_media_type_etag_and_304(
 def test_a_rebuilt_feed_gets_a_new_etag(built: DigestSite, client: TestClient) -> None:
     first = client.get("/feed.xml")
     built.post("three", "Третья новость", "2026-04-03 10:00")
-    publish.build(built.config, NOW)
+    build(built.config, NOW)
     path = built.root / "public" / "feed.xml"
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
 
@@ -446,7 +447,7 @@ def test_a_rebuilt_feed_gets_a_new_etag(built: DigestSite, client: TestClient) -
 
 def test_unchanged_rebuild_keeps_the_etag_and_304(built: DigestSite, client: TestClient) -> None:
     first = client.get("/atom.xml")
-    publish.build(built.config, NOW)
+    build(built.config, NOW)
 
     again = client.get(
         "/atom.xml",

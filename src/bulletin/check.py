@@ -68,7 +68,7 @@ def _check_templates(config: Config, posts: list[Post], now: dt.datetime) -> lis
 
 def _post_warnings(post: Post) -> list[str]:
     warnings: list[str] = []
-    folder = post.source.parent
+    folder = post.folder
     links = _LOCAL_LINK.findall(post.body) + _HTML_SRC.findall(post.body)
     if post.image:
         links.append(post.image)

@@ -73,13 +73,14 @@ def main() -> None:
 @main.command()
 @config_option
 @now_option
+@click.option("--no-cache", is_flag=True, help="Read every post again instead of using the build cache.")
 @clean_errors
-def build(config_path: str, now_text: str | None) -> None:
+def build(config_path: str, now_text: str | None, no_cache: bool) -> None:
     """Write RSS, Atom and JSON feeds of the posts visible now."""
-    from .publish import build as build_feeds
+    from .build import build as build_feeds
 
     config = load_config(config_path)
-    result = build_feeds(config, resolve_now(config, now_text))
+    result = build_feeds(config, resolve_now(config, now_text), use_cache=not no_cache)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(

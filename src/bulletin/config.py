@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .dkim_signing import DkimSettings
 from .errors import ConfigError
 from .schedule import Schedule, ScheduleError, parse_schedule
 
@@ -44,6 +43,13 @@ class SiteConfig:
     @property
     def domain(self) -> str:
         return urlsplit(self.url).hostname or "localhost"
+
+
+@dataclass(frozen=True)
+class DkimSettings:
+    domain: str
+    selector: str
+    key_file: Path
 
 
 @dataclass(frozen=True)

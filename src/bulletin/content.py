@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
@@ -30,7 +31,7 @@ _FALSE_STRINGS = {"false", "no", "off", "0"}
 
 @dataclass(frozen=True)
 class Post:
-    source: Path  # the .md file
+    source: str  # path of the .md file (a str: 10,000 Path objects cost a cached build dearly)
     route: str  # "/blog/my-post": Grav's route, the stable identity of a post
     url: str  # permalink: site.url + route
     title: str
@@ -52,6 +53,11 @@ class Post:
         return self.unpublish_date is None or self.unpublish_date > now
 
     @property
+    def folder(self) -> Path:
+        """The folder holding the post (and its images)."""
+        return Path(self.source).parent
+
+    @property
     def folder_url(self) -> str:
         """The base for page-relative links: the permalink as a folder."""
         return self.url + "/"
@@ -63,29 +69,55 @@ def xml_safe(text: str) -> str:
 
 
 def load_posts(
-    content_dir: Path, site: SiteConfig, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
+    content_dir: Path,
+    site: SiteConfig,
+    page_files: tuple[str, ...] = DEFAULT_PAGE_FILES,
+    cache: PostCache | None = None,
 ) -> list[Post]:
     """Read every post under ``content_dir``, newest first; all problems raised at once."""
-    posts, problems = read_posts(content_dir, site, page_files)
+    posts, problems = read_posts(content_dir, site, page_files, cache)
     if problems:
         raise ContentError(*problems)
     return posts
 
 
+class PostCache(Protocol):
+    def lookup(self, path: str, stat: os.stat_result) -> Post | None: ...
+
+    def store(self, path: str, stat: os.stat_result, post: Post) -> None: ...
+
+    def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None: ...
+
+    def store_listing(self, folder: str, mtime_ns: int, listing: tuple[list[str], list[str]]) -> None: ...
+
+
 def read_posts(
-    content_dir: Path, site: SiteConfig, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
+    content_dir: Path,
+    site: SiteConfig,
+    page_files: tuple[str, ...] = DEFAULT_PAGE_FILES,
+    cache: PostCache | None = None,
 ) -> tuple[list[Post], list[str]]:
     """The posts that could be read (newest first) and a line per problem with the others."""
     if not content_dir.is_dir():
         return [], [f"{content_dir}: content folder not found"]
     posts: list[Post] = []
     problems: list[str] = []
-    for path, route in discover(content_dir, page_files):
+    for path, route in discover(content_dir, page_files, cache):
         try:
-            posts.append(read_post(path, route, site))
+            if cache is None:
+                posts.append(read_post(path, route, site))
+                continue
+            stat = os.stat(path)
+            post = cache.lookup(path, stat)
+            if post is None:
+                post = read_post(path, route, site)
+                cache.store(path, stat, post)
+            posts.append(post)
         except ContentError as exc:
             problems.extend(exc.problems)
-    seen: dict[str, Path] = {}
+        except OSError as exc:
+            problems.append(f"{path}: cannot read: {exc.strerror or exc}")
+    seen: dict[str, str] = {}
     for post in posts:
         if post.route in seen:
             problems.append(f"{post.source}: route {post.route} is also used by {seen[post.route]}")
@@ -94,9 +126,9 @@ def read_posts(
     return posts, problems
 
 
-def load_site_posts(config: Config) -> list[Post]:
+def load_site_posts(config: Config, cache: PostCache | None = None) -> list[Post]:
     """All posts of the site that ``config`` describes, newest first."""
-    return load_posts(config.content.dir, config.site, config.content.page_files)
+    return load_posts(config.content.dir, config.site, config.content.page_files, cache)
 
 
 def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
@@ -104,8 +136,8 @@ def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
 
 
 def discover(
-    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
-) -> list[tuple[Path, str]]:
+    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: PostCache | None = None
+) -> list[tuple[str, str]]:
     """Every ``*.md`` below ``content_dir`` with its route, in a stable order.
 
     Grav keeps one page per folder and names its file after the template:
@@ -116,29 +148,58 @@ def discover(
     Folders starting with ``_`` (modular parts) or ``.`` are skipped; symlinked
     folders are not followed, so a link loop cannot trap the walk.
     """
-    found: list[tuple[Path, str]] = []
-    for folder, dirs, files in os.walk(content_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
-        markdown = sorted(f for f in files if f.endswith(".md") and not f.startswith("."))
-        if not markdown:
-            continue
-        folder_path = Path(folder)
-        segments = [_route_segment(part) for part in folder_path.relative_to(content_dir).parts]
+    found: list[tuple[str, str]] = []
+    # Plain strings and one scandir per folder, not os.walk and Path objects: at
+    # 10,000 posts the walk is most of what an unchanged rebuild costs.
+    pending: list[tuple[str, list[str]]] = [(str(content_dir), [])]
+    while pending:
+        folder, segments = pending.pop()
+        try:
+            subfolders, markdown = _list_folder(folder, cache)
+        except OSError:
+            continue  # unreadable folder: nothing in it can be published
         for name in markdown:
             template = _LANGUAGE_SUFFIX.sub("", name[:-3])
             is_page_file = bool(segments) and template in page_files
             parts = segments if is_page_file else [*segments, _route_segment(name[:-3])]
-            found.append((folder_path / name, "/" + "/".join(parts)))
+            found.append((folder + os.sep + name, "/" + "/".join(parts)))
+        for name in reversed(subfolders):
+            pending.append((folder + os.sep + name, [*segments, _route_segment(name)]))
     return found
+
+
+def _list_folder(folder: str, cache: PostCache | None) -> tuple[list[str], list[str]]:
+    """(sub-folders, Markdown files) of one folder, sorted; from the cache while the
+    folder's mtime, which moves whenever an entry is added, removed or renamed, stays."""
+    mtime = os.stat(folder).st_mtime_ns if cache is not None else 0
+    if cache is not None and (listing := cache.listing(folder, mtime)) is not None:
+        return listing
+    subfolders: list[str] = []
+    markdown: list[str] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if not name.startswith("_"):
+                    subfolders.append(name)
+            elif name.endswith(".md"):
+                markdown.append(name)
+    listing = (sorted(subfolders), sorted(markdown))
+    if cache is not None:
+        cache.store_listing(folder, mtime, listing)
+    return listing
 
 
 def _route_segment(name: str) -> str:
     return _NUMERIC_PREFIX.sub("", name).lower()
 
 
-def read_post(path: Path, route: str, site: SiteConfig) -> Post:
+def read_post(path: str | Path, route: str, site: SiteConfig) -> Post:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
@@ -152,7 +213,25 @@ def read_post(path: Path, route: str, site: SiteConfig) -> Post:
     return post_from_header(header, body, path, route, site)
 
 
-def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+def with_body(post: Post) -> Post:
+    """``post`` with its Markdown, read again from its file if it was left out.
+
+    The build cache keeps posts without their text (most are never rendered);
+    the few that go into a feed get it back here.
+    """
+    if post.body:
+        return post
+    try:
+        with open(post.source, "rb") as handle:
+            text = handle.read().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{post.source}: cannot read: {exc}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    _, body = split_front_matter(text, post.source)
+    return dataclasses.replace(post, body=body)
+
+
+def split_front_matter(text: str, path: str | Path) -> tuple[dict[str, Any], str]:
     if not _SPLITTER.detect(text):
         raise ContentError(f"{path}: no front matter (the file must start with a '---' line)")
     try:
@@ -162,7 +241,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     return _load_yaml(front, path), body
 
 
-def _load_yaml(front: str, path: Path) -> dict[str, Any]:
+def _load_yaml(front: str, path: str | Path) -> dict[str, Any]:
     if "&" in front and "*" in front and _has_alias(front):
         # Aliases let a few lines expand into gigabytes ("billion laughs"); Grav
         # headers never need them, so they are refused before anything is built.
@@ -193,7 +272,7 @@ def _has_alias(front: str) -> bool:
 
 
 def post_from_header(
-    header: dict[str, Any], body: str, path: Path, route: str, site: SiteConfig
+    header: dict[str, Any], body: str, path: str | Path, route: str, site: SiteConfig
 ) -> Post:
     problems: list[str] = []
     tz = site.timezone
@@ -251,7 +330,7 @@ def post_from_header(
         raise ContentError(*problems)
     assert moment is not None
     return Post(
-        source=path,
+        source=str(path),
         route=route,
         url=site.url + route,
         title=xml_safe(title).strip(),
@@ -268,7 +347,7 @@ def post_from_header(
     )
 
 
-def _flag(header: dict[str, Any], key: str, default: bool, path: Path, problems: list[str]) -> bool:
+def _flag(header: dict[str, Any], key: str, default: bool, path: str | Path, problems: list[str]) -> bool:
     value = header.get(key, default)
     if isinstance(value, bool):
         return value

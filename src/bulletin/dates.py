@@ -6,8 +6,6 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from dateutil import parser as dateutil_parser
-
 # strtotime's rule: dashes or dots between the parts mean day-month-year,
 # slashes mean month/day/year (American), a leading four-digit year means year first.
 _TIME = r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<ampm>[ap]\.?m\.?)?)?"
@@ -45,6 +43,8 @@ def parse_date(value: object, tz: ZoneInfo) -> dt.datetime:
     if re.search(r"[A-Za-z]{3,}", text):
         # Written-out months ("12 April 2022", "April 12, 2022 10:00"): strtotime
         # accepts these, and dateutil reads them the same way.
+        from dateutil import parser as dateutil_parser  # rare: not worth its import time up front
+
         try:
             moment = dateutil_parser.parse(text, dayfirst=True)
         except (ValueError, OverflowError):

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-import dkim
-
+from .config import DkimSettings
 from .errors import ConfigError
 
 # RFC 8058 section 3.3: List-Unsubscribe and List-Unsubscribe-Post must be covered
@@ -16,13 +13,6 @@ SIGNED_HEADERS = (
     b"From", b"To", b"Subject", b"Date", b"Message-ID", b"List-Unsubscribe", b"List-Unsubscribe-Post",
     b"List-Id", b"Reply-To", b"MIME-Version", b"Content-Type",
 )
-
-
-@dataclass(frozen=True)
-class DkimSettings:
-    domain: str
-    selector: str
-    key_file: Path
 
 
 class DkimSigner:
@@ -38,6 +28,8 @@ class DkimSigner:
 
     def sign(self, message: bytes) -> bytes:
         """``message`` with a DKIM-Signature header in front (relaxed/relaxed)."""
+        import dkim  # imported here: it pulls in dnspython, costly for commands that never sign
+
         header = dkim.sign(
             message, self.selector, self.domain, self.key,
             canonicalize=(b"relaxed", b"relaxed"), include_headers=list(SIGNED_HEADERS),

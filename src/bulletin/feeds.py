@@ -16,7 +16,7 @@ from lxml import etree
 from . import __version__
 from .config import Config
 from .i18n import texts
-from .content import Post
+from .content import Post, with_body
 from .render import RenderedPost, render_post, text_of, xml_safe
 
 RSS_FILE = "feed.xml"
@@ -64,10 +64,11 @@ class FeedItem:
 
 def feed_items(posts: Sequence[Post], config: Config) -> list[FeedItem]:
     """Render the posts that go into the feeds (only these are turned into HTML)."""
-    return [
-        FeedItem(post, render_post(post, config.site.url, config.content.summary_size))
-        for post in posts
-    ]
+    items = []
+    for post in posts:
+        post = with_body(post)
+        items.append(FeedItem(post, render_post(post, config.site.url, config.content.summary_size)))
+    return items
 
 
 def summary_with_link(item: FeedItem, language: str) -> str:
@@ -98,7 +99,7 @@ def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
     if not image or not image.startswith(item.post.folder_url):
         return None
     relative = image[len(item.post.folder_url):].split("?", 1)[0].split("#", 1)[0]
-    path = item.post.source.parent / relative
+    path = item.post.folder / relative
     try:
         length = path.stat().st_size
     except OSError:

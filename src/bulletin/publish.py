@@ -1,4 +1,4 @@
-"""The jobs the CLI and cron run: build the feeds; send the digest."""
+"""The jobs cron runs for mail: compose digests when due, deliver them exactly once."""
 
 from __future__ import annotations
 
@@ -12,53 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .content import Post, load_site_posts, visible_posts
-from .archive import archive_files
+from .content import Post, load_site_posts
 from .dkim_signing import message_signer
-from .digest import render_digest, select_new_posts, template_environment
+from .digest import render_digest, select_new_posts
 from .errors import StoreError
-from .feed_files import feed_files
-from .feeds import public_url
-from .files import write_files_atomically
 from .lock import LockHeld, RunLock
 from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSession, deliver
 from .messages import build_template, personalise
 from .store import DigestPost, DigestRecord, Store
 from .tokens import UNSUBSCRIBE, TokenSigner
-from .websub import ping_hubs
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    files: tuple[Path, ...]  # every feed file of the build
-    items: int  # posts in the main feed
-    visible: int  # posts visible at `now`
-    total: int  # posts read
-    archive_pages: int = 0
-    changed: tuple[Path, ...] = ()  # files whose content changed
-    warnings: tuple[str, ...] = ()
-
-
-def build(config: Config, now: dt.datetime) -> BuildResult:
-    """Write every feed (and the digest archive); nothing is written if any post is bad."""
-    posts = load_site_posts(config)
-    visible = visible_posts(posts, now)
-    feeds = {config.feeds.output_dir / path: data for path, data in feed_files(config, visible).items()}
-    archive: dict[Path, bytes] = {}
-    if config.store.path.exists():
-        # The archive of sent digests, as static pages beside the feeds.
-        with Store(config.store.path) as store:
-            archive = archive_files(config, template_environment(config), store)
-    changed = write_files_atomically({**feeds, **archive})
-    changed_feeds = [path for path in changed if path in feeds]
-    warnings: list[str] = []
-    if config.feeds.websub_hubs and changed_feeds:
-        urls = [public_url(config, path.relative_to(config.feeds.output_dir).as_posix()) for path in changed_feeds]
-        warnings = ping_hubs(config.feeds.websub_hubs, urls)
-    return BuildResult(
-        tuple(feeds), min(len(visible), config.feeds.limit), len(visible), len(posts), len(archive),
-        tuple(changed), tuple(warnings),
-    )
 
 
 def lock_path(config: Config) -> Path:

@@ -1,0 +1,64 @@
+"""`bulletin build`: every feed and the digest archive pages, written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build_cache import BuildCache
+from .config import Config
+from .content import load_site_posts, visible_posts
+from .files import write_files_atomically
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    files: tuple[Path, ...]  # every feed file of the build
+    items: int  # posts in the main feed
+    visible: int  # posts visible at `now`
+    total: int  # posts read
+    archive_pages: int = 0
+    changed: tuple[Path, ...] = ()  # files whose content changed
+    warnings: tuple[str, ...] = ()
+
+
+def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildResult:
+    """Write every feed (and the digest archive); nothing is written if any post is bad.
+
+    Posts whose file is unchanged since the last build come from the build cache,
+    and when nothing the output depends on has changed, the output is left as it is.
+    """
+    cache = BuildCache(config, enabled=use_cache)
+    posts = load_site_posts(config, cache)
+    visible = visible_posts(posts, now)
+    items = min(len(visible), config.feeds.limit)
+    inputs = cache.inputs_digest(visible)
+    last = cache.unchanged_since_last_build(inputs)
+    if last is not None:
+        return BuildResult(tuple(Path(p) for p in last.feeds), items, len(visible), len(posts), last.archive_pages)
+
+    # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
+    from .feed_files import feed_files
+
+    feeds = {config.feeds.output_dir / path: data for path, data in feed_files(config, visible).items()}
+    archive: dict[Path, bytes] = {}
+    if config.store.path.exists():
+        # The archive of sent digests, as static pages beside the feeds.
+        from .archive import archive_files
+        from .digest import template_environment
+        from .store import Store
+
+        with Store(config.store.path) as store:
+            archive = archive_files(config, template_environment(config), store)
+    changed = write_files_atomically({**feeds, **archive})
+    cache.save(inputs, [*feeds, *archive], feeds, len(archive))
+    changed_feeds = [path for path in changed if path in feeds]
+    warnings: list[str] = []
+    if config.feeds.websub_hubs and changed_feeds:
+        from .feeds import public_url
+        from .websub import ping_hubs
+
+        urls = [public_url(config, path.relative_to(config.feeds.output_dir).as_posix()) for path in changed_feeds]
+        warnings = ping_hubs(config.feeds.websub_hubs, urls)
+    return BuildResult(tuple(feeds), items, len(visible), len(posts), len(archive), tuple(changed), tuple(warnings))
