@@ -179,6 +179,9 @@ def test_subscribe_confirm_send_unsubscribe_in_chromium(
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_one_click_from_the_readme(served: Server) -> None:
+    # The command below is the README's, with its URL filled in.
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "curl -X POST -d 'List-Unsubscribe=One-Click' https://" in readme
     served.site.subscribe("reader@example.org")
     subscriber_id = served.site.rows("SELECT id FROM subscribers")[0][0]
     from bulletin.tokens import UNSUBSCRIBE, TokenSigner
