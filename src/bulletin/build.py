@@ -30,13 +30,14 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     and when nothing the output depends on has changed, the output is left as it is.
     """
     cache = BuildCache(config, enabled=use_cache)
+    last = cache.unchanged(now)
+    if last is not None:
+        return BuildResult(
+            tuple(Path(p) for p in last.feeds), last.items, last.visible, len(last.files), last.archive_pages
+        )
     posts = load_site_posts(config, cache)
     visible = visible_posts(posts, now)
     items = min(len(visible), config.feeds.limit)
-    inputs = cache.inputs_digest(visible)
-    last = cache.unchanged_since_last_build(inputs)
-    if last is not None:
-        return BuildResult(tuple(Path(p) for p in last.feeds), items, len(visible), len(posts), last.archive_pages)
 
     # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
     from .feed_files import feed_files
@@ -52,7 +53,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         with Store(config.store.path) as store:
             archive = archive_files(config, template_environment(config), store)
     changed = write_files_atomically({**feeds, **archive})
-    cache.save(inputs, [*feeds, *archive], feeds, len(archive))
+    cache.save(now, posts, items, len(visible), [*feeds, *archive], feeds, len(archive))
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []
     if config.feeds.websub_hubs and changed_feeds:

@@ -1,9 +1,19 @@
-"""Incremental builds: parsed posts cached by file path, size and modification time,
-and the outputs of the last build with the inputs they were made from."""
+"""Incremental builds.
+
+Two files beside the store: the post cache (every post read, without its Markdown,
+keyed by file path, size and mtime, plus folder listings keyed by folder mtime) and
+the manifest of the last build (what its outputs were made from). A rebuild first
+checks the manifest alone: when no file, folder, setting or template changed and no
+post's publish or unpublish date was crossed, the outputs stand as they are and not
+even the post cache is read. Otherwise posts come from the cache where their file
+is unchanged. The cache can make a build faster, never different: anything it
+cannot read back, or that is of another shape, is ignored.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import os
 import pickle
@@ -16,84 +26,145 @@ from .content import Post
 from .files import write_file_atomically
 
 CACHE_NAME = "build-cache.pickle"
-CACHE_FORMAT = "3"  # bump when what the cache file holds changes shape
+MANIFEST_NAME = "build-manifest.pickle"
+CACHE_FORMAT = "4"  # bump when what the files hold changes shape
 # size, mtime_ns, and the post's fields without its Markdown. Plain tuples, not Post
 # objects: unpickling 10,000 dataclass instances took longer than making them anew.
 Entry = tuple[int, int, tuple[object, ...]]
-_FIELDS = tuple(field.name for field in dataclasses.fields(Post))
 Listing = tuple[int, list[str], list[str]]  # folder mtime_ns, sub-folders, Markdown files
+_FIELDS = tuple(field.name for field in dataclasses.fields(Post))
+_READ_ERRORS = (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError)
 
 
 @dataclasses.dataclass(frozen=True)
-class LastBuild:
-    inputs: str  # digest of everything the outputs were made from
-    outputs: dict[str, tuple[int, int]]  # path -> (size, mtime_ns) as written
+class Manifest:
+    fingerprint: str  # bulletin version, cache format and the config file's bytes
+    now: dt.datetime  # the build's moment
+    next_change: dt.datetime | None  # the first publish/unpublish date after `now`
+    files: dict[str, tuple[int, int]]  # every post file: (size, mtime_ns)
+    folders: dict[str, int]  # every content folder: mtime_ns
+    extras: dict[str, tuple[int, int] | None]  # store and templates, for the archive pages
+    outputs: dict[str, tuple[int, int]]  # every file written: (size, mtime_ns)
     feeds: tuple[str, ...]
     archive_pages: int
+    items: int  # posts in the main feed
+    visible: int
 
 
-def cache_path(config: Config) -> Path:
-    return config.store.path.parent / CACHE_NAME
-
-
-def _fingerprint(config: Config) -> str:
-    """What the parsed posts depend on besides their files; a change empties the cache."""
-    parts = (
-        CACHE_FORMAT, __version__, config.site.url, config.site.timezone.key, str(config.content.dir),
-        ",".join(config.content.page_files),
-    )
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-def _stat_key(path: Path) -> tuple[int, int] | None:
+def _stat_key(path: str | Path) -> tuple[int, int] | None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return stat.st_size, stat.st_mtime_ns
 
 
+def _load(path: Path) -> object:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - a file only bulletin writes
+    except _READ_ERRORS:
+        return None
+
+
 class BuildCache:
-    """Maps a post file's (path, size, mtime) to the Post read from it.
-
-    Only what this process wrote can be in the file, and a file that cannot be
-    read back is ignored: the cache can make a build faster, never different.
-    """
-
     def __init__(self, config: Config, *, enabled: bool = True) -> None:
         self.config = config
-        self.path = cache_path(config)
-        self.fingerprint = _fingerprint(config)
+        folder = config.store.path.parent
+        self.cache_path = folder / CACHE_NAME
+        self.manifest_path = folder / MANIFEST_NAME
         self.enabled = enabled
-        self.old: dict[str, Entry] = {}
+        self.fingerprint = self._fingerprint()
+        self._old: dict[str, Entry] | None = None
+        self._old_listings: dict[str, Listing] = {}
         self.new: dict[str, Entry] = {}
-        self.old_listings: dict[str, Listing] = {}
         self.new_listings: dict[str, Listing] = {}
-        self.last: LastBuild | None = None
-        self.hits = 0
-        if enabled:
-            self._load()
 
-    def _load(self) -> None:
+    def _fingerprint(self) -> str:
         try:
-            with open(self.path, "rb") as handle:
-                fingerprint, entries, listings, last = pickle.load(handle)  # noqa: S301 - our own file
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            config_bytes = self.config.path.read_bytes()
+        except OSError:
+            config_bytes = b""
+        return hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode() + config_bytes).hexdigest()
+
+    def _extras(self) -> dict[str, tuple[int, int] | None]:
+        store = self.config.store.path
+        paths = [str(store), str(store) + "-wal"]
+        for root, _, files in os.walk(self.config.digest.templates_dir):
+            paths.extend(os.path.join(root, name) for name in sorted(files))
+        return {path: _stat_key(path) for path in paths}
+
+    # The manifest: is the last build still current? -------------------------
+
+    def unchanged(self, now: dt.datetime) -> Manifest | None:
+        """The last build's manifest when its outputs are still exactly what a build at
+        ``now`` would write; None when anything may differ."""
+        if not self.enabled:
+            return None
+        manifest = _load(self.manifest_path)
+        if not isinstance(manifest, Manifest) or manifest.fingerprint != self.fingerprint:
+            return None
+        if now < manifest.now or (manifest.next_change is not None and now >= manifest.next_change):
+            return None  # a post's publish or unpublish date lies between the two moments
+        if any(_stat_key(path) != key for path, key in manifest.outputs.items()):
+            return None
+        for folder, mtime in manifest.folders.items():
+            try:
+                if os.stat(folder).st_mtime_ns != mtime:
+                    return None  # a file or folder was added, removed or renamed
+            except OSError:
+                return None
+        if any(_stat_key(path) != key for path, key in manifest.files.items()):
+            return None
+        if self._extras() != manifest.extras:
+            return None
+        return manifest
+
+    def save(
+        self, now: dt.datetime, posts: Sequence[Post], items: int, visible: int,
+        outputs: Iterable[Path], feeds: Iterable[Path], archive_pages: int,
+    ) -> None:
+        if not self.enabled:
             return
-        if fingerprint == self.fingerprint and isinstance(entries, dict) and isinstance(listings, dict):
-            self.old = entries
-            self.old_listings = listings
-            self.last = last if isinstance(last, LastBuild) else None
+        changes = [moment for post in posts for moment in (post.date, post.unpublish_date)
+                   if moment is not None and moment > now]
+        manifest = Manifest(
+            fingerprint=self.fingerprint,
+            now=now,
+            next_change=min(changes, default=None),
+            files={path: entry[:2] for path, entry in self.new.items()},
+            folders={folder: listing[0] for folder, listing in self.new_listings.items()},
+            extras=self._extras(),
+            outputs={str(path): key for path in outputs if (key := _stat_key(path)) is not None},
+            feeds=tuple(str(path) for path in feeds),
+            archive_pages=archive_pages,
+            items=items,
+            visible=visible,
+        )
+        cache = (self.fingerprint, self.new, self.new_listings)
+        write_file_atomically(self.cache_path, pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
+        write_file_atomically(self.manifest_path, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL))
+
+    # The post cache (content.PostCache) --------------------------------------
+
+    def _entries(self) -> dict[str, Entry]:
+        if self._old is None:
+            self._old = {}
+            loaded = _load(self.cache_path) if self.enabled else None
+            if isinstance(loaded, tuple) and len(loaded) == 3 and loaded[0] == self.fingerprint:
+                _, entries, listings = loaded
+                if isinstance(entries, dict) and isinstance(listings, dict):
+                    self._old, self._old_listings = entries, listings
+        return self._old
 
     def lookup(self, path: str, stat: os.stat_result) -> Post | None:
-        entry = self.old.get(path)
+        entry = self._entries().get(path)
         if entry is None or entry[:2] != (stat.st_size, stat.st_mtime_ns):
             return None
         try:
             post = Post(*entry[2])  # type: ignore[arg-type]
         except TypeError:
-            return None  # an entry of another shape: read the file instead
-        self.hits += 1
+            return None
         self.new[path] = entry
         return post
 
@@ -104,7 +175,8 @@ class BuildCache:
         self.new[path] = (stat.st_size, stat.st_mtime_ns, fields)
 
     def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None:
-        entry = self.old_listings.get(folder)
+        self._entries()
+        entry = self._old_listings.get(folder)
         if entry is None or entry[0] != mtime_ns:
             return None
         self.new_listings[folder] = entry
@@ -112,52 +184,3 @@ class BuildCache:
 
     def store_listing(self, folder: str, mtime_ns: int, listing: tuple[list[str], list[str]]) -> None:
         self.new_listings[folder] = (mtime_ns, *listing)
-
-    def inputs_digest(self, visible: Sequence[Post]) -> str:
-        """A digest of everything a build's output depends on.
-
-        The config file, every post file's identity (adding or deleting a hidden
-        post changes nothing visible, but is cheap to count in), which posts are
-        visible now, and, for the digest archive, the store and the templates.
-        """
-        h = hashlib.sha256(self.fingerprint.encode())
-        h.update(self.config.path.read_bytes())
-        for path in sorted(self.new):
-            size, mtime, _ = self.new[path]
-            h.update(f"{path}\0{size}\0{mtime}\n".encode())
-        h.update("\0".join(post.route for post in visible).encode())
-        store = self.config.store.path
-        for extra in (store, store.with_name(store.name + "-wal"), *_files_below(self.config.digest.templates_dir)):
-            h.update(f"{extra}\0{_stat_key(extra)}\n".encode())
-        return h.hexdigest()
-
-    def unchanged_since_last_build(self, inputs: str) -> LastBuild | None:
-        """The last build, if it was made from these inputs and its files are untouched."""
-        last = self.last
-        if not self.enabled or last is None or last.inputs != inputs:
-            return None
-        if all(_stat_key(Path(path)) == key for path, key in last.outputs.items()):
-            return last
-        return None
-
-    def save(self, inputs: str, outputs: Iterable[Path], feeds: Iterable[Path], archive_pages: int) -> None:
-        """Keep exactly the posts of this build (deleted files drop out) and its outputs."""
-        if not self.enabled:
-            return
-        last = LastBuild(
-            inputs,
-            {str(path): key for path in outputs if (key := _stat_key(path)) is not None},
-            tuple(str(path) for path in feeds),
-            archive_pages,
-        )
-        data = pickle.dumps(
-            (self.fingerprint, self.new, self.new_listings, last), protocol=pickle.HIGHEST_PROTOCOL
-        )
-        write_file_atomically(self.path, data)
-
-
-def _files_below(folder: Path) -> list[Path]:
-    found: list[Path] = []
-    for root, _, files in os.walk(folder):
-        found.extend(Path(root) / name for name in sorted(files))
-    return found
