@@ -148,7 +148,7 @@ class _Section:
     def _message(self, key: str, value: Any, expected: str) -> str:
         return f"{self.where}: '{self._key(key)}' must be {expected}, not {value!r:.60}"
 
-    def str(
+    def text(
         self, key: str, default: Any = None, required: bool = False, one_line: bool = True
     ) -> Any:
         if self.data.get(key) is None:
@@ -166,7 +166,7 @@ class _Section:
             return default
         return value
 
-    def int(self, key: str, default: int, minimum: int = 0) -> int:
+    def whole(self, key: str, default: int, minimum: int = 0) -> int:
         if key not in self.data:
             return default
         value = self.data.pop(key)
@@ -184,7 +184,7 @@ class _Section:
             return default
         return float(value)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         if key not in self.data:
             return default
         value = self.data.pop(key)
@@ -254,21 +254,21 @@ def parse_config(data: Any, config_path: Path) -> Config:
         return _Section(root.data.pop(name, None), name, errors, where)
 
     site_s = section("site")
-    title = site_s.str("title", "", required=True)
-    url = _absolute_url(site_s.str("url", None, required=True), "site.url", where, errors)
-    description = site_s.str("description", "", one_line=False)
-    language = site_s.str("language", "en")
-    tz_name = site_s.str("timezone", "UTC")
+    title = site_s.text("title", "", required=True)
+    url = _absolute_url(site_s.text("url", None, required=True), "site.url", where, errors)
+    description = site_s.text("description", "", one_line=False)
+    language = site_s.text("language", "en")
+    tz_name = site_s.text("timezone", "UTC")
     try:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         errors.append(f"{where}: 'site.timezone' is not an IANA time zone: {tz_name!r}")
         timezone = ZoneInfo("UTC")
     author_s = site_s.section("author")
-    author = Author(author_s.str("name"), author_s.str("email"))
+    author = Author(author_s.text("name"), author_s.text("email"))
     author_s.finish()
-    icon = site_s.str("icon")
-    logo = site_s.str("logo")
+    icon = site_s.text("icon")
+    logo = site_s.text("logo")
     site_s.finish()
     site_url = url or "http://localhost"
     site = SiteConfig(
@@ -278,26 +278,26 @@ def parse_config(data: Any, config_path: Path) -> Config:
 
     content_s = section("content")
     content = ContentConfig(
-        dir=base / content_s.str("dir", "content"),
-        summary_size=content_s.int("summary_size", 300, minimum=1),
+        dir=base / content_s.text("dir", "content"),
+        summary_size=content_s.whole("summary_size", 300, minimum=1),
         page_files=content_s.names("page_files", DEFAULT_PAGE_FILES),
     )
     content_s.finish()
 
     feeds_s = section("feeds")
-    feeds_url = _absolute_url(feeds_s.str("url"), "feeds.url", where, errors)
+    feeds_url = _absolute_url(feeds_s.text("url"), "feeds.url", where, errors)
     feeds = FeedsConfig(
-        output_dir=base / feeds_s.str("output_dir", "public"),
-        limit=feeds_s.int("limit", 20, minimum=1),
-        full_content=feeds_s.bool("full_content", False),
+        output_dir=base / feeds_s.text("output_dir", "public"),
+        limit=feeds_s.whole("limit", 20, minimum=1),
+        full_content=feeds_s.flag("full_content", False),
         url=feeds_url or site_url,
         taxonomies=feeds_s.names("taxonomies", ()),
+        # Checked, but kept as written: "https://hub.example/websub/" without its
+        # slash is another URL, and a hub that redirects a POST refuses the ping.
         websub_hubs=tuple(
-            hub for hub in (
-                _absolute_url(h, "feeds.websub_hubs", where, errors) for h in feeds_s.names("websub_hubs", ())
-            ) if hub
+            h for h in feeds_s.names("websub_hubs", ()) if _absolute_url(h, "feeds.websub_hubs", where, errors)
         ),
-        archive=feeds_s.bool("archive", False),
+        archive=feeds_s.flag("archive", False),
     )
     for taxonomy in feeds.taxonomies:
         if taxonomy not in ("tag", "category"):
@@ -305,52 +305,52 @@ def parse_config(data: Any, config_path: Path) -> Config:
     feeds_s.finish()
 
     store_s = section("store")
-    store = StoreConfig(path=base / store_s.str("path", "state/bulletin.db"))
+    store = StoreConfig(path=base / store_s.text("path", "state/bulletin.db"))
     store_s.finish()
 
     digest_s = section("digest")
     start_text = digest_s.data.pop("start", None)
     start = _parse_start(start_text, site.timezone, where, errors)
     digest = DigestConfig(
-        sender=digest_s.str("from", f"{title} <noreply@{site.domain}>"),
-        reply_to=digest_s.str("reply_to"),
-        subject=digest_s.str("subject", DEFAULT_SUBJECT),
+        sender=digest_s.text("from", f"{title} <noreply@{site.domain}>"),
+        reply_to=digest_s.text("reply_to"),
+        subject=digest_s.text("subject", DEFAULT_SUBJECT),
         start=start,
-        secret_env=digest_s.str("secret_env", "BULLETIN_SECRET"),
-        templates_dir=base / digest_s.str("templates", "templates"),
-        schedule=_parse_schedule(digest_s.str("schedule"), where, errors),
-        min_posts=digest_s.int("min_posts", 1, minimum=1),
+        secret_env=digest_s.text("secret_env", "BULLETIN_SECRET"),
+        templates_dir=base / digest_s.text("templates", "templates"),
+        schedule=_parse_schedule(digest_s.text("schedule"), where, errors),
+        min_posts=digest_s.whole("min_posts", 1, minimum=1),
         dkim=_parse_dkim(digest_s, base),
     )
     digest_s.finish()
 
     smtp_s = section("smtp")
-    security = smtp_s.str("security", "starttls")
+    security = smtp_s.text("security", "starttls")
     if security not in ("starttls", "tls", "none"):
         errors.append(f"{where}: 'smtp.security' must be starttls, tls or none, not {security!r}")
-    ca_file = smtp_s.str("ca_file")
+    ca_file = smtp_s.text("ca_file")
     smtp = SmtpConfig(
-        host=smtp_s.str("host"),
-        port=smtp_s.int("port", 465 if security == "tls" else 587, minimum=1),
+        host=smtp_s.text("host"),
+        port=smtp_s.whole("port", 465 if security == "tls" else 587, minimum=1),
         security=security,
-        username=smtp_s.str("username"),
-        password_env=smtp_s.str("password_env", "SMTP_PASSWORD"),
+        username=smtp_s.text("username"),
+        password_env=smtp_s.text("password_env", "SMTP_PASSWORD"),
         timeout=smtp_s.number("timeout", 30.0, minimum=0.1),
-        connections=smtp_s.int("connections", 4, minimum=1),
+        connections=smtp_s.whole("connections", 4, minimum=1),
         rate_per_second=smtp_s.number("rate_per_second", 0.0),
-        max_attempts=smtp_s.int("max_attempts", 5, minimum=1),
+        max_attempts=smtp_s.whole("max_attempts", 5, minimum=1),
         retry_delay=smtp_s.number("retry_delay", 2.0),
-        outbox=base / smtp_s.str("outbox", "outbox"),
+        outbox=base / smtp_s.text("outbox", "outbox"),
         ca_file=base / ca_file if ca_file else None,
     )
     smtp_s.finish()
 
     web_s = section("web")
-    web_url = _absolute_url(web_s.str("url"), "web.url", where, errors)
+    web_url = _absolute_url(web_s.text("url"), "web.url", where, errors)
     web = WebConfig(
         url=web_url or site_url,
-        host=web_s.str("host", "127.0.0.1"),
-        port=web_s.int("port", 8080, minimum=1),
+        host=web_s.text("host", "127.0.0.1"),
+        port=web_s.whole("port", 8080, minimum=1),
     )
     web_s.finish()
 
@@ -372,9 +372,9 @@ def _parse_dkim(digest_s: _Section, base: Path) -> DkimSettings | None:
         digest_s.data.pop("dkim", None)
         return None
     dkim_s = digest_s.section("dkim")
-    domain = dkim_s.str("domain", required=True)
-    selector = dkim_s.str("selector", required=True)
-    key_file = dkim_s.str("key_file", required=True)
+    domain = dkim_s.text("domain", required=True)
+    selector = dkim_s.text("selector", required=True)
+    key_file = dkim_s.text("key_file", required=True)
     dkim_s.finish()
     if not (domain and selector and key_file):
         return None

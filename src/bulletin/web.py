@@ -160,9 +160,9 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
     def csrf_ok(request: Request, form: Any) -> bool:
         nonce = request.cookies.get(CSRF_COOKIE)
         sent = form.get("csrf")
-        return bool(nonce and isinstance(sent, str)) and secrets.compare_digest(
-            signer.mac("csrf:" + nonce), sent
-        )
+        if not nonce or not isinstance(sent, str):
+            return False
+        return secrets.compare_digest(signer.mac("csrf:" + nonce), sent)
 
     async def health(request: Request) -> Response:
         store.db.execute("SELECT 1").fetchone()
@@ -228,7 +228,10 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
     async def confirm(request: Request) -> Response:
         subscriber_id = signer.check(CONFIRM, request.path_params["token"])
         subscriber = store.subscriber(id=subscriber_id) if subscriber_id is not None else None
-        if subscriber is None:
+        # A confirm link only ever turns 'pending' into 'active' (a second click on it
+        # is harmless); for an unsubscribed or bounced address it is dead, and a new
+        # sign-up sends a new one.
+        if subscriber is None or subscriber.status not in ("pending", "active"):
             return not_found()
         if request.method == "GET":
             return form_page("action.html.j2", title=t["confirm_title"],
@@ -236,8 +239,8 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         form = await request.form()
         if not csrf_ok(request, form):
             return message_page("forbidden_title", "forbidden_text", 403)
-        if subscriber.status != "active":
-            store.set_subscriber_status(subscriber.id, "active")
+        if not store.confirm_subscriber(subscriber.id) and subscriber.status != "active":
+            return not_found()  # unsubscribed between the page and the click
         return message_page("confirmed_title", "confirmed_text")
 
     async def archive_index(request: Request) -> Response:
