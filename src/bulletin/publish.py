@@ -1,4 +1,4 @@
-"""The jobs cron runs for mail: compose digests when due, deliver them exactly once."""
+"""The jobs cron runs for mail: compose digests when due, deliver each to every subscriber once."""
 
 from __future__ import annotations
 
@@ -143,7 +143,11 @@ def send(
     now: dt.datetime,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> SendResult:
-    """Compose a digest of the new posts, then deliver everything pending, exactly once.
+    """Compose the digest that is due, then deliver everything pending.
+
+    No subscriber is skipped and none gets a digest twice, except that a message
+    the server accepted in the instant before a crash recorded it goes again on the
+    next run (at most one per open connection).
 
     Holding the run lock, every step is either committed or redone by the next run:
     the digest with its deliveries in one transaction, then each delivery on its own.
