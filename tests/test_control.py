@@ -156,3 +156,14 @@ def test_check_passes_on_the_sample_site() -> None:
                                        "--now", dt.datetime(2026, 11, 1).isoformat()])
     assert result.exit_code == 0, result.output
     assert "0 errors, 0 warnings" in result.output
+
+
+def test_dry_run_lists_the_first_recipients_and_counts_the_rest(outbox_site: DigestSite) -> None:
+    outbox_site.post("one", "Новость", "2026-04-01 10:00")
+    outbox_site.subscribe(*(f"r{n:02d}@example.org" for n in range(25)))
+    result = outbox_site.cli("send", "--dry-run", "--now", "2026-04-12T10:00")
+    assert result.exit_code == 0
+    listed = [line.strip() for line in result.output.splitlines() if line.startswith("  r")]
+    assert listed == [f"r{n:02d}@example.org" for n in range(20)]
+    assert "  ... and 5 more" in result.output
+    assert not list((outbox_site.root / "outbox").glob("**/*.eml")) if (outbox_site.root / "outbox").exists() else True

@@ -404,7 +404,8 @@ def test_dry_run_changes_nothing(site: DigestSite, smtp_server: SmtpServer) -> N
         "Digest 1 would hold 2 posts:\n"
         "  2026-04-01 10:00 Новость 1 <https://clinic.example/blog/post-1>\n"
         "  2026-04-02 10:00 Новость 2 <https://clinic.example/blog/post-2>\n"
-        "to 3 active subscribers.\n"
+        "to 3 active subscribers:\n"
+        f"  {ADDRESSES[0]}\n  {ADDRESSES[1]}\n  {ADDRESSES[2]}\n"
     )
     assert site.store_path.read_bytes() == before
     assert sorted(p.name for p in site.store_path.parent.iterdir()) == files_before

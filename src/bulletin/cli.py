@@ -204,7 +204,11 @@ def _print_plan(plan: Any, config: Config) -> None:
         click.echo(f"Digest {plan.next_number} would hold {len(plan.new_posts)} posts:")
         for post in plan.new_posts:
             click.echo(f"  {post.date:%Y-%m-%d %H:%M} {post.title} <{post.url}>")
-        click.echo(f"to {plan.recipients} active subscribers.")
+        click.echo(f"to {plan.recipients} active subscribers" + (":" if plan.recipients else "."))
+        for address in plan.sample:
+            click.echo(f"  {address}")
+        if plan.recipients > len(plan.sample):
+            click.echo(f"  ... and {plan.recipients - len(plan.sample)} more")
     else:
         click.echo("No new posts: no digest would be composed.")
     if plan.pending_earlier:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import itertools
 import secrets
 import time
 from collections.abc import Callable
@@ -37,8 +38,10 @@ class Plan:
     pending_earlier: int  # deliveries of earlier digests still waiting
     due: bool = True  # False: a periodic schedule's next slot has not come yet
     next_due: dt.datetime | None = None
+    sample: tuple[str, ...] = ()  # the first few active subscribers' addresses
 
 
+PLAN_SAMPLE = 20  # addresses a dry run lists before saying "and N more"
 LAST_SLOT = "last_schedule_slot"  # meta key: the latest schedule slot already handled
 
 
@@ -88,9 +91,10 @@ def plan(config: Config, now: dt.datetime) -> Plan:
     with Store(config.store.path) as store:
         new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
         due, _, next_due = due_slot(config, store.meta(LAST_SLOT), now)
+        sample = tuple(itertools.islice((s.email for s in store.subscribers("active")), PLAN_SAMPLE))
         return Plan(
             tuple(new), store.next_digest_number(), store.count_subscribers("active"),
-            store.count_pending(), due, next_due,
+            store.count_pending(), due, next_due, sample,
         )
 
 
@@ -223,6 +227,10 @@ def _deliver_pending(
         report = asyncio.run(_deliver_digest(config, store, digest, signer, record))
         _add(result.report, report)
         if report.aborted:
+            # The deliveries never tried this run still say why they wait.
+            store.note_pending_reason(
+                [d.number for d in digests], f"delivery stopped: {report.aborted}"
+            )
             break
     result.pending = sum(store.delivery_counts(d.number).pending for d in digests)
 
