@@ -61,12 +61,21 @@ class Faults:
         default_factory=set
     )  # answer 250 to these DATA numbers, then hang up
     pipelining: bool = False  # offer PIPELINING (RFC 2920) in the EHLO reply
+    mail_replies: list[str] = field(
+        default_factory=list
+    )  # replies for the first MAIL commands, in order
+    rcpt_replies: list[str] = field(
+        default_factory=list
+    )  # replies for the first RCPT commands, in order
+    accept_one_in: int = 0  # accept only every Nth DATA; the others get `throttle_reply`
+    throttle_reply: str = "451 4.7.1 rate limited, try again later"
 
 
 class RecordingHandler:
     def __init__(self) -> None:
         self.faults = Faults()
         self.received: list[Received] = []
+        self.mail_commands = 0
         self.rcpt_commands = 0
         self.data_commands = 0
         self.connections = 0
@@ -88,12 +97,26 @@ class RecordingHandler:
             responses.insert(1, "250-PIPELINING")
         return responses
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        with self._lock:
+            self.mail_commands += 1
+            number = self.mail_commands
+        if number <= len(self.faults.mail_replies):
+            return self.faults.mail_replies[number - 1]
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         with self._lock:
             self.rcpt_commands += 1
             number = self.rcpt_commands
+        if number <= len(self.faults.rcpt_replies):
+            return self.faults.rcpt_replies[number - 1]
         if number <= self.faults.rcpt_tempfail:
             return "451 4.3.0 try later"
         if address.lower() in self.faults.no_such_user:
@@ -123,6 +146,8 @@ class RecordingHandler:
                 return self.faults.data_reply[address.lower()]
         if number <= len(self.faults.data_replies):
             return self.faults.data_replies[number - 1]
+        if self.faults.accept_one_in and number % self.faults.accept_one_in:
+            return self.faults.throttle_reply
         content = envelope.original_content or b""
         assert isinstance(content, bytes)
         with self._lock:

@@ -22,6 +22,8 @@ _NUMERIC_PREFIX = re.compile(r"^\d+\.")
 _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 # Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters a permalink cannot hold: C0 and C1 controls.
+_UNSAFE_ROUTE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SPLITTER = YAMLHandler()
 # Grav headers that keep a page out of listings (and so out of feeds and digests).
@@ -311,10 +313,15 @@ def post_from_header(
 
     slug = header.get("slug")
     if slug is not None:
-        if not isinstance(slug, (str, int)) or not str(slug).strip("/ "):
+        segment = str(slug).strip("/ ") if isinstance(slug, (str, int)) else ""
+        # One path segment: "../../x" would make a permalink outside the post's folder.
+        if not segment or segment in (".", "..") or "/" in segment or "\\" in segment:
             problems.append(f"{path}: bad slug: {slug!r:.80}")
         else:
-            route = str(PurePosixPath(route).parent / str(slug).strip("/ "))
+            route = str(PurePosixPath(route).parent / segment)
+    if _UNSAFE_ROUTE.search(route):
+        # From a file or folder name or the slug; no URL or feed can carry it.
+        problems.append(f"{path}: the route holds control characters: {route!r:.80}")
 
     taxonomy = header.get("taxonomy") or {}
     if not isinstance(taxonomy, dict):
@@ -341,7 +348,7 @@ def post_from_header(
         tags=_terms(taxonomy.get("tag")),
         categories=_terms(taxonomy.get("category")),
         author=_text(author),
-        image=image.strip() if isinstance(image, str) and image.strip() else None,
+        image=_text(image),
         continue_link=continue_link,
         body=body,
     )

@@ -8,6 +8,7 @@ import mimetypes
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
+from urllib.parse import unquote
 from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
@@ -28,6 +29,9 @@ GENERATOR_URI = "https://pypi.org/project/bulletin/"
 # rebuild differ, so it is a fixed point instead.
 EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+# feedgen's own output is parsed again to add links. huge_tree: a post of more than
+# 10 MB is one text node over libxml2's default limit; entities are never resolved.
+_REPARSE = etree.XMLParser(resolve_entities=False, huge_tree=True)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,11 @@ def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
     if not image or not image.startswith(item.post.folder_url):
         return None
     relative = image[len(item.post.folder_url):].split("?", 1)[0].split("#", 1)[0]
+    # The URL is percent-encoded ("my%20photo.jpg"); the file name is not. An encoded
+    # "..", decoded, must not reach a file outside the post's folder.
+    relative = unquote(relative)
+    if ".." in Path(relative).parts:
+        return None
     path = item.post.folder / relative
     try:
         length = path.stat().st_size
@@ -179,7 +188,7 @@ def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byte
     if not extra and not spec.is_archive:
         return rss
     # feedgen writes only the self atom:link in RSS; hub and archive links are added here.
-    tree = etree.fromstring(rss, parser=etree.XMLParser(resolve_entities=False))
+    tree = etree.fromstring(rss, parser=_REPARSE)
     channel = tree.find("channel")
     assert channel is not None
     anchor = channel.find(f"{{{ATOM_NS}}}link")
@@ -194,7 +203,7 @@ def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byte
 
 def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
     fg = _generator(config, spec, items, spec.atom_path, "application/atom+xml")
-    tree = etree.fromstring(bytes(fg.atom_str(pretty=True)), parser=etree.XMLParser(resolve_entities=False))
+    tree = etree.fromstring(bytes(fg.atom_str(pretty=True)), parser=_REPARSE)
     # feedgen drops rel, type and length on entry links (feedgen #135), which would
     # turn an enclosure into a second alternate link. The entries are in the order
     # of ``items``, so each entry's links are written again from the item itself.

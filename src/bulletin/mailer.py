@@ -26,6 +26,10 @@ _NO_SUCH_USER_STATUS = re.compile(r"\b5\.1\.[0-9]\b")
 TRIES_PER_RUN = 3
 # Consecutive failures to connect before the run gives up and leaves the rest pending.
 CONNECT_TRIES = 3
+# Connection failures in a row (timeouts, drops, garbage), counted across the whole run,
+# per connection, before the run gives up: a server that has fallen silent would
+# otherwise cost every remaining message its tries, each one a full smtp.timeout.
+TROUBLE_PER_CONNECTION = 3
 MAX_BACKOFF = 60.0
 
 
@@ -47,6 +51,10 @@ class Job:
 
 class TransientError(Exception):
     """Worth trying again: a 4xx reply, a dropped connection, a timeout."""
+
+
+class ConnectionTrouble(TransientError):
+    """The connection failed mid-conversation: no reply in time, hung up, or not SMTP."""
 
 
 class PermanentError(Exception):
@@ -259,6 +267,11 @@ class SmtpSession:
             ) from None
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             client.close()
+            if self.config.security == "starttls" and "STARTTLS extension not supported" in str(exc):
+                # Never a plain-text fallback: the config asked for STARTTLS.
+                raise RunAborted(
+                    f"SMTP server {self.config.host} does not offer STARTTLS (smtp.security: starttls)"
+                ) from None
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, ssl.SSLCertVerificationError):
                 raise RunAborted(
@@ -297,12 +310,16 @@ class SmtpSession:
             if refused is None:
                 wire.write(data + b".\r\n")
                 [(code, message)] = await wire.read(1)
+                if wire.replies:
+                    # More replies than commands: the conversation is out of step, and
+                    # the next transaction would read this one's answers. Start afresh.
+                    await self.close()
                 if code == 250:
                     return
                 refused = aiosmtplib.SMTPDataError(code, message)
         except (aiosmtplib.SMTPException, OSError) as exc:
             await self.close()
-            raise TransientError(describe(exc)) from None
+            raise ConnectionTrouble(describe(exc)) from None
         await self._reset(refused)
         raise classify(refused)
 
@@ -487,6 +504,15 @@ async def deliver(
         elif outcome is Outcome.BOUNCED:
             report.bounced += 1
 
+    troubles = 0  # connection failures in a row across the run; any server answer resets it
+
+    def trouble(failed: bool, reason: str = "") -> None:
+        """Count a connection failure (or reset the count); abort the run after too many."""
+        nonlocal troubles
+        troubles = troubles + 1 if failed else 0
+        if troubles >= TROUBLE_PER_CONNECTION * connections:
+            abort(f"{troubles} connection failures in a row, the last: {reason}")
+
     async def process(session: Session, job: Job) -> None:
         data = message_for(job)
         tries = 0
@@ -500,29 +526,34 @@ async def deliver(
                 if connect_failures >= CONNECT_TRIES:
                     abort(str(exc))
                     return
+                trouble(True, str(exc))
                 await asyncio.sleep(min(retry_delay * 2 ** (connect_failures - 1), MAX_BACKOFF))
                 continue
             except RunAborted as exc:
                 abort(str(exc))
                 return
             except BouncedError as exc:
+                trouble(False)
                 note(job, Outcome.BOUNCED, str(exc))
                 return
             except PermanentError as exc:
+                trouble(False)
                 note(job, Outcome.FAILED, str(exc))
                 return
             except TransientError as exc:
+                trouble(isinstance(exc, ConnectionTrouble), str(exc))
                 tries += 1
                 if job.attempts + tries >= max_attempts:
                     reason = f"gave up after {job.attempts + tries} attempts: {exc}"
                     note(job, Outcome.FAILED, reason)
                     return
                 note(job, Outcome.RETRY, str(exc))
-                if tries >= TRIES_PER_RUN:
+                if tries >= TRIES_PER_RUN or aborted.is_set():
                     report.retry += 1
                     return
                 await asyncio.sleep(min(retry_delay * 2 ** (tries - 1), MAX_BACKOFF))
                 continue
+            trouble(False)
             note(job, Outcome.SENT, None)
             return
 

@@ -12,6 +12,7 @@ from lxml import etree
 from markdown import Markdown
 
 from .content import Post, xml_safe
+from .errors import ContentError
 
 ELLIPSIS = "\u2026"
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -60,6 +61,15 @@ def markdown_to_html(text: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def render_post(post: Post, site_url: str, summary_size: int) -> RenderedPost:
     """Render one post; cached because feeds and digests may ask for the same post."""
+    try:
+        return _render(post, site_url, summary_size)
+    except RecursionError:
+        # Python-Markdown parses nested lists and quotes recursively: a few hundred
+        # levels exhaust the stack. No reader needs that; the author gets one line.
+        raise ContentError(f"{post.source}: nested too deeply to render (lists, quotes or HTML)") from None
+
+
+def _render(post: Post, site_url: str, summary_size: int) -> RenderedPost:
     summary_md, whole_md = split_summary(post.body)
     content = make_links_absolute(markdown_to_html(whole_md), post.folder_url, site_url)
     if summary_md is not None:

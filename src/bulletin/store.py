@@ -233,16 +233,35 @@ class Store:
         self.db.execute("COMMIT")
 
     def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
-        """The subscriber for a web sign-up: a new one is 'pending' until confirmed."""
+        """The subscriber for a web sign-up: 'pending' until confirmed.
+
+        A new address is added as pending; one that unsubscribed or bounced becomes
+        pending again, so only a fresh confirmation brings it back. An active or
+        pending address stays as it is.
+        """
         stamp = _iso(now)
         self.db.execute(
-            "INSERT OR IGNORE INTO subscribers (email, name, status, created_at, updated_at)"
-            " VALUES (?, ?, 'pending', ?, ?)",
+            "INSERT INTO subscribers (email, name, status, created_at, updated_at)"
+            " VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (email) DO UPDATE SET"
+            " status = 'pending', updated_at = excluded.updated_at"
+            " WHERE status IN ('unsubscribed', 'bounced')",
             (email, name, stamp, stamp),
         )
         subscriber = self.subscriber(email=email)
         assert subscriber is not None
         return subscriber
+
+    def confirm_subscriber(self, subscriber_id: int) -> bool:
+        """Activate a pending subscriber; False for any other status (nothing changes).
+
+        Only 'pending' may be confirmed: an old confirmation link must not bring
+        back someone who has since unsubscribed or bounced.
+        """
+        cursor = self.db.execute(
+            "UPDATE subscribers SET status = 'active', updated_at = ? WHERE id = ? AND status = 'pending'",
+            (_iso(dt.datetime.now(dt.timezone.utc)), subscriber_id),
+        )
+        return cursor.rowcount == 1
 
     def claim_confirmation_slot(self, subscriber_id: int, now: dt.datetime, interval: dt.timedelta) -> bool:
         """True (and the time noted) when no confirmation mail went out within ``interval``."""
@@ -375,6 +394,14 @@ class Store:
                 (subscriber_id,),
             )
         self.db.execute("COMMIT")
+
+    def note_pending_reason(self, digest_ids: Sequence[int], reason: str) -> None:
+        """Write why deliveries are still pending where no attempt has said so yet."""
+        self.db.executemany(
+            "UPDATE deliveries SET last_error = ?"
+            " WHERE digest_id = ? AND status = 'pending' AND last_error IS NULL",
+            [(reason[:500], digest_id) for digest_id in digest_ids],
+        )
 
     def requeue_failed(self, digest_id: int) -> int:
         """Make a digest's failed deliveries pending again, with fresh attempts (active subscribers only)."""

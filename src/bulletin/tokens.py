@@ -57,6 +57,8 @@ class TokenSigner:
         if not (id_text.isascii() and id_text.isdigit()) or len(id_text) > 18 or not mac:
             return None
         subscriber_id = int(id_text)
+        if id_text != str(subscriber_id):
+            return None  # "07.<mac>": one token per subscriber, no other spellings
         expected = self._mac(purpose, subscriber_id)
         if not hmac.compare_digest(expected.encode(), mac.encode("utf-8", "replace")):
             return None

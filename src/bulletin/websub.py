@@ -14,7 +14,9 @@ def ping_hubs(hubs: Sequence[str], feed_urls: Sequence[str], timeout: float = TI
     """POST hub.mode=publish for every changed feed to every hub; returns warnings.
 
     A hub that is down or refuses is a warning, never a failed build: the feeds
-    are written already, and readers still poll them.
+    are written already, and readers still poll them. A hub that cannot be reached
+    is tried once, not once per feed: with many term feeds, a hub that swallows
+    connections would otherwise hold the build for a timeout per feed.
     """
     warnings: list[str] = []
     for hub in hubs:
@@ -31,5 +33,6 @@ def ping_hubs(hubs: Sequence[str], feed_urls: Sequence[str], timeout: float = TI
                 warnings.append(f"WebSub hub {hub} answered {exc.code} for {feed_url}")
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 reason = getattr(exc, "reason", exc)
-                warnings.append(f"WebSub hub {hub} not reached for {feed_url}: {reason}")
+                warnings.append(f"WebSub hub {hub} not reached: {reason}")
+                break
     return warnings
