@@ -1,0 +1,152 @@
+"""Per-tag and per-category feeds (issue 7): own paths, titles and self links, only their posts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bulletin.build import build
+from bulletin.config import load_config
+from bulletin.feed_files import term_slugs
+
+from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
+
+SITE_TITLE = "Клиника — новости"
+
+
+def tagged(title: str, date: str, tags: list[str], categories: list[str] | None = None) -> str:
+    lines = "taxonomy:\n  tag: " + json.dumps(tags, ensure_ascii=False) + "\n"
+    if categories:
+        lines += "  category: " + json.dumps(categories, ensure_ascii=False) + "\n"
+    return simple_post(title, date, extra=lines)
+
+
+def build_tagged_site(write_config: WriteConfig, tmp_path: Path, limit: int = 100) -> Path:
+    content = tmp_path / "content"
+    write_post(content, "blood.md", tagged("Донорская суббота", "01-03-2025 10:00", ["донорство"], ["Новости"]))
+    write_post(content, "plasma.md", tagged("Плазма", "02-03-2025 10:00", ["донорство", "Vaccines"]))
+    write_post(content, "flu.md", tagged("Прививка от гриппа", "03-03-2025 10:00", ["Vaccines"], ["Новости"]))
+    write_post(content, "untagged.md", simple_post("Без тегов", "04-03-2025 10:00"))
+    # A term used only by a post that is not visible yet gets no feed.
+    write_post(content, "later.md", tagged("Будущее", "01-01-2030 10:00", ["секрет"]))
+    config = load_config(
+        write_config(feeds={"taxonomies": ["tag", "category"], "limit": limit})
+    )
+    build(config, NOW)
+    return config.feeds.output_dir
+
+
+def feeds_of(output: Path, folder: str) -> tuple[Any, Any, dict[str, Any]]:
+    return (
+        parse_feed((output / folder / "feed.xml").read_bytes()),
+        parse_feed((output / folder / "atom.xml").read_bytes()),
+        json.loads((output / folder / "feed.json").read_bytes()),
+    )
+
+
+def link(feed: Any, rel: str) -> str:
+    [href] = [item["href"] for item in feed.feed.links if item.get("rel") == rel]
+    return str(href)
+
+
+def titles(feed: Any) -> list[str]:
+    return [entry.title for entry in feed.entries]
+
+
+def test_each_term_gets_three_feeds_at_stable_paths(write_config: WriteConfig, tmp_path: Path) -> None:
+    output = build_tagged_site(write_config, tmp_path)
+    written = sorted(
+        path.relative_to(output).as_posix()
+        for path in output.rglob("*")
+        if path.is_file() and path.parent != output
+    )
+    expected = [
+        f"{folder}/{name}"
+        for folder in ("category/novosti", "tag/donorstvo", "tag/vaccines")
+        for name in ("atom.xml", "feed.json", "feed.xml")
+    ]
+    assert written == expected
+
+
+def test_term_feed_has_its_own_title_and_self_links(write_config: WriteConfig, tmp_path: Path) -> None:
+    output = build_tagged_site(write_config, tmp_path)
+    rss, atom, json_feed = feeds_of(output, "tag/donorstvo")
+    title = f"{SITE_TITLE} — донорство"
+    assert rss.feed.title == atom.feed.title == json_feed["title"] == title
+    assert link(rss, "self") == f"{SITE_URL}/tag/donorstvo/feed.xml"
+    assert link(atom, "self") == f"{SITE_URL}/tag/donorstvo/atom.xml"
+    assert json_feed["feed_url"] == f"{SITE_URL}/tag/donorstvo/feed.json"
+    # The main feed keeps its own title and self link.
+    main = parse_feed((output / "feed.xml").read_bytes())
+    assert main.feed.title == SITE_TITLE
+    assert link(main, "self") == f"{SITE_URL}/feed.xml"
+
+
+def test_term_feed_holds_only_that_terms_posts(write_config: WriteConfig, tmp_path: Path) -> None:
+    output = build_tagged_site(write_config, tmp_path)
+    expected = {
+        "tag/donorstvo": ["Плазма", "Донорская суббота"],
+        "tag/vaccines": ["Прививка от гриппа", "Плазма"],
+        "category/novosti": ["Прививка от гриппа", "Донорская суббота"],
+    }
+    for folder, posts in expected.items():
+        rss, atom, json_feed = feeds_of(output, folder)
+        assert titles(rss) == titles(atom) == posts, folder
+        assert [item["title"] for item in json_feed["items"]] == posts, folder
+    assert not (output / "tag" / "sekret").exists()
+
+
+def test_term_feeds_obey_the_limit(write_config: WriteConfig, tmp_path: Path) -> None:
+    output = build_tagged_site(write_config, tmp_path, limit=1)
+    for folder, newest in {
+        "tag/donorstvo": "Плазма",
+        "tag/vaccines": "Прививка от гриппа",
+        "category/novosti": "Прививка от гриппа",
+    }.items():
+        rss, atom, json_feed = feeds_of(output, folder)
+        assert titles(rss) == titles(atom) == [newest]
+        assert [item["title"] for item in json_feed["items"]] == [newest]
+
+
+def test_cyrillic_terms_get_readable_transliterated_slugs() -> None:
+    assert term_slugs(["донорство", "Вакцинация детей", "ёлка"]) == {
+        "донорство": "donorstvo",
+        "Вакцинация детей": "vaktsinatsiia-detei",
+        "ёлка": "elka",
+    }
+
+
+def test_colliding_slugs_get_a_number_in_name_order() -> None:
+    slugs = term_slugs(["донорство", "Донорство", "Donorstvo"])
+    assert slugs == {"Donorstvo": "donorstvo", "Донорство": "donorstvo-2", "донорство": "donorstvo-3"}
+    # The order the terms come in does not matter: a term keeps its path.
+    assert term_slugs(["Donorstvo", "донорство", "Донорство"]) == slugs
+
+
+def test_terms_without_letters_still_get_distinct_slugs() -> None:
+    assert term_slugs(["!!!", "???"]) == {"!!!": "term", "???": "term-2"}
+
+
+def test_colliding_terms_keep_separate_feeds(write_config: WriteConfig, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_post(content, "a.md", tagged("Прописная", "01-03-2025 10:00", ["Донорство"]))
+    write_post(content, "b.md", tagged("Строчная", "02-03-2025 10:00", ["донорство"]))
+    config = load_config(write_config(feeds={"taxonomies": ["tag"]}))
+    build(config, NOW)
+    output = config.feeds.output_dir
+    first, _, _ = feeds_of(output, "tag/donorstvo")
+    second, _, second_json = feeds_of(output, "tag/donorstvo-2")
+    assert titles(first) == ["Прописная"]
+    assert titles(second) == ["Строчная"]
+    assert first.feed.title == f"{SITE_TITLE} — Донорство"
+    assert second_json["title"] == f"{SITE_TITLE} — донорство"
+    assert link(second, "self") == f"{SITE_URL}/tag/donorstvo-2/feed.xml"
+
+
+def test_no_taxonomies_configured_means_no_term_feeds(write_config: WriteConfig, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_post(content, "a.md", tagged("Пост", "01-03-2025 10:00", ["донорство"], ["Новости"]))
+    config = load_config(write_config())
+    build(config, NOW)
+    assert sorted(p.name for p in config.feeds.output_dir.iterdir()) == ["atom.xml", "feed.json", "feed.xml"]
