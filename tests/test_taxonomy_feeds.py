@@ -24,15 +24,23 @@ def tagged(title: str, date: str, tags: list[str], categories: list[str] | None 
 
 def build_tagged_site(write_config: WriteConfig, tmp_path: Path, limit: int = 100) -> Path:
     content = tmp_path / "content"
-    write_post(content, "blood.md", tagged("Донорская суббота", "01-03-2025 10:00", ["донорство"], ["Новости"]))
-    write_post(content, "plasma.md", tagged("Плазма", "02-03-2025 10:00", ["донорство", "Vaccines"]))
-    write_post(content, "flu.md", tagged("Прививка от гриппа", "03-03-2025 10:00", ["Vaccines"], ["Новости"]))
+    write_post(
+        content,
+        "blood.md",
+        tagged("Донорская суббота", "01-03-2025 10:00", ["донорство"], ["Новости"]),
+    )
+    write_post(
+        content, "plasma.md", tagged("Плазма", "02-03-2025 10:00", ["донорство", "Vaccines"])
+    )
+    write_post(
+        content,
+        "flu.md",
+        tagged("Прививка от гриппа", "03-03-2025 10:00", ["Vaccines"], ["Новости"]),
+    )
     write_post(content, "untagged.md", simple_post("Без тегов", "04-03-2025 10:00"))
     # A term used only by a post that is not visible yet gets no feed.
     write_post(content, "later.md", tagged("Будущее", "01-01-2030 10:00", ["секрет"]))
-    config = load_config(
-        write_config(feeds={"taxonomies": ["tag", "category"], "limit": limit})
-    )
+    config = load_config(write_config(feeds={"taxonomies": ["tag", "category"], "limit": limit}))
     build(config, NOW)
     return config.feeds.output_dir
 
@@ -54,7 +62,9 @@ def titles(feed: Any) -> list[str]:
     return [entry.title for entry in feed.entries]
 
 
-def test_each_term_gets_three_feeds_at_stable_paths(write_config: WriteConfig, tmp_path: Path) -> None:
+def test_each_term_gets_three_feeds_at_stable_paths(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
     output = build_tagged_site(write_config, tmp_path)
     written = sorted(
         path.relative_to(output).as_posix()
@@ -69,7 +79,9 @@ def test_each_term_gets_three_feeds_at_stable_paths(write_config: WriteConfig, t
     assert written == expected
 
 
-def test_term_feed_has_its_own_title_and_self_links(write_config: WriteConfig, tmp_path: Path) -> None:
+def test_term_feed_has_its_own_title_and_self_links(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
     output = build_tagged_site(write_config, tmp_path)
     rss, atom, json_feed = feeds_of(output, "tag/donorstvo")
     title = f"{SITE_TITLE} — донорство"
@@ -119,7 +131,11 @@ def test_cyrillic_terms_get_readable_transliterated_slugs() -> None:
 
 def test_colliding_slugs_get_a_number_in_name_order() -> None:
     slugs = term_slugs(["донорство", "Донорство", "Donorstvo"])
-    assert slugs == {"Donorstvo": "donorstvo", "Донорство": "donorstvo-2", "донорство": "donorstvo-3"}
+    assert slugs == {
+        "Donorstvo": "donorstvo",
+        "Донорство": "donorstvo-2",
+        "донорство": "donorstvo-3",
+    }
     # The order the terms come in does not matter: a term keeps its path.
     assert term_slugs(["Donorstvo", "донорство", "Донорство"]) == slugs
 
@@ -144,9 +160,15 @@ def test_colliding_terms_keep_separate_feeds(write_config: WriteConfig, tmp_path
     assert link(second, "self") == f"{SITE_URL}/tag/donorstvo-2/feed.xml"
 
 
-def test_no_taxonomies_configured_means_no_term_feeds(write_config: WriteConfig, tmp_path: Path) -> None:
+def test_no_taxonomies_configured_means_no_term_feeds(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
     content = tmp_path / "content"
     write_post(content, "a.md", tagged("Пост", "01-03-2025 10:00", ["донорство"], ["Новости"]))
     config = load_config(write_config())
     build(config, NOW)
-    assert sorted(p.name for p in config.feeds.output_dir.iterdir()) == ["atom.xml", "feed.json", "feed.xml"]
+    assert sorted(p.name for p in config.feeds.output_dir.iterdir()) == [
+        "atom.xml",
+        "feed.json",
+        "feed.xml",
+    ]

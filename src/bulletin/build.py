@@ -42,7 +42,8 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
     from .feed_files import feed_files
 
-    feeds = {config.feeds.output_dir / path: data for path, data in feed_files(config, visible).items()}
+    depends: set[Path] = set()
+    feeds = {config.feeds.output_dir / path: data for path, data in feed_files(config, visible, depends).items()}
     archive: dict[Path, bytes] = {}
     if config.store.path.exists():
         # The archive of sent digests, as static pages beside the feeds.
@@ -53,7 +54,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         with Store(config.store.path) as store:
             archive = archive_files(config, template_environment(config), store)
     changed = write_files_atomically({**feeds, **archive})
-    cache.save(now, posts, items, len(visible), [*feeds, *archive], feeds, len(archive))
+    cache.save(now, posts, items, len(visible), [*feeds, *archive], feeds, len(archive), depends)
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []
     if config.feeds.websub_hubs and changed_feeds:

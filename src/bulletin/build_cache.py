@@ -17,8 +17,10 @@ import datetime as dt
 import hashlib
 import os
 import pickle
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TypeGuard
 
 from . import __version__
 from .config import Config
@@ -27,13 +29,21 @@ from .files import write_file_atomically
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
-CACHE_FORMAT = "4"  # bump when what the files hold changes shape
+CACHE_FORMAT = "5"  # bump when what the files hold changes shape
 # size, mtime_ns, and the post's fields without its Markdown. Plain tuples, not Post
 # objects: unpickling 10,000 dataclass instances took longer than making them anew.
 Entry = tuple[int, int, tuple[object, ...]]
 Listing = tuple[int, list[str], list[str]]  # folder mtime_ns, sub-folders, Markdown files
 _FIELDS = tuple(field.name for field in dataclasses.fields(Post))
-_READ_ERRORS = (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError)
+_READ_ERRORS = (
+    OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError,
+    IndexError, KeyError, OverflowError, MemoryError, RecursionError,
+)
+# File systems stamp mtimes with a coarse clock (a jiffy; a second or two on some), so
+# a file changed again within the tick it was read in keeps its size and mtime. A file
+# or folder whose mtime is this close to the start of the build is not cached, and the
+# build writes no manifest (git calls this the racy-git problem).
+RACY_NS = 2_000_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +54,7 @@ class Manifest:
     files: dict[str, tuple[int, int]]  # every post file: (size, mtime_ns)
     folders: dict[str, int]  # every content folder: mtime_ns
     extras: dict[str, tuple[int, int] | None]  # store and templates, for the archive pages
+    depends: dict[str, tuple[int, int] | None]  # other files the feeds were made from (enclosures)
     outputs: dict[str, tuple[int, int]]  # every file written: (size, mtime_ns)
     feeds: tuple[str, ...]
     archive_pages: int
@@ -74,6 +85,7 @@ class BuildCache:
         self.cache_path = folder / CACHE_NAME
         self.manifest_path = folder / MANIFEST_NAME
         self.enabled = enabled
+        self.started_ns = time.time_ns()
         self.fingerprint = self._fingerprint()
         self._old: dict[str, Entry] | None = None
         self._old_listings: dict[str, Listing] = {}
@@ -116,6 +128,8 @@ class BuildCache:
                 return None
         if any(_stat_key(path) != key for path, key in manifest.files.items()):
             return None
+        if any(_stat_key(path) != key for path, key in manifest.depends.items()):
+            return None
         if self._extras() != manifest.extras:
             return None
         return manifest
@@ -123,8 +137,24 @@ class BuildCache:
     def save(
         self, now: dt.datetime, posts: Sequence[Post], items: int, visible: int,
         outputs: Iterable[Path], feeds: Iterable[Path], archive_pages: int,
+        depends: Iterable[Path] = (),
     ) -> None:
         if not self.enabled:
+            return
+        racy = self.started_ns - RACY_NS
+        extras = self._extras()
+        depends_keys = {str(path): _stat_key(path) for path in depends}
+        entries = {path: entry for path, entry in self.new.items() if entry[1] < racy}
+        listings = {folder: listing for folder, listing in self.new_listings.items() if listing[0] < racy}
+        cache = (self.fingerprint, entries, listings)
+        write_file_atomically(self.cache_path, pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
+        stamps = [key[1] for key in (*extras.values(), *depends_keys.values()) if key is not None]
+        if len(entries) < len(self.new) or len(listings) < len(self.new_listings) or any(
+            mtime >= racy for mtime in stamps
+        ):
+            # Something changed too recently to be told apart from a later change:
+            # the next build looks at the posts again.
+            self.manifest_path.unlink(missing_ok=True)
             return
         changes = [moment for post in posts for moment in (post.date, post.unpublish_date)
                    if moment is not None and moment > now]
@@ -134,15 +164,14 @@ class BuildCache:
             next_change=min(changes, default=None),
             files={path: entry[:2] for path, entry in self.new.items()},
             folders={folder: listing[0] for folder, listing in self.new_listings.items()},
-            extras=self._extras(),
+            extras=extras,
+            depends=depends_keys,
             outputs={str(path): key for path in outputs if (key := _stat_key(path)) is not None},
             feeds=tuple(str(path) for path in feeds),
             archive_pages=archive_pages,
             items=items,
             visible=visible,
         )
-        cache = (self.fingerprint, self.new, self.new_listings)
-        write_file_atomically(self.cache_path, pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
         write_file_atomically(self.manifest_path, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL))
 
     # The post cache (content.PostCache) --------------------------------------
@@ -159,7 +188,7 @@ class BuildCache:
 
     def lookup(self, path: str, stat: os.stat_result) -> Post | None:
         entry = self._entries().get(path)
-        if entry is None or entry[:2] != (stat.st_size, stat.st_mtime_ns):
+        if not _is_entry(entry) or entry[:2] != (stat.st_size, stat.st_mtime_ns):
             return None
         try:
             post = Post(*entry[2])  # type: ignore[arg-type]
@@ -177,10 +206,23 @@ class BuildCache:
     def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None:
         self._entries()
         entry = self._old_listings.get(folder)
-        if entry is None or entry[0] != mtime_ns:
+        if not _is_listing(entry) or entry[0] != mtime_ns:
             return None
         self.new_listings[folder] = entry
         return entry[1], entry[2]
 
     def store_listing(self, folder: str, mtime_ns: int, listing: tuple[list[str], list[str]]) -> None:
         self.new_listings[folder] = (mtime_ns, *listing)
+
+
+# A cache file of the right fingerprint holds what this version wrote; these checks
+# are for one damaged or hand-made, so that it costs a re-read, never a crash.
+def _is_entry(entry: object) -> TypeGuard[Entry]:
+    return isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[2], tuple)
+
+
+def _is_listing(entry: object) -> TypeGuard[Listing]:
+    return (
+        isinstance(entry, tuple) and len(entry) == 3
+        and all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in entry[1:])
+    )

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from slugify import slugify
 
 from .config import Config
 from .content import Post
-from .feeds import ATOM_FILE, RSS_FILE, FeedSpec, feed_documents, feed_items, main_spec
+from .feeds import (
+    ATOM_FILE,
+    RSS_FILE,
+    FeedItem,
+    FeedSpec,
+    enclosure_file,
+    feed_documents,
+    main_spec,
+)
+from .feeds import feed_items as render_items
 
 ARCHIVE_DIR = "feed-archive"
 
@@ -18,27 +28,38 @@ def archive_paths(page: int) -> tuple[str, str]:
     return f"{ARCHIVE_DIR}/rss-{page}.xml", f"{ARCHIVE_DIR}/atom-{page}.xml"
 
 
-def feed_files(config: Config, visible: Sequence[Post]) -> dict[str, bytes]:
+def feed_files(config: Config, visible: Sequence[Post], depends: set[Path] | None = None) -> dict[str, bytes]:
     """Path relative to feeds.output_dir -> bytes, for every feed of the site.
 
-    ``visible`` is every visible post, newest first.
+    ``visible`` is every visible post, newest first. The files the feeds were made
+    from besides the posts (images given as enclosures) are added to ``depends``.
     """
+
+    def items_of(posts: Sequence[Post], config: Config) -> list[FeedItem]:
+        items = render_items(posts, config)
+        if depends is not None:
+            depends.update(path for item in items if (path := enclosure_file(item)) is not None)
+        return items
+
     limit = config.feeds.limit
     spec = main_spec(config)
     files: dict[str, bytes] = {}
     if config.feeds.archive:
-        archive, pages = archive_files(config, visible[limit:])
+        archive, pages = archive_files(config, visible[limit:], items_of)
         files.update(archive)
         rss_newest, atom_newest = archive_paths(pages)
         spec = dataclasses.replace(spec, links=(("rss", "prev-archive", rss_newest), ("atom", "prev-archive", atom_newest)))
-    files.update(feed_documents(config, feed_items(visible[:limit], config), spec))
+    files.update(feed_documents(config, items_of(visible[:limit], config), spec))
     for taxonomy in config.feeds.taxonomies:
         for term_spec, posts in term_feeds(config, taxonomy, visible):
-            files.update(feed_documents(config, feed_items(posts[:limit], config), term_spec))
+            files.update(feed_documents(config, items_of(posts[:limit], config), term_spec))
     return files
 
 
-def archive_files(config: Config, archived: Sequence[Post]) -> tuple[dict[str, bytes], int]:
+def archive_files(
+    config: Config, archived: Sequence[Post],
+    feed_items: Callable[[Sequence[Post], Config], list[FeedItem]] = render_items,
+) -> tuple[dict[str, bytes], int]:
     """RFC 5005 archive pages of the posts beyond the current feed, oldest page first.
 
     Page n holds the n-th run of ``limit`` posts counted from the oldest, so once a

@@ -97,8 +97,8 @@ def public_url(config: Config, path: str) -> str:
     return config.feeds.url + "/" + path
 
 
-def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
-    """(url, length, type) of the post's image when the file lies beside the post."""
+def enclosure_file(item: FeedItem) -> Path | None:
+    """The file beside the post that the post's image names, if it names one there."""
     image = item.rendered.image
     if not image or not image.startswith(item.post.folder_url):
         return None
@@ -108,7 +108,16 @@ def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
     relative = unquote(relative)
     if ".." in Path(relative).parts:
         return None
-    path = item.post.folder / relative
+    return item.post.folder / relative
+
+
+def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
+    """(url, length, type) of the post's image when the file lies beside the post."""
+    path = enclosure_file(item)
+    if path is None:
+        return None
+    image = item.rendered.image
+    assert image is not None
     try:
         length = path.stat().st_size
     except OSError:
