@@ -188,6 +188,9 @@ class SmtpServer:
     def messages_for(self, address: str) -> list[EmailMessage]:
         return [item.message() for item in self.received if address in item.rcpt_tos]
 
+    def stop(self) -> None:
+        self.controller.stop()
+
     def clear(self) -> None:
         with self.handler._lock:
             self.handler.received.clear()
@@ -210,8 +213,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+def start_smtp_server() -> SmtpServer:
+    """A recording server on a free port; call ``stop()`` when done."""
     handler = RecordingHandler()
     for _ in range(5):
         port = free_port()
@@ -220,10 +223,14 @@ def smtp_server() -> Iterator[SmtpServer]:
             controller.start()
         except OSError:  # the port was taken between the probe and the bind
             continue
-        break
-    else:
-        raise RuntimeError("no free port for the SMTP server")
+        return SmtpServer(controller, handler, port)
+    raise RuntimeError("no free port for the SMTP server")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = start_smtp_server()
     try:
-        yield SmtpServer(controller, handler, port)
+        yield server
     finally:
-        controller.stop()
+        server.stop()

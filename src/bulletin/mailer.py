@@ -160,12 +160,14 @@ class _Replies(asyncio.Protocol):
             if line[3:4] != b"-":
                 break
         del self.buffer[:offset]
-        try:
-            code = int(lines[0][:3])
-        except ValueError:
-            raise aiosmtplib.SMTPResponseException(
-                -1, "Malformed SMTP response line: " + lines[0].decode("utf-8", "replace")
-            ) from None
+        for line in lines:
+            # Three digits from 200 to 599, then a space, a hyphen or the line end:
+            # anything else is not SMTP, and a reply read from it could mean anything.
+            if not (_REPLY_LINE.match(line) and line[:3] == lines[0][:3]):
+                raise aiosmtplib.SMTPResponseException(
+                    -1, "Malformed SMTP response line: " + line.decode("utf-8", "replace").strip()
+                )
+        code = int(lines[0][:3])
         message = "\n".join(line[4:].strip().decode("utf-8", "surrogateescape") for line in lines)
         return code, message
 
@@ -267,10 +269,11 @@ class SmtpSession:
             ) from None
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             client.close()
-            if self.config.security == "starttls" and "STARTTLS extension not supported" in str(exc):
+            if self.config.security == "starttls" and "STARTTLS extension not" in str(exc):
                 # Never a plain-text fallback: the config asked for STARTTLS.
                 raise RunAborted(
-                    f"SMTP server {self.config.host} does not offer STARTTLS (smtp.security: starttls)"
+                    f"SMTP server {self.config.host} does not offer STARTTLS"
+                    " (smtp.security: starttls)"
                 ) from None
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, ssl.SSLCertVerificationError):
@@ -389,6 +392,7 @@ _UNSAFE_ADDRESS = re.compile(r"[\x00-\x1f\x7f<>]")
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 _MAX_REPLY = 32 * 1024
+_REPLY_LINE = re.compile(rb"[2-5][0-9][0-9](?:[ \-\r]|$)")
 
 
 def smtp_ready(data: bytes) -> bytes:

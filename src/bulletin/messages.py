@@ -61,11 +61,13 @@ def mailbox(name: str | None, email: str) -> str:
     An internationalised address stays raw UTF-8: it can only travel with SMTPUTF8.
     """
     name = one_line(name or "")
-    if email.isascii():
+    if email.isascii() and len(name.encode("utf-8")) < 200:
         return formataddr((name, email), "utf-8")
     if not name:
         return f"<{email}>"
-    return Header(name, "utf-8").encode() + f" <{email}>"
+    # A long name as folded encoded words: formataddr would make one line of any length,
+    # and Header folds with a bare LF unless told otherwise.
+    return Header(name, "utf-8", header_name="To").encode(linesep=CRLF) + f" <{email}>"
 
 
 def envelope_sender(config: Config) -> str:

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Kill `bulletin send` with SIGKILL at random moments, many times, and print the figures.
+
+Run it from the repository root (after `pip install -e .`):
+
+    python bench/kills.py                      # 200 sequences, 200 subscribers, 2 connections
+    python bench/kills.py --sequences 50 --connections 4 --seed 7
+
+One sequence is one digest: new posts become visible, `bulletin send` starts as a
+real process against an aiosmtpd server in this process and is killed 1-3 times at
+a random moment (from 0 to the time of a whole run: start-up, composing, storing
+the digest with its deliveries, sending, recording), then runs until it completes.
+The loop and its checks live in tests/kill_loop.py, shared with tests/test_kills.py.
+
+Figures: runs (processes started), kills, messages (subscribers x digests), copies
+the server accepted, lost (deliveries with no copy), duplicated (copies beyond the
+first), the messages in flight at the kills (accepted, not yet recorded: the only
+ones that may arrive twice) and the most at one kill, which is bounded by
+smtp.connections. Exit status 1 when any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.digest_site import SECRET  # noqa: E402
+from tests.kill_loop import Figures, run_sequences  # noqa: E402
+from tests.smtp_server import start_smtp_server  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequences", type=int, default=200)
+    parser.add_argument("--subscribers", type=int, default=200)
+    parser.add_argument("--connections", type=int, default=2)
+    parser.add_argument("--data-delay", type=float, default=0.002, help="server seconds per DATA")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--budget", type=float, default=3600.0, help="stop after this many seconds")
+    args = parser.parse_args()
+    os.environ["BULLETIN_SECRET"] = SECRET
+    started = time.monotonic()
+
+    def progress(figures: Figures) -> None:
+        if figures.sequences % 10 == 0:
+            elapsed = time.monotonic() - started
+            print(f"  {figures.sequences} sequences, {elapsed:.0f} s", flush=True)
+
+    server = start_smtp_server()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bulletin-kills-") as folder:
+            figures = run_sequences(
+                Path(folder) / "site", server, args.sequences, args.budget, seed=args.seed,
+                on_sequence=progress, subscribers=args.subscribers,
+                connections=args.connections, data_delay=args.data_delay,
+            )
+    finally:
+        server.stop()
+    elapsed = time.monotonic() - started
+    print(f"subscribers {args.subscribers}, smtp.connections {args.connections}, {elapsed:.0f} s")
+    print(f"sequences   {figures.sequences}")
+    print(f"runs        {figures.runs}")
+    print(f"kills       {figures.kills}")
+    print(f"messages    {figures.messages}")
+    print(f"copies      {figures.copies}")
+    print(f"lost        {figures.lost}")
+    print(f"duplicated  {figures.duplicated}")
+    print(f"in flight   {figures.in_flight} at the kills, at most {figures.max_in_flight} per kill")
+    for stage, count in sorted(figures.stages.items()):
+        print(f"  killed {stage}: {count}")
+    for problem in figures.problems:
+        print(f"PROBLEM: {problem}")
+    return 1 if figures.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
