@@ -21,7 +21,9 @@ from .errors import ContentError
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
 _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 # Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# DEL and the C1 controls are allowed but "discouraged": feed readers show U+0080 as
+# cp1252's euro sign, so they go too (they only ever come from a mis-decoded paste).
+_XML_INVALID = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Characters a permalink cannot hold: C0 and C1 controls.
 _UNSAFE_ROUTE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -282,7 +284,11 @@ def post_from_header(
     title = header.get("title")
     if isinstance(title, (int, float)) and not isinstance(title, bool):
         title = str(title)
-    if not isinstance(title, str) or not title.strip():
+    if isinstance(title, str):
+        # Before the blank test: a title of control characters only is no title. One
+        # line: a title is a feed's <title> and a mail's Subject, where breaks are noise.
+        title = " ".join(xml_safe(title).split())
+    if not isinstance(title, str) or not title:
         problems.append(f"{path}: missing title")
         title = ""
 
@@ -340,7 +346,7 @@ def post_from_header(
         source=str(path),
         route=route,
         url=site.url + route,
-        title=xml_safe(title).strip(),
+        title=title,
         date=moment,
         unpublish_date=unpublish,
         published=published,

@@ -54,8 +54,15 @@ def split_summary(body: str) -> tuple[str | None, str]:
 
 
 def markdown_to_html(text: str) -> str:
+    global _MARKDOWN
     _MARKDOWN.reset()
-    return _MARKDOWN.convert(xml_safe(text))
+    try:
+        return _MARKDOWN.convert(xml_safe(text))
+    except BaseException:
+        # reset() does not empty the block parser's state stack: after a parse that
+        # failed half-way (a RecursionError) every later post would render wrongly.
+        _MARKDOWN = Markdown(extensions=["extra"], output_format="html")
+        raise
 
 
 @functools.lru_cache(maxsize=4096)
@@ -66,7 +73,9 @@ def render_post(post: Post, site_url: str, summary_size: int) -> RenderedPost:
     except RecursionError:
         # Python-Markdown parses nested lists and quotes recursively: a few hundred
         # levels exhaust the stack. No reader needs that; the author gets one line.
-        raise ContentError(f"{post.source}: nested too deeply to render (lists, quotes or HTML)") from None
+        raise ContentError(
+            f"{post.source}: nested too deeply to render (lists, quotes or HTML)"
+        ) from None
 
 
 def _render(post: Post, site_url: str, summary_size: int) -> RenderedPost:

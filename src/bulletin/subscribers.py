@@ -61,20 +61,21 @@ def import_csv(store: Store, path: Path) -> ImportReport:
         raise SubscriberError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise SubscriberError(f"{path}: not UTF-8 (byte {exc.start})") from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    columns = [cell.strip().lower() for cell in header or []]
+    # newline="": the csv module sees the file's own CRLF, LF or CR line ends.
+    # Every row is read before any is stored: a broken file imports nothing.
+    rows = _numbered_rows(text, path)
+    columns = [cell.strip().lower() for cell in rows[0][1]] if rows else []
     if "email" not in columns:
         raise SubscriberError(f"{path}: the first row must be a header naming an 'email' column (email,name)")
     email_at = columns.index("email")
     name_at = columns.index("name") if "name" in columns else None
     report = ImportReport()
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
-        raw = row[email_at] if email_at < len(row) else ""
-        name = row[name_at] if name_at is not None and name_at < len(row) else None
+        raw = _from_spreadsheet(row[email_at] if email_at < len(row) else "")
+        has_name = name_at is not None and name_at < len(row)
+        name = _from_spreadsheet(row[name_at]) if has_name else None  # type: ignore[index]
         try:
             email, added = add_subscriber(store, raw, name)
         except SubscriberError as exc:
@@ -95,9 +96,29 @@ def _spreadsheet_safe(value: str | None) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
+def _numbered_rows(text: str, path: Path) -> list[tuple[int, list[str]]]:
+    """(line number where the row ends, cells) for every row of ``text``."""
+    # strict: a quote left open runs to the end of the file, swallowing every row after it.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:  # a quote still open at the end, text after a closing quote
+        raise SubscriberError(f"{path}:{reader.line_num}: not a CSV file: {exc}") from None
+
+
+def _from_spreadsheet(value: str) -> str:
+    """Undo ``_spreadsheet_safe``, so an exported list imports as it was."""
+    stripped = value.strip()
+    if stripped.startswith("'") and stripped[1:].startswith(_FORMULA_STARTS):
+        return stripped[1:]
+    return value
+
+
 def export_csv(subscribers: Iterable[Subscriber]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 and spreadsheets expect; it also makes the writer quote a
+    # value holding a lone CR, which with "\n" it writes bare, splitting the row.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["email", "name", "status", "created_at"])
     for sub in subscribers:
         writer.writerow([_spreadsheet_safe(v) for v in (sub.email, sub.name, sub.status, sub.created_at)])
