@@ -11,7 +11,7 @@ copies beyond one must be no more than the messages in flight at the kills, ever
 visible post must be in exactly one digest, and the store must pass
 ``PRAGMA integrity_check``.
 
-Used by tests/test_kills.py (a short run) and bench/kills.py (a long one).
+Used by tests/test_kills.py (a short run) and bench/chaos.py (a long one).
 """
 
 from __future__ import annotations

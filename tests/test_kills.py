@@ -1,7 +1,7 @@
 """SIGKILL `bulletin send` at random moments and rerun it: nothing lost, nothing sent twice.
 
 A short run by default; BULLETIN_KILL_SEQUENCES=200 (and BULLETIN_KILL_BUDGET, in
-seconds) makes it a long one. bench/kills.py runs the same loop and prints figures.
+seconds) makes it a long one. bench/chaos.py runs the same loop and prints figures.
 """
 
 from __future__ import annotations

@@ -14,16 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from starlette.testclient import TestClient
 
 from bulletin import tokens
+from bulletin.cli import main
 from bulletin.store import Store
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web import create_app
 
-from .digest_site import NOW, SECRET, WEB_URL, DigestSite, secret, site  # noqa: F401
+from .digest_site import NOW, SECRET, WEB_URL, DigestSite, outbox_site, secret, site  # noqa: F401
 from .smtp_server import RecordingHandler, SmtpServer, free_port, smtp_server  # noqa: F401
 
 SRC = Path(__file__).parent.parent / "src" / "bulletin"
@@ -295,7 +297,11 @@ def test_the_password_and_the_secret_never_appear_in_output_or_files(
     outputs = []
 
     def run(*args: str) -> None:
-        result = site.cli(*args)
+        # Every command with --verbose, so its log lines are in the output too.
+        words = list(args)
+        at = 2 if words[0] == "subscribers" else 1
+        words[at:at] = ["--config", str(site.config_path)]
+        result = CliRunner().invoke(main, ["--verbose", *words], catch_exceptions=False)
         outputs.append((args, result.exit_code, result.output))
 
     run("check", *now)
@@ -318,6 +324,9 @@ def test_the_password_and_the_secret_never_appear_in_output_or_files(
     run("send", "--test", "carol@example.org", *now)
 
     assert len(auth_server.received) >= 3  # the password did work
+    # --verbose did log (where it connected, each delivery), so the check below has teeth.
+    assert any("DEBUG bulletin.mailer: connecting to 127.0.0.1" in output for _, _, output in outputs)
+    assert any("DEBUG bulletin.build: read " in output for _, _, output in outputs)
     assert any("SMTP login refused" in output for _, _, output in outputs)  # a failing run
     wrong = PASSWORD + "-wrong"
     for args, _, output in outputs:
@@ -362,3 +371,46 @@ def test_no_shell_and_no_unsafe_yaml_in_the_source() -> None:
             assert name not in ("yaml.unsafe_load", "yaml.full_load"), f"{path}:{node.lineno}"
     content = (SRC / "content.py").read_text(encoding="utf-8")
     assert 'getattr(yaml, "CSafeLoader", yaml.SafeLoader)' in content
+
+
+HOSTILE_BODY = """A summary with <b>bold</b> and a [link](https://example.org/x).
+<script>alert('x')</script>
+<iframe src="https://evil.example/"></iframe>
+<form action="https://evil.example/"><input name="q"></form>
+<a href="https://example.org/y" onclick="steal()">click</a>
+<img src="https://example.org/p.png" onerror="steal()" alt="p">
+<style>body { display: none }</style>
+
+===
+
+More.
+"""
+
+
+def test_email_html_is_sanitised_but_feeds_keep_the_authors_html(outbox_site: DigestSite) -> None:
+    import email
+    import email.policy
+
+    from bulletin.build import build
+
+    outbox_site.post("hostile", "Новость <script>", "2026-04-01 10:00", body=HOSTILE_BODY)
+    outbox_site.subscribe("reader@example.org")
+    assert outbox_site.send().ok
+    eml = next((outbox_site.root / "outbox").glob("**/*.eml")).read_bytes()
+    message = email.message_from_bytes(eml, policy=email.policy.default)
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    for forbidden in ("<script", "<iframe", "<form", "<input", "onclick", "onerror", "alert(", "display: none"):
+        assert forbidden not in html, forbidden
+    # The text part is plain text (the title may say "<script>"), but nothing of the
+    # dropped elements' content survives into it either.
+    for forbidden in ("alert(", "steal()", "display: none", "evil.example"):
+        assert forbidden not in text, forbidden
+    assert "<b>bold</b>" in html and 'href="https://example.org/y"' in html and 'alt="p"' in html
+    # The title is escaped in the email, never markup.
+    assert "Новость &lt;script&gt;" in html
+    # Feeds keep the author's HTML (readers sanitise it), escaped inside the XML.
+    build(outbox_site.config, dt.datetime(2026, 4, 12, 10, 0, tzinfo=dt.timezone.utc))
+    rss = (outbox_site.root / "public" / "feed.xml").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in rss
+    assert "<title>Новость &lt;script&gt;</title>" in rss

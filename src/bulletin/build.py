@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from .build_cache import BuildCache
 from .config import Config
 from .content import load_site_posts, visible_posts
 from .files import write_files_atomically
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,13 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     cache = BuildCache(config, enabled=use_cache)
     last = cache.unchanged(now)
     if last is not None:
+        log.debug("nothing changed since the last build: outputs left as they are")
         return BuildResult(
             tuple(Path(p) for p in last.feeds), last.items, last.visible, len(last.files), last.archive_pages
         )
     posts = load_site_posts(config, cache)
     visible = visible_posts(posts, now)
+    log.debug("read %d posts (%d from the build cache), %d visible", len(posts), cache.hits, len(visible))
     items = min(len(visible), config.feeds.limit)
 
     # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
@@ -54,6 +59,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         with Store(config.store.path) as store:
             archive = archive_files(config, template_environment(config), store)
     changed = write_files_atomically({**feeds, **archive})
+    log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(feeds) + len(archive))
     cache.save(now, posts, items, len(visible), [*feeds, *archive], feeds, len(archive), depends)
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []

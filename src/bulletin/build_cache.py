@@ -90,6 +90,7 @@ class BuildCache:
         self._old: dict[str, Entry] | None = None
         self._old_listings: dict[str, Listing] = {}
         self.new: dict[str, Entry] = {}
+        self.hits = 0  # posts served from the cache this build
         self.new_listings: dict[str, Listing] = {}
 
     def _fingerprint(self) -> str:
@@ -194,6 +195,7 @@ class BuildCache:
             post = Post(*entry[2])  # type: ignore[arg-type]
         except TypeError:
             return None
+        self.hits += 1
         self.new[path] = entry
         return post
 

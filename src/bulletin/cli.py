@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
 import sys
 import time
 from pathlib import Path
@@ -66,8 +67,22 @@ def resolve_now(config: Config, now_text: str | None) -> dt.datetime:
 
 @click.group()
 @click.version_option(__version__, prog_name="bulletin")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log each step (and each delivery) to standard error.")
+def main(verbose: bool) -> None:
     """Publish a folder of Grav-style Markdown posts as feeds and email digests."""
+    configure_logging(verbose)
+
+
+def configure_logging(verbose: bool) -> None:
+    """bulletin's own log lines go to standard error: warnings always, all with --verbose."""
+    logger = logging.getLogger("bulletin")
+    for handler in [h for h in logger.handlers if getattr(h, "bulletin_cli", False)]:
+        logger.removeHandler(handler)  # a second invocation in one process (tests)
+    handler = logging.StreamHandler(click.get_text_stream("stderr"))
+    handler.bulletin_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command()

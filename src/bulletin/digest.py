@@ -9,6 +9,7 @@ from typing import Any
 
 import css_inline
 import jinja2
+import nh3
 from babel.dates import format_date
 from markupsafe import Markup
 
@@ -85,15 +86,26 @@ def long_date(moment: dt.datetime, config: Config) -> str:
         return format_date(moment, format="d MMMM y", locale="en")
 
 
+def email_safe_html(html: str) -> str:
+    """Post HTML as it may appear in an email: through nh3 (the ammonia sanitiser).
+
+    Feeds keep the author's HTML, since readers sanitise it themselves; a mail
+    client may not, so script, iframe, form, style and event-handler attributes
+    are removed before a post's HTML reaches a digest.
+    """
+    return str(nh3.clean(html, link_rel=None))
+
+
 def _post_context(post: Post, config: Config) -> dict[str, Any]:
     rendered = render_post(post, config.site.url, config.content.summary_size)
+    summary = email_safe_html(rendered.summary_html)
     return {
         "title": post.title,
         "url": post.url,
         "date": long_date(post.date, config),
         "date_iso": post.date.isoformat(),
-        "summary_html": Markup(rendered.summary_html),
-        "summary_text": html_to_text(rendered.summary_html),
+        "summary_html": Markup(summary),
+        "summary_text": html_to_text(summary),
         "has_more": rendered.has_more and post.continue_link,
         "image": rendered.image,
         "tags": list(dict.fromkeys(post.tags + post.categories)),

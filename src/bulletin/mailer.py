@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import re
 import socket
 import ssl
@@ -18,6 +19,8 @@ import aiosmtplib
 
 from .config import SmtpConfig
 from .files import write_file_atomically
+
+log = logging.getLogger(__name__)
 
 # "No such user": the address itself is bad, so the subscriber is marked bounced.
 _NO_SUCH_USER_CODES = {550, 551, 553}
@@ -249,6 +252,9 @@ class SmtpSession:
             return wire
         await self.close()
         client = self._new_client()
+        # Never the password: only where, how and as whom.
+        log.debug("connecting to %s:%s (security %s, user %s)", self.config.host, self.config.port,
+                  self.config.security, self.config.username or "-")
         try:
             await client.connect()
             if client.is_ehlo_or_helo_needed:
@@ -501,6 +507,10 @@ async def deliver(
 
     def note(job: Job, outcome: Outcome, error: str | None) -> None:
         record(job, outcome, error)
+        if outcome is Outcome.SENT:
+            log.debug("digest %s to %s: sent", job.digest_id, job.email)
+        else:
+            log.info("digest %s to %s: %s (%s)", job.digest_id, job.email, outcome.value, error)
         if outcome is Outcome.SENT:
             report.sent += 1
         elif outcome is Outcome.FAILED:

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import functools
 import itertools
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSe
 from .messages import build_template, personalise
 from .store import DigestPost, DigestRecord, Store
 from .tokens import UNSUBSCRIBE, TokenSigner
+
+log = logging.getLogger(__name__)
 
 
 def lock_path(config: Config) -> Path:
@@ -137,6 +140,7 @@ def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -
         if stored is None:
             raise StoreError(f"{store.path}: posts of the new digest were stored by another process")
         made.append((stored, len(group)))
+        log.debug("digest %d stored: %d posts, a delivery per active subscriber", stored, len(group))
     if not made and meta:
         store.set_meta(LAST_SLOT, meta[LAST_SLOT])
     return Composed(tuple(made), True, next_due)

@@ -3,8 +3,8 @@
 
 Run it from the repository root (after `pip install -e .`):
 
-    python bench/kills.py                      # 200 sequences, 200 subscribers, 2 connections
-    python bench/kills.py --sequences 50 --connections 4 --seed 7
+    python bench/chaos.py                      # 200 sequences, 200 subscribers, 2 connections
+    python bench/chaos.py --sequences 50 --connections 4 --seed 7
 
 One sequence is one digest: new posts become visible, `bulletin send` starts as a
 real process against an aiosmtpd server in this process and is killed 1-3 times at
