@@ -440,9 +440,7 @@ def parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a comma-separated list of numbers: {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
     if not sizes or any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError("sizes must be positive")
     return sizes
@@ -456,9 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[1000, 10000],
         help="comma-separated post counts (default: 1000,10000)",
     )
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="timed runs per tool and size (default: 3)"
-    )
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per tool and size (default: 3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default: 1)")
     parser.add_argument("--seed", type=int, default=2, help="corpus random seed (default: 2)")
     parser.add_argument(
@@ -493,9 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     hugo_version = ""
     if hugo:
-        hugo_version = subprocess.run(
-            [*hugo, "version"], capture_output=True, text=True
-        ).stdout.strip()
+        hugo_version = subprocess.run([*hugo, "version"], capture_output=True, text=True).stdout.strip()
 
     print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
     print(f"bulletin: {' '.join(bulletin)}")
@@ -570,9 +564,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs = bench("hugo", cmd, site, args.repeat, args.warmup, before=clean)
                 pages = sum(1 for _ in (public / "posts").glob("*/index.html"))
                 expected = (
-                    0
-                    if args.hugo_feed_only
-                    else sum(1 for p in posts if p.published and p.date.year < 2099)
+                    0 if args.hugo_feed_only else sum(1 for p in posts if p.published and p.date.year < 2099)
                 )
                 items = (public / "index.xml").read_text(encoding="utf-8").count("<item>")
                 print(
@@ -602,15 +594,14 @@ def main(argv: list[str] | None = None) -> int:
     if (10000, "bulletin") in best and (10000, "hugo") in best:
         ratio = best[(10000, "bulletin")] / best[(10000, "hugo")]
         verdict = "meets" if ratio <= 0.75 else "misses"
-        print(
-            f"\nAt 10,000 posts bulletin takes {ratio:.2f} x Hugo's time: "
-            f"{verdict} the goal (<= 0.75)."
-        )
+        print(f"\nAt 10,000 posts bulletin takes {ratio:.2f} x Hugo's time: {verdict} the goal (<= 0.75).")
     if (10000, "cached") in best:
         speedup = best[(10000, "bulletin")] / best[(10000, "cached")]
         verdict = "meets" if speedup >= 5 else "misses"
-        print(f"An unchanged rebuild of 10,000 posts is {speedup:.1f}x faster than a cold build: "
-              f"{verdict} the goal (>= 5x).")
+        print(
+            f"An unchanged rebuild of 10,000 posts is {speedup:.1f}x faster than a cold build: "
+            f"{verdict} the goal (>= 5x)."
+        )
     return 0
 
 

@@ -56,9 +56,15 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bulletin-kills-") as folder:
             figures = run_sequences(
-                Path(folder) / "site", server, args.sequences, args.budget, seed=args.seed,
-                on_sequence=progress, subscribers=args.subscribers,
-                connections=args.connections, data_delay=args.data_delay,
+                Path(folder) / "site",
+                server,
+                args.sequences,
+                args.budget,
+                seed=args.seed,
+                on_sequence=progress,
+                subscribers=args.subscribers,
+                connections=args.connections,
+                data_delay=args.data_delay,
             )
     finally:
         server.stop()

@@ -143,9 +143,7 @@ def write_site(root: Path, posts: int, port: int, connections: int) -> Path:
             if number % 2
             else f"Clinic news {number}"
         )
-        body = "\n\n".join(
-            (PARAGRAPH_RU * 3 if (number + i) % 2 else PARAGRAPH_EN * 3) for i in range(4)
-        )
+        body = "\n\n".join((PARAGRAPH_RU * 3 if (number + i) % 2 else PARAGRAPH_EN * 3) for i in range(4))
         summary = (PARAGRAPH_RU if number % 2 else PARAGRAPH_EN) * 2
         (folder / "item.md").write_text(
             "---\n"
@@ -222,9 +220,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     return Run(wall, usage.ru_maxrss / 1024, proc.returncode, log.read_text(errors="replace"))
 
 
-def bulletin_send(
-    bulletin: list[str], site: Path, template_db: Path, port: int, connections: int
-) -> Run:
+def bulletin_send(bulletin: list[str], site: Path, template_db: Path, port: int, connections: int) -> Run:
     db = site / "state" / f"send-{connections}-{time.monotonic_ns()}.db"
     db.parent.mkdir(exist_ok=True)
     shutil.copyfile(template_db, db)
@@ -260,9 +256,7 @@ def smtp_source(tool: str, cwd: Path, port: int, sessions: int, count: int, size
     )
 
 
-SUMMARY = re.compile(
-    r"Sent (\d+), failed (\d+), bounced (\d+), pending (\d+); ([\d.]+) s, (\d+) messages/s"
-)
+SUMMARY = re.compile(r"Sent (\d+), failed (\d+), bounced (\d+), pending (\d+); ([\d.]+) s, (\d+) messages/s")
 
 
 def summary(run_: Run, expected: int) -> tuple[int, str]:
@@ -289,9 +283,7 @@ def best_send(
     return best
 
 
-def best_source(
-    repeat: int, tool: str, cwd: Path, port: int, sessions: int, n: int, size: int
-) -> Run:
+def best_source(repeat: int, tool: str, cwd: Path, port: int, sessions: int, n: int, size: int) -> Run:
     runs = []
     for _ in range(repeat):
         result = smtp_source(tool, cwd, port, sessions, n, size)
@@ -308,9 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         "--big", type=int, default=100_000, help="subscribers for the memory run (8 connections)"
     )
     parser.add_argument("--skip-big", action="store_true")
-    parser.add_argument(
-        "--posts", type=int, default=6, help="posts in the digest (sets the message size)"
-    )
+    parser.add_argument("--posts", type=int, default=6, help="posts in the digest (sets the message size)")
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each measurement; the fastest is shown"
     )
@@ -386,9 +376,7 @@ def bench(
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     rows = []
     for connections in CONNECTIONS:
-        ours, sent, own_rate = best_send(
-            args.repeat, bulletin, site, template_db, port, connections, n
-        )
+        ours, sent, own_rate = best_send(args.repeat, bulletin, site, template_db, port, connections, n)
         theirs = best_source(args.repeat, source_tool, root, port, connections, n, size)
         ours_rate, theirs_rate = sent / ours.wall, n / theirs.wall
         rows.append(
@@ -405,8 +393,7 @@ def bench(
             )
         )
         print(
-            f"  {connections:>2} connections: bulletin {ours_rate:,.0f}/s, "
-            f"smtp-source {theirs_rate:,.0f}/s",
+            f"  {connections:>2} connections: bulletin {ours_rate:,.0f}/s, smtp-source {theirs_rate:,.0f}/s",
             flush=True,
         )
 

@@ -125,9 +125,7 @@ web: {{url: "http://127.0.0.1:{port}", host: 127.0.0.1, port: {port}}}
 @dataclass
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    statuses: dict[str, dict[int, int]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(int))
-    )
+    statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_samples: list[str] = field(default_factory=list)
     unsubscribed: set[int] = field(default_factory=set)
@@ -150,9 +148,7 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(
-        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
-    ) -> Response:
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Response:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -253,9 +249,7 @@ async def run_client(
             await asyncio.sleep(think)
 
 
-async def load(
-    port: int, ids: list[int], clients: int, duration: float, think: float
-) -> tuple[Stats, float]:
+async def load(port: int, ids: list[int], clients: int, duration: float, think: float) -> tuple[Stats, float]:
     from bulletin.tokens import UNSUBSCRIBE, TokenSigner
 
     signer = TokenSigner(SECRET)
@@ -288,8 +282,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> None:
     print(
-        f"bulletin serve under load: {args.clients} clients, {elapsed:.1f} s, think {args.think * 1000:.0f} ms,"
-        f" {args.subscribers} subscribers"
+        f"bulletin serve under load: {args.clients} clients, {elapsed:.1f} s,"
+        f" think {args.think * 1000:.0f} ms, {args.subscribers} subscribers"
     )
     print(
         f"machine: {platform.python_implementation()} {platform.python_version()},"
@@ -304,14 +298,13 @@ def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> None:
     for kind, values in rows:
         errors = sum(stats.errors.values()) if kind == "all" else stats.errors.get(kind, 0)
         statuses = (
-            ""
-            if kind == "all"
-            else " ".join(f"{k}:{v}" for k, v in sorted(stats.statuses[kind].items()))
+            "" if kind == "all" else " ".join(f"{k}:{v}" for k, v in sorted(stats.statuses[kind].items()))
         )
         print(
             f"{kind:<12}{len(values):>10}{len(values) / elapsed:>10.0f}"
             f"{percentile(values, 0.5) * 1000:>9.1f}{percentile(values, 0.9) * 1000:>9.1f}"
-            f"{percentile(values, 0.99) * 1000:>9.1f}{max(values, default=0) * 1000:>9.1f}{errors:>8}  {statuses}"
+            f"{percentile(values, 0.99) * 1000:>9.1f}{max(values, default=0) * 1000:>9.1f}"
+            f"{errors:>8}  {statuses}"
         )
     for sample in stats.error_samples:
         print("  error:", sample)
@@ -326,12 +319,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--subscribers", type=int, default=50_000)
-    parser.add_argument(
-        "--think", type=float, default=0.0, help="seconds each client waits between requests"
-    )
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temporary site and print its path"
-    )
+    parser.add_argument("--think", type=float, default=0.0, help="seconds each client waits between requests")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary site and print its path")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="bulletin-web-bench-"))
@@ -372,9 +361,7 @@ def main() -> None:
         from bulletin.store import Store
 
         with Store(root / "state" / "bulletin.db") as store:
-            still_active = [
-                i for i in stats.unsubscribed if store.subscriber(id=i).status != "unsubscribed"
-            ]
+            still_active = [i for i in stats.unsubscribed if store.subscriber(id=i).status != "unsubscribed"]
         print(
             f"store check: {len(stats.unsubscribed)} subscribers unsubscribed by the run,"
             f" {len(still_active)} of them still active" + (" (BUG)" if still_active else "")

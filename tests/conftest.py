@@ -14,8 +14,8 @@ import feedparser
 import pytest
 import yaml
 
-from bulletin.config import Config, load_config
 from bulletin.build import build
+from bulletin.config import Config, load_config
 
 TESTS_CONTENT = Path(__file__).parent / "content"
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -127,6 +127,4 @@ def edge_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
 @pytest.fixture(scope="session")
 def edge_site_full(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """tests/content built at NOW with feeds.full_content: true."""
-    return build_site(
-        tmp_path_factory.mktemp("edge_full"), TESTS_CONTENT, feeds={"full_content": True}
-    )
+    return build_site(tmp_path_factory.mktemp("edge_full"), TESTS_CONTENT, feeds={"full_content": True})

@@ -85,17 +85,13 @@ class DigestSite:
     def store_path(self) -> Path:
         return self.root / "state" / "bulletin.db"
 
-    def post(
-        self, slug: str, title: str, date: str, body: str = "Первый абзац.", **header: Any
-    ) -> Path:
+    def post(self, slug: str, title: str, date: str, body: str = "Первый абзац.", **header: Any) -> Path:
         """A Grav page folder 01.blog/<slug>/item.md: route /blog/<slug>.
 
         Header values are JSON-quoted, so any character (CR, LF, quotes) survives YAML.
         """
         lines = [f"title: {json.dumps(title, ensure_ascii=False)}", f"date: '{date}'"]
-        lines += [
-            f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in header.items()
-        ]
+        lines += [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in header.items()]
         path = self.content / "01.blog" / slug / "item.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("---\n" + "\n".join(lines) + "\n---\n\n" + body + "\n", encoding="utf-8")
@@ -142,8 +138,7 @@ class DigestSite:
     def delivery_statuses(self) -> dict[str, str]:
         return dict(
             self.rows(
-                "SELECT s.email, d.status FROM deliveries d"
-                " JOIN subscribers s ON s.id = d.subscriber_id"
+                "SELECT s.email, d.status FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
             )
         )
 

@@ -63,8 +63,14 @@ class KillLoop:
     """A site with ``subscribers`` readers and a server; ``sequence()`` runs one digest."""
 
     def __init__(
-        self, root: Path, server: SmtpServer, *, subscribers: int = 200, connections: int = 2,
-        data_delay: float = 0.002, seed: int | None = None,
+        self,
+        root: Path,
+        server: SmtpServer,
+        *,
+        subscribers: int = 200,
+        connections: int = 2,
+        data_delay: float = 0.002,
+        seed: int | None = None,
     ) -> None:
         self.random = random.Random(seed)
         self.server = server
@@ -123,9 +129,7 @@ class KillLoop:
             # Let the server finish answering what the dead process had sent.
             time.sleep(self.server.faults.data_delay * 2 + 0.05)
             self.figures.stages[self._stage(digests_before)] += 1
-            in_flight = (len(self.server.received) - received_before) - (
-                self._sent() - sent_before
-            )
+            in_flight = (len(self.server.received) - received_before) - (self._sent() - sent_before)
             self.figures.in_flight += max(in_flight, 0)
             self.figures.max_in_flight = max(self.figures.max_in_flight, in_flight)
             if in_flight < 0:
@@ -204,8 +208,14 @@ class KillLoop:
 
 
 def run_sequences(
-    root: Path, server: SmtpServer, count: int, budget: float, *, seed: int | None = None,
-    on_sequence: Callable[[Figures], None] | None = None, **options: object,
+    root: Path,
+    server: SmtpServer,
+    count: int,
+    budget: float,
+    *,
+    seed: int | None = None,
+    on_sequence: Callable[[Figures], None] | None = None,
+    **options: object,
 ) -> Figures:
     """``count`` sequences (the first one unkilled, to time a run) or until ``budget`` seconds."""
     loop = KillLoop(root, server, seed=seed, **options)  # type: ignore[arg-type]

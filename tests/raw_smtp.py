@@ -120,8 +120,7 @@ class RawServer:
             if verb in (b"EHLO", b"HELO"):
                 lines = script.ehlo
                 text = "".join(
-                    f"250{'-' if i < len(lines) - 1 else ' '}{item}\r\n"
-                    for i, item in enumerate(lines)
+                    f"250{'-' if i < len(lines) - 1 else ' '}{item}\r\n" for i, item in enumerate(lines)
                 )
                 reply = script.ehlo_reply or text.removesuffix("\r\n")
             elif verb == b"STAR":

@@ -47,26 +47,14 @@ class Faults:
         default_factory=set
     )  # close the connection at these DATA numbers (1-based)
     drop_after_accept: set[int] = field(default_factory=set)  # record, then close before the 250
-    data_reply: dict[str, str] = field(
-        default_factory=dict
-    )  # DATA for this recipient gets this reply
+    data_reply: dict[str, str] = field(default_factory=dict)  # DATA for this recipient gets this reply
     data_delay: float = 0.0  # seconds to wait before answering each DATA
-    stall_at_data: dict[int, float] = field(
-        default_factory=dict
-    )  # DATA number -> extra seconds of silence
-    data_replies: list[str] = field(
-        default_factory=list
-    )  # replies for the first DATA commands, in order
-    close_after: set[int] = field(
-        default_factory=set
-    )  # answer 250 to these DATA numbers, then hang up
+    stall_at_data: dict[int, float] = field(default_factory=dict)  # DATA number -> extra seconds of silence
+    data_replies: list[str] = field(default_factory=list)  # replies for the first DATA commands, in order
+    close_after: set[int] = field(default_factory=set)  # answer 250 to these DATA numbers, then hang up
     pipelining: bool = False  # offer PIPELINING (RFC 2920) in the EHLO reply
-    mail_replies: list[str] = field(
-        default_factory=list
-    )  # replies for the first MAIL commands, in order
-    rcpt_replies: list[str] = field(
-        default_factory=list
-    )  # replies for the first RCPT commands, in order
+    mail_replies: list[str] = field(default_factory=list)  # replies for the first MAIL commands, in order
+    rcpt_replies: list[str] = field(default_factory=list)  # replies for the first RCPT commands, in order
     accept_one_in: int = 0  # accept only every Nth DATA; the others get `throttle_reply`
     throttle_reply: str = "451 4.7.1 rate limited, try again later"
 
@@ -151,9 +139,7 @@ class RecordingHandler:
         content = envelope.original_content or b""
         assert isinstance(content, bytes)
         with self._lock:
-            self.received.append(
-                Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), content)
-            )
+            self.received.append(Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), content))
         if number in self.faults.drop_after_accept:
             assert server.transport is not None
             server.transport.abort()
@@ -200,9 +186,7 @@ class SmtpServer:
         deadline = time.monotonic() + timeout
         while len(self.received) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"only {len(self.received)} of {count} messages arrived in {timeout} s"
-                )
+                raise AssertionError(f"only {len(self.received)} of {count} messages arrived in {timeout} s")
             time.sleep(0.01)
 
 

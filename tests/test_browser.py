@@ -67,9 +67,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 output = self.process.stdout.read() if self.process.stdout else ""
-                raise AssertionError(
-                    f"bulletin serve exited with {self.process.returncode}:\n{output}"
-                )
+                raise AssertionError(f"bulletin serve exited with {self.process.returncode}:\n{output}")
             try:
                 if httpx.get(self.url + "/health", timeout=1).status_code == 200:
                     return
@@ -107,12 +105,8 @@ def link(message: EmailMessage, prefix: str) -> str:
     return match.group(0)
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"
-)
-def test_subscribe_confirm_send_unsubscribe_in_chromium(
-    served: Server, smtp_server: SmtpServer
-) -> None:  # noqa: F811
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
+def test_subscribe_confirm_send_unsubscribe_in_chromium(served: Server, smtp_server: SmtpServer) -> None:  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     site, address = served.site, "aliya@example.org"

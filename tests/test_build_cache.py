@@ -56,9 +56,7 @@ def backdate(root: Path, seconds: int = 60) -> None:
 def snapshot(config: Config) -> dict[str, bytes]:
     output = config.feeds.output_dir
     return {
-        p.relative_to(output).as_posix(): p.read_bytes()
-        for p in sorted(output.rglob("*"))
-        if p.is_file()
+        p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()
     }
 
 
@@ -121,9 +119,7 @@ def test_cache_file_lives_beside_the_store_not_in_the_output(
     assert not any(p.name.endswith(".pickle") for p in config.feeds.output_dir.rglob("*"))
 
 
-def test_unchanged_rebuild_leaves_every_output_alone(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_unchanged_rebuild_leaves_every_output_alone(write_config: WriteConfig, tmp_path: Path) -> None:
     config = make_site(write_config, tmp_path)
     settled(config, tmp_path)
     assert build_cache.BuildCache(config).manifest_path.is_file()
@@ -136,16 +132,12 @@ def test_unchanged_rebuild_leaves_every_output_alone(
     assert {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()} == before
 
 
-def test_editing_one_title_changes_exactly_that_post(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_editing_one_title_changes_exactly_that_post(write_config: WriteConfig, tmp_path: Path) -> None:
     config = make_site(write_config, tmp_path)
     build(config, NOW)
     backdate(tmp_path)
     before = all_entries(config)
-    write_post(
-        tmp_path / "content", "01.blog/post-6/item.md", post_text(6, "Пост шесть, исправленный")
-    )
+    write_post(tmp_path / "content", "01.blog/post-6/item.md", post_text(6, "Пост шесть, исправленный"))
     build(config, NOW)
     after = all_entries(config)
     assert after == {**before, url(6): "Пост шесть, исправленный"}
@@ -171,9 +163,7 @@ def test_deleting_and_adding_posts(write_config: WriteConfig, tmp_path: Path) ->
     assert snapshot(config) == cold_output(config)
 
 
-def test_cached_and_uncached_builds_are_byte_identical(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_cached_and_uncached_builds_are_byte_identical(write_config: WriteConfig, tmp_path: Path) -> None:
     config = make_site(write_config, tmp_path)
     build(config, NOW)
     backdate(tmp_path)
@@ -246,9 +236,7 @@ def test_changing_the_image_beside_a_post_updates_the_enclosure(
     assert newest.enclosures[0].length == str(len(JPEG) * 3)
 
 
-def test_site_url_change_invalidates_cached_posts(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_site_url_change_invalidates_cached_posts(write_config: WriteConfig, tmp_path: Path) -> None:
     config = make_site(write_config, tmp_path)
     build(config, NOW)
     backdate(tmp_path)
@@ -267,9 +255,7 @@ def test_other_config_change_rebuilds(write_config: WriteConfig, tmp_path: Path)
     config = make_site(write_config, tmp_path)
     build(config, NOW)
     backdate(tmp_path)
-    config = load_config(
-        write_config(feeds=FEATURES, site={"title": "Новое имя", "icon": "/icon.png"})
-    )
+    config = load_config(write_config(feeds=FEATURES, site={"title": "Новое имя", "icon": "/icon.png"}))
     build(config, NOW)
     assert parse_feed((config.feeds.output_dir / "atom.xml").read_bytes()).feed.title == "Новое имя"
 
@@ -291,9 +277,7 @@ def foreign_files(config: Config) -> dict[str, bytes]:
         # The right fingerprint, but entries and listings of another shape.
         "bad entries": pickle.dumps((fingerprint, {some_post: 7}, {folder: 9})),
         "short entries": pickle.dumps((fingerprint, {some_post: (1,)}, {folder: ()})),
-        "wrong fields": pickle.dumps(
-            (fingerprint, {some_post: (0, 0, ("x",))}, {folder: (0, "a", None)})
-        ),
+        "wrong fields": pickle.dumps((fingerprint, {some_post: (0, 0, ("x",))}, {folder: (0, "a", None)})),
     }
 
 
@@ -321,9 +305,7 @@ def test_corrupt_or_foreign_cache_is_ignored(
     path = getattr(build_cache.BuildCache(config), which)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(foreign_files(config)[kind])
-    result = CliRunner().invoke(
-        main, ["build", "--config", str(config.path), "--now", NOW.isoformat()]
-    )
+    result = CliRunner().invoke(main, ["build", "--config", str(config.path), "--now", NOW.isoformat()])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert snapshot(config) == cold_output(config)
@@ -344,13 +326,9 @@ def test_cache_of_another_shape_is_ignored_on_a_rebuild(
     odd_entry = next(iter(bad[1].values()))
     odd_listing = next(iter(bad[2].values()))
     cache.cache_path.write_bytes(
-        pickle.dumps(
-            (fingerprint, dict.fromkeys(entries, odd_entry), dict.fromkeys(listings, odd_listing))
-        )
+        pickle.dumps((fingerprint, dict.fromkeys(entries, odd_entry), dict.fromkeys(listings, odd_listing)))
     )
-    write_post(
-        tmp_path / "content", "01.blog/post-6/item.md", post_text(6, "Пост шесть, исправленный")
-    )
+    write_post(tmp_path / "content", "01.blog/post-6/item.md", post_text(6, "Пост шесть, исправленный"))
     build(config, NOW)
     assert entries_of_site(config)[url(6)] == "Пост шесть, исправленный"
     assert snapshot(config) == cold_output(config)

@@ -66,9 +66,7 @@ def test_build_writes_three_feeds(write_config: WriteConfig, tmp_path: Path) -> 
         f"({len(VISIBLE_AT_NOW)} visible of {total}) in {tmp_path / 'public'}\n"
     )
     for name in ("feed.xml", "atom.xml"):
-        assert len(parse_feed((tmp_path / "public" / name).read_bytes()).entries) == len(
-            VISIBLE_AT_NOW
-        )
+        assert len(parse_feed((tmp_path / "public" / name).read_bytes()).entries) == len(VISIBLE_AT_NOW)
     assert (tmp_path / "public" / "feed.json").stat().st_size > 0
 
 
@@ -112,9 +110,7 @@ def test_empty_content_folder(write_config: WriteConfig, tmp_path: Path) -> None
 # Bad input ----------------------------------------------------------------------------
 
 
-def test_bad_posts_are_all_reported_and_nothing_is_written(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_bad_posts_are_all_reported_and_nothing_is_written(write_config: WriteConfig, tmp_path: Path) -> None:
     content = tmp_path / "content"
     write_post(content, "good.md", simple_post("Good", "01-01-2025 10:00"))
     config = str(write_config())

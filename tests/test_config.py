@@ -54,9 +54,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.feeds.url == "https://example.org"
 
 
-def test_paths_are_relative_to_the_config_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site_dir = tmp_path / "site"
     site_dir.mkdir()
     write_raw(
@@ -80,8 +78,7 @@ def test_unknown_keys_are_named(tmp_path: Path) -> None:
     )
     problems = problems_of(path)
     assert sorted(problems) == sorted(
-        f"{path}: unknown key '{key}'"
-        for key in ("site.colour", "site.author.nick", "feeds.limt", "themes")
+        f"{path}: unknown key '{key}'" for key in ("site.colour", "site.author.nick", "feeds.limt", "themes")
     )
 
 
@@ -101,9 +98,7 @@ def test_unknown_keys_are_named(tmp_path: Path) -> None:
         ("feeds", "output_dir", ["public"]),
     ],
 )
-def test_wrong_types_name_the_key(
-    write_config: WriteConfig, section: str, key: str, value: object
-) -> None:
+def test_wrong_types_name_the_key(write_config: WriteConfig, section: str, key: str, value: object) -> None:
     path = write_config(**{section: {key: value}})
     problems = problems_of(path)
     assert len(problems) == 1, problems

@@ -238,9 +238,7 @@ def test_unpublish_date_ends_visibility(posts: dict[str, Post]) -> None:
     assert posts["unpublish_date_later"].is_visible(NOW)
 
 
-@pytest.mark.parametrize(
-    "name", ["published_false", "hide_from_post_list", "routable_false", "feed_skip"]
-)
+@pytest.mark.parametrize("name", ["published_false", "hide_from_post_list", "routable_false", "feed_skip"])
 def test_flags_hide_posts_whatever_the_date(posts: dict[str, Post], name: str) -> None:
     assert not posts[name].is_visible(dt.datetime(2100, 1, 1, tzinfo=UTC))
 
@@ -317,9 +315,7 @@ def test_yaml_aliases_are_refused(write_config: WriteConfig, tmp_path: Path) -> 
     config = load_config(write_config())
     with pytest.raises(ContentError) as info:
         load_posts(content, config.site)
-    assert info.value.problems == (
-        f"{path}: front matter uses YAML aliases, which are not allowed",
-    )
+    assert info.value.problems == (f"{path}: front matter uses YAML aliases, which are not allowed",)
 
 
 def test_missing_content_folder(write_config: WriteConfig, tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ def test_resend_failed_retries_only_failed(site: DigestSite, smtp_server: SmtpSe
     after = smtp_server.per_recipient()
     assert after[failed[0]] == 1
     assert {address: after[address] - before.get(address, 0) for address in after} == {
-        failed[0]: 1, **{a: 0 for a in after if a != failed[0]}
+        failed[0]: 1,
+        **{a: 0 for a in after if a != failed[0]},
     }
     assert set(site.delivery_statuses().values()) == {"sent"}
 
@@ -58,10 +59,12 @@ def test_resend_needs_a_choice_and_an_existing_digest(site: DigestSite) -> None:
 
 def make_key(tmp_path: Path) -> tuple[Path, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     path = tmp_path / "dkim.pem"
     path.write_bytes(pem)
     return path, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
@@ -71,7 +74,9 @@ def test_dkim_signature_verifies_and_covers_rfc8058_headers(
     site: DigestSite, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     key_file, record = make_key(tmp_path)
-    site.configure(digest={"dkim": {"domain": "clinic.example", "selector": "mail", "key_file": str(key_file)}})
+    site.configure(
+        digest={"dkim": {"domain": "clinic.example", "selector": "mail", "key_file": str(key_file)}}
+    )
     site.post("one", "Новость", "2026-04-01 10:00")
     site.subscribe("reader@example.com")
     assert site.send().ok
@@ -83,7 +88,15 @@ def test_dkim_signature_verifies_and_covers_rfc8058_headers(
     assert dkim.verify(data, dnsfunc=dns)
     signature = data.split(b"\r\n\r\n", 1)[0].decode()
     signed = signature.split(" h=", 1)[1].split(";", 1)[0].replace("\r\n", "").replace(" ", "").lower()
-    for header in ("from", "subject", "date", "message-id", "to", "list-unsubscribe", "list-unsubscribe-post"):
+    for header in (
+        "from",
+        "subject",
+        "date",
+        "message-id",
+        "to",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    ):
         assert header in signed.split(":")
     # A changed List-Unsubscribe header no longer verifies.
     assert not dkim.verify(data.replace(b"List-Unsubscribe: <https", b"List-Unsubscribe: <http"), dnsfunc=dns)
@@ -93,7 +106,9 @@ def test_missing_dkim_key_is_one_clear_line(site: DigestSite, tmp_path: Path) ->
     site.configure(digest={"dkim": {"domain": "clinic.example", "selector": "mail", "key_file": "nope.pem"}})
     site.post("one", "Новость", "2026-04-01 10:00")
     site.subscribe("reader@example.com")
-    result = CliRunner().invoke(main, ["send", "--config", str(site.config_path), "--now", "2026-04-12T10:00"])
+    result = CliRunner().invoke(
+        main, ["send", "--config", str(site.config_path), "--now", "2026-04-12T10:00"]
+    )
     assert result.exit_code == 1
     assert "nope.pem: cannot read the DKIM key" in result.output
     assert "Traceback" not in result.output
@@ -134,10 +149,12 @@ def test_check_reports_everything_and_writes_nothing(tmp_path: Path) -> None:
     (blog / "02.bad" / "item.md").write_text("---\ntitle: [unclosed\n---\nx\n", encoding="utf-8")
     (blog / "03.pic" / "item.md").parent.mkdir(parents=True)
     (blog / "03.pic" / "item.md").write_text(
-        "---\ntitle: Pic\ndate: '01-01-2026'\n---\n\n![x](missing.jpg)\n\n===\n\nMore.\n", encoding="utf-8")
+        "---\ntitle: Pic\ndate: '01-01-2026'\n---\n\n![x](missing.jpg)\n\n===\n\nMore.\n", encoding="utf-8"
+    )
     (blog / "04.empty" / "item.md").parent.mkdir(parents=True)
     (blog / "04.empty" / "item.md").write_text(
-        "---\ntitle: Sum\ndate: '01-01-2026'\n---\n\nAll of it here.\n\n===\n", encoding="utf-8")
+        "---\ntitle: Sum\ndate: '01-01-2026'\n---\n\nAll of it here.\n\n===\n", encoding="utf-8"
+    )
     (tmp_path / "templates" / "digest.txt.j2").write_text("{% for x in %}", encoding="utf-8")
     before = sorted(p for p in tmp_path.rglob("*"))
     result = runner.invoke(main, ["check", "--config", str(tmp_path / "config.yaml")])
@@ -152,8 +169,9 @@ def test_check_reports_everything_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_check_passes_on_the_sample_site() -> None:
     root = Path(__file__).parent.parent
-    result = CliRunner().invoke(main, ["check", "--config", str(root / "config.yaml"),
-                                       "--now", dt.datetime(2026, 11, 1).isoformat()])
+    result = CliRunner().invoke(
+        main, ["check", "--config", str(root / "config.yaml"), "--now", dt.datetime(2026, 11, 1).isoformat()]
+    )
     assert result.exit_code == 0, result.output
     assert "0 errors, 0 warnings" in result.output
 

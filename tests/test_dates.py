@@ -64,9 +64,7 @@ def test_explicit_offset_wins_over_site_timezone(text: str, hours: float) -> Non
 
 
 def test_iso_with_offset_is_the_same_instant() -> None:
-    assert parse_date("2022-04-12T10:00:00+03:00", ALMATY) == dt.datetime(
-        2022, 4, 12, 7, 0, tzinfo=UTC
-    )
+    assert parse_date("2022-04-12T10:00:00+03:00", ALMATY) == dt.datetime(2022, 4, 12, 7, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("value", [1649736900, "1649736900", "@1649736900"])
@@ -110,10 +108,7 @@ def test_unparseable_dates_raise(value: object) -> None:
 @given(st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59)))
 def test_day_month_year_round_trip(moment: dt.datetime) -> None:
     moment = moment.replace(second=0, microsecond=0)
-    text = (
-        f"{moment.day:02d}-{moment.month:02d}-{moment.year:04d} "
-        f"{moment.hour:02d}:{moment.minute:02d}"
-    )
+    text = f"{moment.day:02d}-{moment.month:02d}-{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}"
     parsed = parse_date(text, ALMATY)
     assert parsed.replace(tzinfo=None) == moment
     assert parsed.tzinfo is ALMATY

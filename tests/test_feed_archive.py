@@ -21,9 +21,7 @@ def add_posts(content: Path, first: int, count: int) -> None:
     """Posts number first .. first+count-1, one a day from 1 March 2025 on."""
     for n in range(first, first + count):
         day = 1 + n // 24
-        write_post(
-            content, f"post-{n:02}.md", simple_post(f"Пост {n}", f"{day:02}-03-2025 {n % 24:02}:00")
-        )
+        write_post(content, f"post-{n:02}.md", simple_post(f"Пост {n}", f"{day:02}-03-2025 {n % 24:02}:00"))
 
 
 def archive_site(write_config: WriteConfig, tmp_path: Path, posts: int) -> Config:
@@ -67,9 +65,7 @@ def has_archive_marker(data: bytes) -> bool:
     return etree.fromstring(data).find(f".//{{{HISTORY_NS}}}archive") is not None
 
 
-def test_current_feed_links_to_the_newest_archive_page(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_current_feed_links_to_the_newest_archive_page(write_config: WriteConfig, tmp_path: Path) -> None:
     config = archive_site(write_config, tmp_path, 10)
     output = config.feeds.output_dir
     for name, page in (("feed.xml", "rss-3.xml"), ("atom.xml", "atom-3.xml")):
@@ -91,9 +87,7 @@ def test_walking_back_from_the_current_feed_finds_every_post_once(
         assert [p.name for p in pages] == [f"{prefix}-{n}.xml" for n in (3, 2, 1)]
 
 
-def test_archive_pages_link_both_ways_and_to_current(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_archive_pages_link_both_ways_and_to_current(write_config: WriteConfig, tmp_path: Path) -> None:
     config = archive_site(write_config, tmp_path, 10)
     archive = f"{SITE_URL}/feed-archive"
     for prefix, current in (("rss", "feed.xml"), ("atom", "atom.xml")):
@@ -103,17 +97,11 @@ def test_archive_pages_link_both_ways_and_to_current(
             assert has_archive_marker(data)
             assert links(feed, "current") == [f"{SITE_URL}/{current}"]
             assert links(feed, "self") == [f"{archive}/{prefix}-{page}.xml"]
-            assert links(feed, "prev-archive") == (
-                [f"{archive}/{prefix}-{page - 1}.xml"] if page > 1 else []
-            )
-            assert links(feed, "next-archive") == (
-                [f"{archive}/{prefix}-{page + 1}.xml"] if page < 3 else []
-            )
+            assert links(feed, "prev-archive") == ([f"{archive}/{prefix}-{page - 1}.xml"] if page > 1 else [])
+            assert links(feed, "next-archive") == ([f"{archive}/{prefix}-{page + 1}.xml"] if page < 3 else [])
 
 
-def test_archive_pages_hold_the_oldest_posts_first(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_archive_pages_hold_the_oldest_posts_first(write_config: WriteConfig, tmp_path: Path) -> None:
     config = archive_site(write_config, tmp_path, 10)
     folder = config.feeds.output_dir / "feed-archive"
     for page, numbers in ((1, range(0, 3)), (2, range(3, 6)), (3, range(6, 7))):
@@ -122,9 +110,7 @@ def test_archive_pages_hold_the_oldest_posts_first(
             assert [entry.id for entry in feed.entries] == post_urls(numbers)
 
 
-def test_full_pages_stay_byte_identical_as_posts_are_added(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_full_pages_stay_byte_identical_as_posts_are_added(write_config: WriteConfig, tmp_path: Path) -> None:
     config = archive_site(write_config, tmp_path, 10)
     folder = config.feeds.output_dir / "feed-archive"
     full = {p.name: p.read_bytes() for p in folder.iterdir() if p.name[-5] in "12"}
@@ -153,9 +139,7 @@ def test_without_older_posts_the_archive_has_one_empty_page(
     assert [p.name for p in pages] == ["rss-1.xml"]
 
 
-def test_without_archive_there_are_no_archive_links(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_without_archive_there_are_no_archive_links(write_config: WriteConfig, tmp_path: Path) -> None:
     add_posts(tmp_path / "content", 0, 10)
     config = load_config(write_config(feeds={"limit": LIMIT}))
     build(config, NOW)

@@ -56,9 +56,7 @@ def atom_entry_links(config: Config) -> list[dict[str, str]]:
 
 
 def test_icon_and_logo_in_every_format(write_config: WriteConfig, tmp_path: Path) -> None:
-    config = image_site(
-        write_config, tmp_path, icon="/favicon.png", logo="https://cdn.example/logo.png"
-    )
+    config = image_site(write_config, tmp_path, icon="/favicon.png", logo="https://cdn.example/logo.png")
     rss, atom, json_feed = read(config)
     assert rss.feed.image.href == "https://cdn.example/logo.png"
     assert rss.feed.image.link == f"{SITE_URL}/"
@@ -104,12 +102,8 @@ def assert_enclosure(config: Config, url: str, length: int, mime: str) -> None:
     assert item["attachments"] == [{"url": url, "mime_type": mime, "size_in_bytes": length}]
 
 
-def test_image_header_beside_the_post_is_an_enclosure(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
-    config = image_site(
-        write_config, tmp_path, header="image: photo.jpg\n", files={"photo.jpg": JPEG}
-    )
+def test_image_header_beside_the_post_is_an_enclosure(write_config: WriteConfig, tmp_path: Path) -> None:
+    config = image_site(write_config, tmp_path, header="image: photo.jpg\n", files={"photo.jpg": JPEG})
     assert_enclosure(config, f"{POST_URL}/photo.jpg", len(JPEG), "image/jpeg")
     rss, atom, json_feed = read(config)
     assert rss.entries[0].media_thumbnail == [{"url": f"{POST_URL}/photo.jpg"}]
@@ -117,9 +111,7 @@ def test_image_header_beside_the_post_is_an_enclosure(
     assert json_feed["items"][0]["image"] == f"{POST_URL}/photo.jpg"
 
 
-def test_first_image_of_the_body_is_used_without_a_header(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_first_image_of_the_body_is_used_without_a_header(write_config: WriteConfig, tmp_path: Path) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
     config = image_site(
         write_config,
@@ -131,12 +123,8 @@ def test_first_image_of_the_body_is_used_without_a_header(
     assert read(config)[2]["items"][0]["image"] == f"{POST_URL}/images/plan.png"
 
 
-def test_percent_encoded_image_name_finds_the_file(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
-    config = image_site(
-        write_config, tmp_path, body="![Фото](фото%20дня.jpg)", files={"фото дня.jpg": JPEG}
-    )
+def test_percent_encoded_image_name_finds_the_file(write_config: WriteConfig, tmp_path: Path) -> None:
+    config = image_site(write_config, tmp_path, body="![Фото](фото%20дня.jpg)", files={"фото дня.jpg": JPEG})
     url = f"{POST_URL}/{quote('фото дня.jpg')}"  # the renderer encodes the whole name
     assert_enclosure(config, url, len(JPEG), "image/jpeg")
 
@@ -155,9 +143,7 @@ def test_missing_image_file_gives_no_enclosure(write_config: WriteConfig, tmp_pa
     assert [link["rel"] for link in atom_entry_links(config)] == ["alternate"]
 
 
-def test_image_elsewhere_is_a_thumbnail_but_no_enclosure(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_image_elsewhere_is_a_thumbnail_but_no_enclosure(write_config: WriteConfig, tmp_path: Path) -> None:
     config = image_site(write_config, tmp_path, header="image: https://cdn.example/a.jpg\n")
     rss, atom, json_feed = read(config)
     assert json_feed["items"][0]["image"] == "https://cdn.example/a.jpg"
@@ -165,9 +151,7 @@ def test_image_elsewhere_is_a_thumbnail_but_no_enclosure(
     assert rss.entries[0].enclosures == [] and atom.entries[0].enclosures == []
 
 
-def test_image_outside_the_post_folder_gives_no_enclosure(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_image_outside_the_post_folder_gives_no_enclosure(write_config: WriteConfig, tmp_path: Path) -> None:
     # A file that is there, but in another post's folder, reached by "..": not this post's.
     write_post(tmp_path / "content" / "01.blog" / "other", "photo.jpg", JPEG)
     config = image_site(write_config, tmp_path, header="image: ../other/photo.jpg\n")

@@ -74,9 +74,7 @@ def test_channel_updated_is_newest_item_not_build_time(edge_site: BuiltSite) -> 
     assert utc(edge_site.rss.feed.updated_parsed) == newest
     assert utc(edge_site.atom.feed.updated_parsed) == newest
     assert b"<updated>2025-03-20T09:00:00+05:00</updated>" in edge_site.read("atom.xml")
-    assert b"<lastBuildDate>Thu, 20 Mar 2025 09:00:00 +0500</lastBuildDate>" in edge_site.read(
-        "feed.xml"
-    )
+    assert b"<lastBuildDate>Thu, 20 Mar 2025 09:00:00 +0500</lastBuildDate>" in edge_site.read("feed.xml")
 
 
 def test_json_feed_1_1_fields(edge_site: BuiltSite) -> None:

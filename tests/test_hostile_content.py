@@ -185,12 +185,55 @@ def test_any_title_and_body_make_valid_feeds_and_mail(
             assert expected in plain
 
 
-yaml_tokens = st.sampled_from([
-    "title:", "date:", "slug:", "taxonomy:", "tag:", "image:", "author:", "published:",
-    "feed:", "skip:", " ", "\n", "  ", "- ", "[", "]", "{", "}", ",", ":", "'", '"', "&a", "*a",
-    "!!python/object:os.system", "!!binary", "2026-02-30", DATE, "true", "no", "null", "~",
-    "|", ">", "#", "%YAML 1.1", "---", "...", "<<:", "\t", "\x00", "\x85", "\ufeff", "é", "{{x}}",
-])
+yaml_tokens = st.sampled_from(
+    [
+        "title:",
+        "date:",
+        "slug:",
+        "taxonomy:",
+        "tag:",
+        "image:",
+        "author:",
+        "published:",
+        "feed:",
+        "skip:",
+        " ",
+        "\n",
+        "  ",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        "'",
+        '"',
+        "&a",
+        "*a",
+        "!!python/object:os.system",
+        "!!binary",
+        "2026-02-30",
+        DATE,
+        "true",
+        "no",
+        "null",
+        "~",
+        "|",
+        ">",
+        "#",
+        "%YAML 1.1",
+        "---",
+        "...",
+        "<<:",
+        "\t",
+        "\x00",
+        "\x85",
+        "\ufeff",
+        "é",
+        "{{x}}",
+    ]
+)
 
 
 @PROPERTY_SETTINGS
@@ -243,9 +286,7 @@ def test_summary_delimiter_works_with_any_line_ending_and_a_bom(
 JINJA = "{{ 7 * 7 }} {% if true %}yes{% endif %} {# hidden #} {{ site.title }}"
 
 
-def test_jinja_syntax_in_posts_appears_literally_in_feeds_and_mail(
-    tmp_path: Path, secret: str
-) -> None:
+def test_jinja_syntax_in_posts_appears_literally_in_feeds_and_mail(tmp_path: Path, secret: str) -> None:
     site = new_site(tmp_path / "site")
     site.configure(digest={"subject": "{{ posts[0].title }}"})
     header = front(JINJA, taxonomy={"tag": ["{{ x }}"]})
@@ -281,9 +322,7 @@ def test_billion_laughs_is_refused_fast_and_never_expanded(tmp_path: Path) -> No
     elapsed = time.perf_counter() - started
 
     assert elapsed < 1.0
-    assert caught.value.problems == (
-        f"{path}: front matter uses YAML aliases, which are not allowed",
-    )
+    assert caught.value.problems == (f"{path}: front matter uses YAML aliases, which are not allowed",)
 
 
 @pytest.mark.parametrize(
@@ -299,8 +338,17 @@ def test_billion_laughs_is_refused_fast_and_never_expanded(tmp_path: Path) -> No
         (f"title: T\ndate: '{DATE}'\nslug: ..\n", "bad slug: '..'"),
         (f"title: T\ndate: '{DATE}'\nslug: \"a\\x01b\"\n", "the route holds control characters"),
     ],
-    ids=["list", "scalar", "number", "merge-alias", "python-tag", "slug-up", "slug-slash",
-         "slug-dots", "slug-control"],
+    ids=[
+        "list",
+        "scalar",
+        "number",
+        "merge-alias",
+        "python-tag",
+        "slug-up",
+        "slug-slash",
+        "slug-dots",
+        "slug-control",
+    ],
 )
 def test_bad_front_matter_is_one_line_naming_the_file(
     tmp_path: Path, secret: str, header: str, message: str
@@ -402,9 +450,15 @@ def test_markdown_nested_beyond_the_stack_is_one_line(tmp_path: Path, secret: st
 def test_control_characters_in_every_header_value(tmp_path: Path, secret: str) -> None:
     site = new_site(tmp_path / "site")
     dirty = "a\x00b\x01c\x0bd\x1be\x7ff\ufffeg"
-    write(site, {"01.blog/post/item.md": front(
-        dirty, author=dirty, image=f"pic{dirty}.png", taxonomy={"tag": [dirty], "category": dirty}
-    ) + f"\n{dirty}\n"})
+    write(
+        site,
+        {
+            "01.blog/post/item.md": front(
+                dirty, author=dirty, image=f"pic{dirty}.png", taxonomy={"tag": [dirty], "category": dirty}
+            )
+            + f"\n{dirty}\n"
+        },
+    )
 
     published = publish(site)
 
@@ -444,21 +498,27 @@ def test_every_rejection_from_a_real_process_is_one_line_without_traceback(
     tmp_path: Path,
 ) -> None:
     site = new_site(tmp_path / "site")
-    paths = write(site, {
-        "bomb.md": f"---\ntitle: T\ndate: '{DATE}'\n{BILLION_LAUGHS}\n---\nx\n",
-        "list.md": "---\n- a\n---\nx\n",
-        "scalar.md": "---\nhello\n---\nx\n",
-        "latin1.md": front("Café").encode() + "\ncafé\n".encode("latin-1"),
-        "slug.md": front(slug="../../x") + "\nx\n",
-        "good.md": front("Good") + "\nx\n",
-    })
+    paths = write(
+        site,
+        {
+            "bomb.md": f"---\ntitle: T\ndate: '{DATE}'\n{BILLION_LAUGHS}\n---\nx\n",
+            "list.md": "---\n- a\n---\nx\n",
+            "scalar.md": "---\nhello\n---\nx\n",
+            "latin1.md": front("Café").encode() + "\ncafé\n".encode("latin-1"),
+            "slug.md": front(slug="../../x") + "\nx\n",
+            "good.md": front("Good") + "\nx\n",
+        },
+    )
     os.symlink(site.content / "b.md", site.content / "a.md")  # a file loop: a -> b -> a
     os.symlink(site.content / "a.md", site.content / "b.md")
 
     started = time.perf_counter()
     process = subprocess.run(
         [*bulletin_command(), "build", "--config", str(site.config_path), "--now", NOW_TEXT],
-        capture_output=True, text=True, timeout=60, cwd=site.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=site.root,
     )
 
     assert time.perf_counter() - started < 30

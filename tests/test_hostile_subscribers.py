@@ -56,14 +56,17 @@ def test_spreadsheet_csv_with_bom_crlf_case_duplicates_and_blank_lines(
 
     code, lines = import_bytes(site, tmp_path, data.encode("utf-8"))
 
-    assert (code, lines) == (0, [
-        "F:2: added ann@example.org",
-        "F:4: already present ann@example.org",
-        "F:5: already present ann@example.org",
-        "F:8: added bob@example.org",
-        "F:9: already present bob@example.org",
-        "Added 2, already present 3, invalid 0.",
-    ])
+    assert (code, lines) == (
+        0,
+        [
+            "F:2: added ann@example.org",
+            "F:4: already present ann@example.org",
+            "F:5: already present ann@example.org",
+            "F:8: added bob@example.org",
+            "F:9: already present bob@example.org",
+            "Added 2, already present 3, invalid 0.",
+        ],
+    )
     assert site.rows("SELECT email, name FROM subscribers ORDER BY id") == [
         ("ann@example.org", "Ann"),
         ("bob@example.org", "Lee, Bob"),
@@ -74,13 +77,12 @@ def test_old_mac_line_endings_are_rows_too(site: DigestSite, tmp_path: Path) -> 
     code, lines = import_bytes(site, tmp_path, b"email\rann@example.org\rbob@example.org\r")
     assert code == 0, lines
     assert site.rows("SELECT email FROM subscribers ORDER BY id") == [
-        ("ann@example.org",), ("bob@example.org",)
+        ("ann@example.org",),
+        ("bob@example.org",),
     ]
 
 
-def test_an_address_of_300_characters_is_one_invalid_line(
-    site: DigestSite, tmp_path: Path
-) -> None:
+def test_an_address_of_300_characters_is_one_invalid_line(site: DigestSite, tmp_path: Path) -> None:
     long_address = "a" * 280 + "@example.org"  # 292 characters: over the 254 SMTP allows
     longer = "b" * 60 + "@" + ".".join(["d" * 60] * 4) + ".org"  # 309, every label legal
     data = f"email,name\n{long_address},Long\n{longer},Longer\nok@example.org,Ok\n"
@@ -97,9 +99,7 @@ def test_an_address_of_300_characters_is_one_invalid_line(
     assert site.rows("SELECT email FROM subscribers") == [("ok@example.org",)]
 
 
-def test_internationalised_addresses_are_stored_once_in_one_form(
-    site: DigestSite, tmp_path: Path
-) -> None:
+def test_internationalised_addresses_are_stored_once_in_one_form(site: DigestSite, tmp_path: Path) -> None:
     data = (
         "email,name\n"
         "пользователь@пример.рф,Юзер\n"
@@ -182,9 +182,7 @@ def ascii_only_server() -> Iterator[SmtpServer]:
     """A server that does not offer SMTPUTF8 in its EHLO reply."""
     handler = RecordingHandler()
     port = free_port()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False, ready_timeout=10
-    )
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False, ready_timeout=10)
     controller.start()
     try:
         yield SmtpServer(controller, handler, port)
@@ -205,19 +203,23 @@ def test_without_smtputf8_an_internationalised_address_fails_with_a_reason(
 
     assert "Sent 2, failed 1, bounced 0, pending 0" in result.output  # not left pending
     assert sorted(rcpt for item in ascii_only_server.received for rcpt in item.rcpt_tos) == [
-        "ann@example.org", "bob@example.org"
+        "ann@example.org",
+        "bob@example.org",
     ]
     assert site.rows(
         "SELECT s.email, d.status, d.attempts, d.last_error FROM deliveries d"
         " JOIN subscribers s ON s.id = d.subscriber_id WHERE d.status != 'sent'"
-    ) == [(
-        "пользователь@пример.рф", "failed", 1,
-        "internationalised address; the server does not offer SMTPUTF8",
-    )]
+    ) == [
+        (
+            "пользователь@пример.рф",
+            "failed",
+            1,
+            "internationalised address; the server does not offer SMTPUTF8",
+        )
+    ]
     assert site.subscriber_status("пользователь@пример.рф") == "active"  # not a bounce
     assert (
-        "  failed пользователь@пример.рф: internationalised address;"
-        " the server does not offer SMTPUTF8"
+        "  failed пользователь@пример.рф: internationalised address; the server does not offer SMTPUTF8"
     ) in status.output.splitlines()
 
 
@@ -235,7 +237,7 @@ def test_export_neutralises_formulas_in_every_column_even_from_an_old_store(
             ("at@example.org", "@SUM(1)"),
             ("=eq@example.org", "=1"),
             ("-minus@example.org", "-1"),
-            ("plain@example.org", "Plain, \"quoted\"\nsecond line"),
+            ("plain@example.org", 'Plain, "quoted"\nsecond line'),
         ]:
             store.add_subscriber(email, name)
 
@@ -280,12 +282,10 @@ def test_no_exported_cell_can_start_a_formula(rows: list[tuple[str, str | None, 
         assert row[2] == status
 
 
-def test_export_then_import_gives_back_the_same_addresses_and_names(
-    site: DigestSite, tmp_path: Path
-) -> None:
+def test_export_then_import_gives_back_the_same_addresses_and_names(site: DigestSite, tmp_path: Path) -> None:
     """The quote that neutralises a formula is taken off again on import."""
     people = [
-        ("+cmd@example.org", "=HYPERLINK(\"http://evil\")"),
+        ("+cmd@example.org", '=HYPERLINK("http://evil")'),
         ("-dash@example.org", "+1"),
         ("ann@example.org", "@ann"),
         ("bob@example.org", "'quoted already"),

@@ -21,9 +21,7 @@ def test_kill_at_every_step_loses_nothing_and_duplicates_only_in_flight(
     tmp_path: Path, smtp_server: SmtpServer, secret: str
 ) -> None:
     connections = 2
-    figures = run_sequences(
-        tmp_path / "site", smtp_server, SEQUENCES, BUDGET, connections=connections
-    )
+    figures = run_sequences(tmp_path / "site", smtp_server, SEQUENCES, BUDGET, connections=connections)
 
     assert figures.problems == [], figures.summary()
     assert figures.kills >= min(SEQUENCES - 1, 5), figures.summary()

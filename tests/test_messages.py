@@ -52,9 +52,7 @@ def digest(site: DigestSite, smtp_server: SmtpServer) -> tuple[EmailMessage, byt
         "Открылась **лаборатория** ![фото](photo.jpg).\n\n===\n\nПодробности: [прайс](/prices).",
         image="cover.jpg",
     )
-    site.post(
-        "donors", "День донора", "2026-04-02 10:00", "Приходите сдать кровь.\n\n- 9:00\n- 12:00"
-    )
+    site.post("donors", "День донора", "2026-04-02 10:00", "Приходите сдать кровь.\n\n- 9:00\n- 12:00")
     return send_one(site, smtp_server)
 
 
@@ -63,9 +61,9 @@ def test_subject_decodes_back_to_the_cyrillic_title(digest: tuple[EmailMessage, 
     assert message["Subject"] == "Клиника — новости: Новая лаборатория (+1)"
     [subject] = [h for h in raw_headers(data) if h.startswith(b"Subject:")]
     assert subject.isascii() and b"=?utf-8?" in subject
-    assert str(
-        make_header(decode_header(data.split(b"Subject: ", 1)[1].split(b"\r\nTo:")[0].decode()))
-    ) == ("Клиника — новости: Новая лаборатория (+1)")
+    assert str(make_header(decode_header(data.split(b"Subject: ", 1)[1].split(b"\r\nTo:")[0].decode()))) == (
+        "Клиника — новости: Новая лаборатория (+1)"
+    )
 
 
 def test_display_names_are_rfc2047_encoded(digest: tuple[EmailMessage, bytes]) -> None:
@@ -73,9 +71,7 @@ def test_display_names_are_rfc2047_encoded(digest: tuple[EmailMessage, bytes]) -
     head = data.split(b"\r\n\r\n", 1)[0]
     assert head.isascii()
     lines = raw_headers(data)
-    assert any(
-        re.fullmatch(rb"From: =\?utf-8\?[bq]\?.+\?= <news@clinic\.example>", h) for h in lines
-    )
+    assert any(re.fullmatch(rb"From: =\?utf-8\?[bq]\?.+\?= <news@clinic\.example>", h) for h in lines)
     assert any(re.fullmatch(rb"To: =\?utf-8\?[bq]\?.+\?= <ann@example\.org>", h) for h in lines)
     assert message["From"].addresses[0].display_name == "Клиника «Тест»"
     assert message["From"].addresses[0].addr_spec == "news@clinic.example"
@@ -111,9 +107,7 @@ def test_web_url_defaults_to_the_site_url(site: DigestSite, smtp_server: SmtpSer
     assert "<https://clinic.example/unsubscribe/" in str(message["List-Unsubscribe"])
 
 
-def test_message_ids_are_unique_and_on_the_site_domain(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_message_ids_are_unique_and_on_the_site_domain(site: DigestSite, smtp_server: SmtpServer) -> None:
     site.post("one", "Одна", "2026-04-01 10:00")
     site.subscribe("ann@example.org", "bob@example.org", "cat@example.org")
     site.send()
@@ -226,9 +220,7 @@ def test_name_with_crlf_injects_no_header(site: DigestSite, smtp_server: SmtpSer
     message = item.message()
 
     assert message["Bcc"] is None and message["X-Evil"] is None
-    assert not any(
-        line.lower().startswith((b"bcc:", b"x-evil:")) for line in item.data.split(b"\r\n")
-    )
+    assert not any(line.lower().startswith((b"bcc:", b"x-evil:")) for line in item.data.split(b"\r\n"))
     assert message["To"].addresses[0].addr_spec == "eve@example.org"
 
 
@@ -282,9 +274,7 @@ def test_site_templates_override_the_defaults(site: DigestSite, smtp_server: Smt
     assert message["Subject"] == "1 новых: Одна"
 
 
-def test_internationalised_address_travels_with_smtputf8(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_internationalised_address_travels_with_smtputf8(site: DigestSite, smtp_server: SmtpServer) -> None:
     site.post("one", "Одна", "2026-04-01 10:00")
     site.subscribe("пользователь@пример.рф")
 

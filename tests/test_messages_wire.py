@@ -36,17 +36,18 @@ _TRICKY = st.sampled_from(
     ["\r\n", "\r", "\n", ".", "\r\n.", "\n.\n", "\x00", "\x0b", "\x85", "\u2028", " ", "—"]
 )
 TEXT = st.lists(
-    st.one_of(
-        st.text(min_size=1, max_size=40), _TRICKY, st.text("a.", min_size=500, max_size=1200)
-    ),
+    st.one_of(st.text(min_size=1, max_size=40), _TRICKY, st.text("a.", min_size=500, max_size=1200)),
     max_size=12,
 ).map("".join)
 ADDRESS = st.one_of(
     st.emails(),
     st.builds(
         lambda local, domain: f"{local}@{domain}",
-        st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7FF, exclude_characters="@<>"),
-                min_size=1, max_size=300),
+        st.text(
+            st.characters(min_codepoint=0x21, max_codepoint=0x7FF, exclude_characters="@<>"),
+            min_size=1,
+            max_size=300,
+        ),
         st.sampled_from(["example.org", "пример.рф", "x." + "a" * 60 + ".example"]),
     ),
 )
@@ -82,9 +83,7 @@ def template_for(titles: list[str], body: str) -> MessageTemplate:
 
 
 TOKEN = "AbC-12_x" * 6
-FIXED = template_for(
-    ["Важно\r\nBcc: x@y", ".начало с точки", "x" * 2000], ".\r\n.\n" + "слово " * 400
-)
+FIXED = template_for(["Важно\r\nBcc: x@y", ".начало с точки", "x" * 2000], ".\r\n.\n" + "слово " * 400)
 
 
 @settings(max_examples=150, deadline=None)

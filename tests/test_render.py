@@ -212,9 +212,7 @@ def html_fragments(draw: st.DrawFn, depth: int = 0) -> str:
         elif kind == "br":
             parts.append("<br>")
         else:
-            tag = draw(
-                st.sampled_from(["b", "em", "a", "code"] if kind == "inline" else ["p", "li"])
-            )
+            tag = draw(st.sampled_from(["b", "em", "a", "code"] if kind == "inline" else ["p", "li"]))
             inner = draw(html_fragments(depth + 1))
             parts.append(f"<{tag}>{inner}</{tag}>" if tag != "li" else f"<ul><li>{inner}</li></ul>")
     return "".join(parts)

@@ -13,7 +13,7 @@ from .digest_site import DigestSite, secret, site  # noqa: F401
 from .smtp_server import SmtpServer, smtp_server  # noqa: F401
 
 BERLIN = ZoneInfo("Europe/Berlin")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(text: str) -> dt.datetime:
@@ -22,8 +22,13 @@ def at(text: str) -> dt.datetime:
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [(None, "each-run"), ("every-post", "every-post"), ("daily 08:00", "daily"),
-     ("weekly sun 02:30", "weekly"), ("monthly 31 23:59", "monthly")],
+    [
+        (None, "each-run"),
+        ("every-post", "every-post"),
+        ("daily 08:00", "daily"),
+        ("weekly sun 02:30", "weekly"),
+        ("monthly 31 23:59", "monthly"),
+    ],
 )
 def test_schedule_forms(text: str | None, kind: str) -> None:
     assert parse_schedule(text).kind == kind
@@ -45,7 +50,9 @@ def test_daily_slot_is_local_time() -> None:
 
 def test_monthly_31_means_the_last_day_of_short_months() -> None:
     schedule = parse_schedule("monthly 31 10:00")
-    assert schedule.next_slot(at("2026-02-01T00:00:00+00:00"), ZoneInfo("UTC")) == at("2026-02-28T10:00:00+00:00")
+    assert schedule.next_slot(at("2026-02-01T00:00:00+00:00"), ZoneInfo("UTC")) == at(
+        "2026-02-28T10:00:00+00:00"
+    )
 
 
 def weekly_slots(start: str, end: str, step_minutes: int) -> list[dt.datetime]:
@@ -65,7 +72,12 @@ def test_spring_dst_change_neither_skips_nor_doubles() -> None:
     # 29 March 2026: Berlin jumps from 02:00 to 03:00, so 02:30 does not exist.
     slots = weekly_slots("2026-03-21T00:00:00+00:00", "2026-04-06T00:00:00+00:00", 10)
     local_days = [slot.astimezone(BERLIN).date() for slot in slots]
-    assert local_days == [dt.date(2026, 3, 15), dt.date(2026, 3, 22), dt.date(2026, 3, 29), dt.date(2026, 4, 5)]
+    assert local_days == [
+        dt.date(2026, 3, 15),
+        dt.date(2026, 3, 22),
+        dt.date(2026, 3, 29),
+        dt.date(2026, 4, 5),
+    ]
     assert len(set(slots)) == len(slots)
 
 
@@ -73,7 +85,12 @@ def test_autumn_dst_change_neither_skips_nor_doubles() -> None:
     # 25 October 2026: 02:30 happens twice in Berlin; the digest goes once.
     slots = weekly_slots("2026-10-17T00:00:00+00:00", "2026-11-02T00:00:00+00:00", 10)
     local_days = [slot.astimezone(BERLIN).date() for slot in slots]
-    assert local_days == [dt.date(2026, 10, 11), dt.date(2026, 10, 18), dt.date(2026, 10, 25), dt.date(2026, 11, 1)]
+    assert local_days == [
+        dt.date(2026, 10, 11),
+        dt.date(2026, 10, 18),
+        dt.date(2026, 10, 25),
+        dt.date(2026, 11, 1),
+    ]
     assert slots[2] == at("2026-10-25T02:30:00+02:00")  # the first 02:30
 
 
@@ -86,8 +103,10 @@ def test_weekly_digest_across_both_2026_dst_changes(site: DigestSite, smtp_serve
     site.subscribe("reader@example.com")
     sent_at: list[dt.datetime] = []
     # A post every Wednesday; cron runs `send` every 30 minutes around each DST weekend.
-    for start, end in (("2026-03-18T00:00:00+01:00", "2026-04-06T00:00:00+02:00"),
-                       ("2026-10-14T00:00:00+02:00", "2026-11-02T00:00:00+01:00")):
+    for start, end in (
+        ("2026-03-18T00:00:00+01:00", "2026-04-06T00:00:00+02:00"),
+        ("2026-10-14T00:00:00+02:00", "2026-11-02T00:00:00+01:00"),
+    ):
         now = at(start)
         while now <= at(end):
             local = now.astimezone(BERLIN)
@@ -98,8 +117,14 @@ def test_weekly_digest_across_both_2026_dst_changes(site: DigestSite, smtp_serve
                 sent_at.append(now.astimezone(BERLIN))
             now += dt.timedelta(minutes=30)
     sundays = [moment.date() for moment in sent_at]
-    assert sundays == [dt.date(2026, 3, 22), dt.date(2026, 3, 29), dt.date(2026, 4, 5),
-                       dt.date(2026, 10, 18), dt.date(2026, 10, 25), dt.date(2026, 11, 1)]
+    assert sundays == [
+        dt.date(2026, 3, 22),
+        dt.date(2026, 3, 29),
+        dt.date(2026, 4, 5),
+        dt.date(2026, 10, 18),
+        dt.date(2026, 10, 25),
+        dt.date(2026, 11, 1),
+    ]
     assert all(moment.weekday() == 6 for moment in sent_at)
     assert smtp_server.per_recipient() == {"reader@example.com": 6}
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from bulletin import tokens
@@ -40,9 +40,7 @@ def test_token_is_hmac_sha256_over_purpose_and_subscriber_id() -> None:
 
     for purpose in (UNSUBSCRIBE, CONFIRM):
         for subscriber_id in (1, 42, 10**12):
-            digest = hmac.new(
-                SECRET.encode(), f"{purpose}:{subscriber_id}".encode(), hashlib.sha256
-            ).digest()
+            digest = hmac.new(SECRET.encode(), f"{purpose}:{subscriber_id}".encode(), hashlib.sha256).digest()
             mac = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
             assert TokenSigner(SECRET).make(purpose, subscriber_id) == f"{subscriber_id}.{mac}"
 
@@ -66,9 +64,7 @@ def test_tokens_are_checked_in_constant_time(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.undo()
 
     tree = ast.parse(textwrap.dedent(inspect.getsource(tokens.TokenSigner.check)))
-    calls = [
-        ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
-    ]
+    calls = [ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)]
     assert "hmac.compare_digest" in calls
     comparisons = [node for node in ast.walk(tree) if isinstance(node, ast.Compare)]
     for node in comparisons:  # no == or != that could touch the MAC
@@ -233,9 +229,7 @@ def test_store_confirms_only_pending_subscribers(tmp_path: Path) -> None:
             subscriber = store.subscriber(email=f"{status}@example.org")
             assert subscriber is not None
             statuses[status] = store.confirm_subscriber(subscriber.id)
-        assert statuses == {
-            "pending": True, "active": False, "unsubscribed": False, "bounced": False
-        }
+        assert statuses == {"pending": True, "active": False, "unsubscribed": False, "bounced": False}
         assert {s.email: s.status for s in store.subscribers()} == {
             "pending@example.org": "active",
             "active@example.org": "active",
@@ -263,8 +257,13 @@ def auth_server() -> Iterator[SmtpServer]:
     handler = RecordingHandler()
     port = free_port()
     controller = Controller(
-        handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
-        auth_required=True, auth_require_tls=False, ready_timeout=10,
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+        ready_timeout=10,
     )
     controller.start()
     try:
@@ -362,9 +361,7 @@ def test_no_shell_and_no_unsafe_yaml_in_the_source() -> None:
                 assert not (keyword.arg == "shell" and ast.unparse(keyword.value) != "False"), (
                     f"{path}:{node.lineno}: shell=True"
                 )
-            assert name not in ("os.system", "os.popen", "eval", "exec"), (
-                f"{path}:{node.lineno}: {name}"
-            )
+            assert name not in ("os.system", "os.popen", "eval", "exec"), f"{path}:{node.lineno}: {name}"
             if name == "yaml.load":
                 loader = {k.arg: ast.unparse(k.value) for k in node.keywords}.get("Loader", "")
                 assert loader == "_LOADER", f"{path}:{node.lineno}: yaml.load without a safe loader"
@@ -400,7 +397,16 @@ def test_email_html_is_sanitised_but_feeds_keep_the_authors_html(outbox_site: Di
     message = email.message_from_bytes(eml, policy=email.policy.default)
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
-    for forbidden in ("<script", "<iframe", "<form", "<input", "onclick", "onerror", "alert(", "display: none"):
+    for forbidden in (
+        "<script",
+        "<iframe",
+        "<form",
+        "<input",
+        "onclick",
+        "onerror",
+        "alert(",
+        "display: none",
+    ):
         assert forbidden not in html, forbidden
     # The text part is plain text (the title may say "<script>"), but nothing of the
     # dropped elements' content survives into it either.
@@ -410,7 +416,7 @@ def test_email_html_is_sanitised_but_feeds_keep_the_authors_html(outbox_site: Di
     # The title is escaped in the email, never markup.
     assert "Новость &lt;script&gt;" in html
     # Feeds keep the author's HTML (readers sanitise it), escaped inside the XML.
-    build(outbox_site.config, dt.datetime(2026, 4, 12, 10, 0, tzinfo=dt.timezone.utc))
+    build(outbox_site.config, dt.datetime(2026, 4, 12, 10, 0, tzinfo=dt.UTC))
     rss = (outbox_site.root / "public" / "feed.xml").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert('x')&lt;/script&gt;" in rss
     assert "<title>Новость &lt;script&gt;</title>" in rss

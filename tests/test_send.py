@@ -94,9 +94,7 @@ def test_newly_visible_post_goes_out_alone_in_the_next_digest(
     ]
 
 
-def test_post_added_later_with_a_past_date_is_sent_once(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_post_added_later_with_a_past_date_is_sent_once(site: DigestSite, smtp_server: SmtpServer) -> None:
     site.post("recent", "Свежая", "2026-04-10 10:00")
     site.subscribe("ann@example.org")
     site.send()
@@ -124,9 +122,7 @@ def test_posts_older_than_digest_start_stay_out(site: DigestSite, smtp_server: S
     assert titles_of(smtp_server, "ann@example.org") == ["Клиника — новости: Свежая"]
 
 
-def test_digest_start_defaults_to_the_store_creation(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_digest_start_defaults_to_the_store_creation(site: DigestSite, smtp_server: SmtpServer) -> None:
     site.sections["digest"].pop("start")
     site.configure()
     site.post("old", "Старая", "2026-01-01 10:00")
@@ -301,9 +297,7 @@ def test_connection_dropped_after_acceptance_duplicates_at_most_that_message(
     assert set(site.delivery_statuses().values()) == {"sent"}
 
 
-def test_unreachable_server_leaves_everything_pending(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_unreachable_server_leaves_everything_pending(site: DigestSite, smtp_server: SmtpServer) -> None:
     from .smtp_server import free_port
 
     with_posts(site)
@@ -363,9 +357,7 @@ def site_store(site: DigestSite):  # type: ignore[no-untyped-def]
     return Store(site.store_path)
 
 
-def test_no_new_post_sends_nothing_and_exits_zero(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_no_new_post_sends_nothing_and_exits_zero(site: DigestSite, smtp_server: SmtpServer) -> None:
     site.post("future", "Будущая", "2027-01-01 10:00")
     site.subscribe("ann@example.org")
 
@@ -489,9 +481,7 @@ def test_outbox_mode_writes_one_eml_per_subscriber(outbox_site: DigestSite) -> N
     assert len(list((outbox_site.root / "outbox").rglob("*.eml"))) == 4
 
 
-def test_progress_callback_counts_up_to_the_total(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_progress_callback_counts_up_to_the_total(site: DigestSite, smtp_server: SmtpServer) -> None:
     with_posts(site)
     site.subscribe(*ADDRESSES[:5])
     seen: list[tuple[int, int]] = []
@@ -545,9 +535,7 @@ def test_preview_writes_html_text_and_eml(site: DigestSite, tmp_path: Path) -> N
     ]
     assert "Новость 1" in (out / "digest.txt").read_text(encoding="utf-8")
     assert "Preview Reader" in (out / "digest.html").read_text(encoding="utf-8")
-    message = email.message_from_bytes(
-        (out / "digest.eml").read_bytes(), policy=email.policy.default
-    )
+    message = email.message_from_bytes((out / "digest.eml").read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Клиника — новости: Новость 1 (+1)"
     assert not site.store_path.exists()  # a preview records nothing
 
@@ -560,9 +548,7 @@ def test_preview_without_new_posts_stands_in_the_newest(site: DigestSite, tmp_pa
     cli = site.cli("preview", "--now", NOW.isoformat(), "--out", str(tmp_path / "p"))
 
     assert cli.exit_code == 0
-    assert (
-        cli.output.splitlines()[0] == "No new posts; previewing the newest visible posts instead."
-    )
+    assert cli.output.splitlines()[0] == "No new posts; previewing the newest visible posts instead."
     assert site.rows("SELECT count(*) FROM digests") == [(1,)]
 
 

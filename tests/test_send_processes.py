@@ -87,9 +87,7 @@ def test_repeated_kills_lose_nothing(site: DigestSite, smtp_server: SmtpServer) 
     assert site.rows("SELECT count(*) FROM digests") == [(1,)]
 
 
-def test_two_concurrent_sends_send_each_message_once(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_two_concurrent_sends_send_each_message_once(site: DigestSite, smtp_server: SmtpServer) -> None:
     addresses = ADDRESSES[:20]
     prepare(site, addresses)
     smtp_server.faults.data_delay = 0.02
@@ -110,9 +108,7 @@ def test_two_concurrent_sends_send_each_message_once(
     assert site.rows("SELECT count(*) FROM digests") == [(1,)]
 
 
-def test_send_while_another_run_holds_the_lock_exits_zero(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_send_while_another_run_holds_the_lock_exits_zero(site: DigestSite, smtp_server: SmtpServer) -> None:
     from bulletin.publish import lock_path
 
     prepare(site, ADDRESSES[:3])

@@ -104,9 +104,7 @@ def test_421_at_end_of_data_then_close_is_retried_on_a_new_connection(
     site: DigestSite, raw_server: StartRaw, pipelining: bool
 ) -> None:
     closing = {2, 5, 6}
-    script = Script(
-        end_of_data=lambda n: "421 4.3.2 shutting down" + HANG_UP if n in closing else "250 OK"
-    )
+    script = Script(end_of_data=lambda n: "421 4.3.2 shutting down" + HANG_UP if n in closing else "250 OK")
     if pipelining:
         script.ehlo.append("PIPELINING")
     raw = raw_server(script)
@@ -207,9 +205,7 @@ def test_a_server_that_stops_answering_ends_the_run_in_bounded_time(
     assert smtp_server.per_recipient() == {address: 1 for address in addresses}
 
 
-def test_a_slow_server_within_the_timeout_is_waited_for(
-    site: DigestSite, smtp_server: SmtpServer
-) -> None:
+def test_a_slow_server_within_the_timeout_is_waited_for(site: DigestSite, smtp_server: SmtpServer) -> None:
     addresses = prepared(site, count=4, timeout=2, connections=1)
     smtp_server.faults.data_delay = 0.3
 
@@ -404,15 +400,19 @@ class Pki:
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                    crl_sign=True, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
         key = ec.generate_private_key(ec.SECP256R1())
@@ -485,8 +485,11 @@ def tls_server(tmp_path: Path) -> Iterator[Callable[[str, str], tuple[SmtpServer
             )
         else:
             controller = Controller(
-                handler, hostname="127.0.0.1", port=port,
-                tls_context=pki.server_context(), require_starttls=True,
+                handler,
+                hostname="127.0.0.1",
+                port=port,
+                tls_context=pki.server_context(),
+                require_starttls=True,
             )
         controller.start()
         controllers.append(controller)

@@ -132,9 +132,7 @@ def test_mark_sent_is_idempotent_and_never_revives_a_cancelled_delivery(store: S
     store.set_subscriber_status(bob, "unsubscribed")
     store.mark_sent(1, bob, NOW)
 
-    rows = store.db.execute(
-        "SELECT subscriber_id, status, attempts, sent_at FROM deliveries"
-    ).fetchall()
+    rows = store.db.execute("SELECT subscriber_id, status, attempts, sent_at FROM deliveries").fetchall()
     assert [tuple(r) for r in rows] == [
         (ann, "sent", 1, "2026-04-12T05:00:00.000000+00:00"),
         (bob, "cancelled", 0, None),
@@ -189,9 +187,7 @@ def test_writes_wait_for_another_connection(tmp_path: Path) -> None:
         add(one, "ann@example.org")
         one.db.execute("BEGIN IMMEDIATE")
         one.db.execute("UPDATE subscribers SET name = 'x'")
-        assert [s.email for s in two.subscribers()] == [
-            "ann@example.org"
-        ]  # readers are not blocked
+        assert [s.email for s in two.subscribers()] == ["ann@example.org"]  # readers are not blocked
         one.db.execute("COMMIT")
         assert add(two, "bob@example.org")
 

@@ -29,9 +29,7 @@ def build_tagged_site(write_config: WriteConfig, tmp_path: Path, limit: int = 10
         "blood.md",
         tagged("Донорская суббота", "01-03-2025 10:00", ["донорство"], ["Новости"]),
     )
-    write_post(
-        content, "plasma.md", tagged("Плазма", "02-03-2025 10:00", ["донорство", "Vaccines"])
-    )
+    write_post(content, "plasma.md", tagged("Плазма", "02-03-2025 10:00", ["донорство", "Vaccines"]))
     write_post(
         content,
         "flu.md",
@@ -62,9 +60,7 @@ def titles(feed: Any) -> list[str]:
     return [entry.title for entry in feed.entries]
 
 
-def test_each_term_gets_three_feeds_at_stable_paths(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_each_term_gets_three_feeds_at_stable_paths(write_config: WriteConfig, tmp_path: Path) -> None:
     output = build_tagged_site(write_config, tmp_path)
     written = sorted(
         path.relative_to(output).as_posix()
@@ -79,9 +75,7 @@ def test_each_term_gets_three_feeds_at_stable_paths(
     assert written == expected
 
 
-def test_term_feed_has_its_own_title_and_self_links(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_term_feed_has_its_own_title_and_self_links(write_config: WriteConfig, tmp_path: Path) -> None:
     output = build_tagged_site(write_config, tmp_path)
     rss, atom, json_feed = feeds_of(output, "tag/donorstvo")
     title = f"{SITE_TITLE} — донорство"
@@ -160,9 +154,7 @@ def test_colliding_terms_keep_separate_feeds(write_config: WriteConfig, tmp_path
     assert link(second, "self") == f"{SITE_URL}/tag/donorstvo-2/feed.xml"
 
 
-def test_no_taxonomies_configured_means_no_term_feeds(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
+def test_no_taxonomies_configured_means_no_term_feeds(write_config: WriteConfig, tmp_path: Path) -> None:
     content = tmp_path / "content"
     write_post(content, "a.md", tagged("Пост", "01-03-2025 10:00", ["донорство"], ["Новости"]))
     config = load_config(write_config())

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from bulletin import publish
 from bulletin.build import build
 from bulletin.store import DigestPost, Store
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
@@ -48,9 +47,7 @@ def subscribe(client: TestClient, email: str, name: str = "", **extra: str) -> o
     """Open the form as a browser would, then submit it with the CSRF pair it got."""
     form = client.get("/subscribe")
     assert form.status_code == 200
-    return client.post(
-        "/subscribe", data={"csrf": csrf_of(form.text), "email": email, "name": name, **extra}
-    )
+    return client.post("/subscribe", data={"csrf": csrf_of(form.text), "email": email, "name": name, **extra})
 
 
 def one_click(token: str, site: DigestSite) -> object:
@@ -82,9 +79,7 @@ def without_date(response: object) -> tuple[int, str, list[tuple[str, str]]]:
 # Unsubscribe ---------------------------------------------------------------------------------
 
 
-def test_get_unsubscribe_shows_a_button_and_never_unsubscribes(
-    site: DigestSite, client: TestClient
-) -> None:
+def test_get_unsubscribe_shows_a_button_and_never_unsubscribes(site: DigestSite, client: TestClient) -> None:
     site.subscribe("reader@example.org")
     token = token_of(site, "reader@example.org")
 
@@ -139,22 +134,14 @@ def test_one_click_cancels_what_is_still_queued(site: DigestSite) -> None:
     }
 
 
-def test_browser_post_without_one_click_needs_the_csrf_pair(
-    site: DigestSite, client: TestClient
-) -> None:
+def test_browser_post_without_one_click_needs_the_csrf_pair(site: DigestSite, client: TestClient) -> None:
     site.subscribe("reader@example.org")
     token = token_of(site, "reader@example.org")
 
     assert client.post(f"/unsubscribe/{token}", data={}).status_code == 403
-    assert (
-        client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "one-click"}).status_code
-        == 403
-    )
+    assert client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "one-click"}).status_code == 403
     page = client.get(f"/unsubscribe/{token}")
-    assert (
-        client.post(f"/unsubscribe/{token}", data={"csrf": csrf_of(page.text) + "x"}).status_code
-        == 403
-    )
+    assert client.post(f"/unsubscribe/{token}", data={"csrf": csrf_of(page.text) + "x"}).status_code == 403
     assert site.subscriber_status("reader@example.org") == "active"
 
     done = client.post(f"/unsubscribe/{token}", data={"csrf": csrf_of(page.text)})
@@ -182,9 +169,7 @@ def bad_tokens(site: DigestSite, purpose: str) -> list[str]:
     ]
 
 
-def test_bad_tokens_get_one_404_page_that_reveals_nothing(
-    site: DigestSite, client: TestClient
-) -> None:
+def test_bad_tokens_get_one_404_page_that_reveals_nothing(site: DigestSite, client: TestClient) -> None:
     site.subscribe("reader@example.org")
     unknown_page = client.get("/no-such-page")
     assert unknown_page.status_code == 404
@@ -192,9 +177,7 @@ def test_bad_tokens_get_one_404_page_that_reveals_nothing(
     for action, purpose in (("unsubscribe", UNSUBSCRIBE), ("confirm", CONFIRM)):
         for token, method in itertools.product(bad_tokens(site, purpose), ("GET", "POST")):
             path = f"/{action}/{token}"
-            response = client.request(
-                method, path, content=b"List-Unsubscribe=One-Click", headers=ONE_CLICK
-            )
+            response = client.request(method, path, content=b"List-Unsubscribe=One-Click", headers=ONE_CLICK)
             assert response.status_code == 404, (method, path)
             assert response.text == unknown_page.text, (method, path)
             assert "reader" not in response.text
@@ -268,10 +251,7 @@ def test_confirm_post_needs_the_csrf_pair(
 
     assert client.post(path, data={}).status_code == 403
     assert client.post(path, data={"csrf": "forged"}).status_code == 403
-    assert (
-        client.post(path, content=b"List-Unsubscribe=One-Click", headers=ONE_CLICK).status_code
-        == 403
-    )
+    assert client.post(path, content=b"List-Unsubscribe=One-Click", headers=ONE_CLICK).status_code == 403
     csrf = csrf_of(client.get(path).text)
     with client_for(site) as other:  # the right field without the matching cookie
         assert other.post(path, data={"csrf": csrf}).status_code == 403
@@ -279,9 +259,7 @@ def test_confirm_post_needs_the_csrf_pair(
     assert site.subscriber_status("reader@example.org") == "pending"
 
 
-def test_subscribe_needs_the_csrf_pair(
-    site: DigestSite, client: TestClient, smtp_server: SmtpServer
-) -> None:
+def test_subscribe_needs_the_csrf_pair(site: DigestSite, client: TestClient, smtp_server: SmtpServer) -> None:
     missing = client.post("/subscribe", data={"email": "reader@example.org"})
     client.get("/subscribe")  # a cookie, but the field is wrong
     wrong = client.post("/subscribe", data={"email": "reader@example.org", "csrf": "x" * 22})
@@ -475,9 +453,7 @@ def test_unchanged_rebuild_keeps_the_etag_and_304(built: DigestSite, client: Tes
         "/archive/index.html",
     ],
 )
-def test_paths_outside_the_feeds_are_refused(
-    built: DigestSite, client: TestClient, path: str
-) -> None:
+def test_paths_outside_the_feeds_are_refused(built: DigestSite, client: TestClient, path: str) -> None:
     (built.root / "feed.xml").write_text("SECRET FEED OUTSIDE", encoding="utf-8")
     (built.root / "public" / "secret.txt").write_text("SECRET TEXT", encoding="utf-8")
 
@@ -510,9 +486,7 @@ def personal_parts(site: DigestSite) -> list[str]:
     return ["reader@example.org", "Алия", token, token.split(".")[1], "/unsubscribe/", "%%bulletin"]
 
 
-def test_archive_index_lists_digests_newest_first(
-    two_digests: DigestSite, client: TestClient
-) -> None:
+def test_archive_index_lists_digests_newest_first(two_digests: DigestSite, client: TestClient) -> None:
     response = client.get("/archive/")
 
     assert response.status_code == 200
@@ -524,9 +498,7 @@ def test_archive_index_lists_digests_newest_first(
         assert secret_part not in html
 
 
-def test_archive_digest_page_has_no_subscriber_parts(
-    two_digests: DigestSite, client: TestClient
-) -> None:
+def test_archive_digest_page_has_no_subscriber_parts(two_digests: DigestSite, client: TestClient) -> None:
     for number, title in ((1, "Первая новость"), (2, "Вторая новость")):
         for path in (f"/archive/{number}", f"/archive/{number}/"):
             response = client.get(path)
@@ -634,9 +606,7 @@ def test_every_response_sends_a_strict_csp_and_no_referrer(
         assert headers.get("x-content-type-options") == "nosniff", what
 
 
-def test_archive_digest_pages_allow_inline_styles_only(
-    two_digests: DigestSite, client: TestClient
-) -> None:
+def test_archive_digest_pages_allow_inline_styles_only(two_digests: DigestSite, client: TestClient) -> None:
     response = client.get("/archive/1/")
 
     csp = response.headers["content-security-policy"]

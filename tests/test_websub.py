@@ -35,9 +35,7 @@ class Hub:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode("ascii")
-                hub.pings.append(
-                    (self.headers.get("Content-Type", ""), urllib.parse.parse_qs(body))
-                )
+                hub.pings.append((self.headers.get("Content-Type", ""), urllib.parse.parse_qs(body)))
                 self.send_response(hub.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -82,9 +80,7 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/hub"
 
 
-def hub_site(
-    write_config: WriteConfig, tmp_path: Path, hub_urls: list[str], **feeds: Any
-) -> Config:
+def hub_site(write_config: WriteConfig, tmp_path: Path, hub_urls: list[str], **feeds: Any) -> Config:
     content = tmp_path / "content"
     write_post(
         content,
@@ -142,20 +138,14 @@ def test_only_the_feeds_that_changed_are_pinged(
     build(config, NOW)
     # The main feeds and tag b's feeds hold the edited post; tag a's feeds do not.
     for hub in hubs:
-        assert sorted(hub.published()) == urls(
-            *MAIN_FEEDS, *(f"tag/b/{name}" for name in MAIN_FEEDS)
-        )
+        assert sorted(hub.published()) == urls(*MAIN_FEEDS, *(f"tag/b/{name}" for name in MAIN_FEEDS))
 
 
-def test_pings_use_feeds_url(
-    write_config: WriteConfig, tmp_path: Path, hubs: tuple[Hub, Hub]
-) -> None:
+def test_pings_use_feeds_url(write_config: WriteConfig, tmp_path: Path, hubs: tuple[Hub, Hub]) -> None:
     hub = hubs[0]
     config = hub_site(write_config, tmp_path, [hub.url], url="https://feeds.clinic.example/news")
     build(config, NOW)
-    assert sorted(hub.published()) == sorted(
-        f"https://feeds.clinic.example/news/{n}" for n in MAIN_FEEDS
-    )
+    assert sorted(hub.published()) == sorted(f"https://feeds.clinic.example/news/{n}" for n in MAIN_FEEDS)
 
 
 def test_a_hub_that_is_down_is_one_warning_and_the_build_succeeds(
@@ -164,9 +154,7 @@ def test_a_hub_that_is_down_is_one_warning_and_the_build_succeeds(
     down = closed_port_url()
     up = hubs[0]
     config = hub_site(write_config, tmp_path, [down, up.url])
-    result = CliRunner().invoke(
-        main, ["build", "--config", str(config.path), "--now", NOW.isoformat()]
-    )
+    result = CliRunner().invoke(main, ["build", "--config", str(config.path), "--now", NOW.isoformat()])
     assert result.exit_code == 0, result.output
     [warning] = result.stderr.splitlines()
     assert warning.startswith(f"Warning: WebSub hub {down} not reached"), warning

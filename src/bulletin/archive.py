@@ -27,11 +27,13 @@ def public_html(digest: DigestRecord) -> str:
 def index_html(config: Config, env: jinja2.Environment, store: Store) -> str:
     digests = []
     for record in store.recent_digests(limit=100_000):
-        digests.append({
-            "number": record.number,
-            "date": record.created_at.astimezone(config.site.timezone),
-            "posts": [post.title for post in store.digest_posts(record.number)],
-        })
+        digests.append(
+            {
+                "number": record.number,
+                "date": record.created_at.astimezone(config.site.timezone),
+                "posts": [post.title for post in store.digest_posts(record.number)],
+            }
+        )
     template = env.get_template("web/archive_index.html.j2")
     return template.render(site=config.site, t=texts(config.site.language), digests=digests)
 

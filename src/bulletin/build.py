@@ -48,7 +48,9 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     from .feed_files import feed_files
 
     depends: set[Path] = set()
-    feeds = {config.feeds.output_dir / path: data for path, data in feed_files(config, visible, depends).items()}
+    feeds = {
+        config.feeds.output_dir / path: data for path, data in feed_files(config, visible, depends).items()
+    }
     archive: dict[Path, bytes] = {}
     if config.store.path.exists():
         # The archive of sent digests, as static pages beside the feeds.
@@ -67,6 +69,10 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         from .feeds import public_url
         from .websub import ping_hubs
 
-        urls = [public_url(config, path.relative_to(config.feeds.output_dir).as_posix()) for path in changed_feeds]
+        urls = [
+            public_url(config, path.relative_to(config.feeds.output_dir).as_posix()) for path in changed_feeds
+        ]
         warnings = ping_hubs(config.feeds.websub_hubs, urls)
-    return BuildResult(tuple(feeds), items, len(visible), len(posts), len(archive), tuple(changed), tuple(warnings))
+    return BuildResult(
+        tuple(feeds), items, len(visible), len(posts), len(archive), tuple(changed), tuple(warnings)
+    )

@@ -36,8 +36,18 @@ Entry = tuple[int, int, tuple[object, ...]]
 Listing = tuple[int, list[str], list[str]]  # folder mtime_ns, sub-folders, Markdown files
 _FIELDS = tuple(field.name for field in dataclasses.fields(Post))
 _READ_ERRORS = (
-    OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError,
-    IndexError, KeyError, OverflowError, MemoryError, RecursionError,
+    OSError,
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    MemoryError,
+    RecursionError,
 )
 # File systems stamp mtimes with a coarse clock (a jiffy; a second or two on some), so
 # a file changed again within the tick it was read in keeps its size and mtime. A file
@@ -136,8 +146,14 @@ class BuildCache:
         return manifest
 
     def save(
-        self, now: dt.datetime, posts: Sequence[Post], items: int, visible: int,
-        outputs: Iterable[Path], feeds: Iterable[Path], archive_pages: int,
+        self,
+        now: dt.datetime,
+        posts: Sequence[Post],
+        items: int,
+        visible: int,
+        outputs: Iterable[Path],
+        feeds: Iterable[Path],
+        archive_pages: int,
         depends: Iterable[Path] = (),
     ) -> None:
         if not self.enabled:
@@ -150,15 +166,21 @@ class BuildCache:
         cache = (self.fingerprint, entries, listings)
         write_file_atomically(self.cache_path, pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
         stamps = [key[1] for key in (*extras.values(), *depends_keys.values()) if key is not None]
-        if len(entries) < len(self.new) or len(listings) < len(self.new_listings) or any(
-            mtime >= racy for mtime in stamps
+        if (
+            len(entries) < len(self.new)
+            or len(listings) < len(self.new_listings)
+            or any(mtime >= racy for mtime in stamps)
         ):
             # Something changed too recently to be told apart from a later change:
             # the next build looks at the posts again.
             self.manifest_path.unlink(missing_ok=True)
             return
-        changes = [moment for post in posts for moment in (post.date, post.unpublish_date)
-                   if moment is not None and moment > now]
+        changes = [
+            moment
+            for post in posts
+            for moment in (post.date, post.unpublish_date)
+            if moment is not None and moment > now
+        ]
         manifest = Manifest(
             fingerprint=self.fingerprint,
             now=now,
@@ -225,6 +247,7 @@ def _is_entry(entry: object) -> TypeGuard[Entry]:
 
 def _is_listing(entry: object) -> TypeGuard[Listing]:
     return (
-        isinstance(entry, tuple) and len(entry) == 3
+        isinstance(entry, tuple)
+        and len(entry) == 3
         and all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in entry[1:])
     )

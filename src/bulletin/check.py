@@ -87,5 +87,3 @@ def _post_warnings(post: Post) -> list[str]:
         elif len(summary_text) >= len(rest_text):
             warnings.append(f"{post.source}: the summary above === is the whole post")
     return warnings
-
-

@@ -8,8 +8,8 @@ import functools
 import logging
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -111,8 +111,11 @@ def _progress_printer(config: Config) -> tuple[Any, Any]:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         bar = Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), transient=True,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
         )
         task = bar.add_task("Sending", total=None)
 
@@ -136,8 +139,12 @@ def _progress_printer(config: Config) -> tuple[Any, Any]:
 @config_option
 @now_option
 @click.option("--dry-run", is_flag=True, help="Show who would get what; change nothing.")
-@click.option("--test", "test_address", metavar="ADDRESS",
-              help="Send the next digest to this one address now, subject [TEST]; record nothing.")
+@click.option(
+    "--test",
+    "test_address",
+    metavar="ADDRESS",
+    help="Send the next digest to this one address now, subject [TEST]; record nothing.",
+)
 @clean_errors
 def send(config_path: str, now_text: str | None, dry_run: bool, test_address: str | None) -> None:
     """Send the digest of new posts to every active subscriber (cron-safe)."""
@@ -213,8 +220,10 @@ def _local(moment: dt.datetime, config: Config) -> str:
 def _print_plan(plan: Any, config: Config) -> None:
     if plan.next_due:
         when = "now" if plan.due else "not yet"
-        click.echo(f"Schedule {config.digest.schedule.kind}: a digest is due {when}; "
-                   f"the next slot is {_local(plan.next_due, config)}.")
+        click.echo(
+            f"Schedule {config.digest.schedule.kind}: a digest is due {when}; "
+            f"the next slot is {_local(plan.next_due, config)}."
+        )
     if plan.new_posts:
         click.echo(f"Digest {plan.next_number} would hold {len(plan.new_posts)} posts:")
         for post in plan.new_posts:
@@ -233,8 +242,14 @@ def _print_plan(plan: Any, config: Config) -> None:
 @main.command()
 @config_option
 @now_option
-@click.option("--out", "out_dir", default="preview", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for digest.html, digest.txt and digest.eml.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="preview",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for digest.html, digest.txt and digest.eml.",
+)
 @clean_errors
 def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
     """Write the next digest as .html, .txt and .eml files to look at."""
@@ -339,8 +354,12 @@ def subscribers_import(config_path: str, csv_file: str) -> None:
 
 @subscribers.command("list")
 @config_option
-@click.option("--status", "status_filter", type=click.Choice(["pending", "active", "unsubscribed", "bounced"]),
-              help="Only subscribers with this status.")
+@click.option(
+    "--status",
+    "status_filter",
+    type=click.Choice(["pending", "active", "unsubscribed", "bounced"]),
+    help="Only subscribers with this status.",
+)
 @clean_errors
 def subscribers_list(config_path: str, status_filter: str | None) -> None:
     """List subscribers: address, status, name."""

@@ -148,9 +148,7 @@ class _Section:
     def _message(self, key: str, value: Any, expected: str) -> str:
         return f"{self.where}: '{self._key(key)}' must be {expected}, not {value!r:.60}"
 
-    def text(
-        self, key: str, default: Any = None, required: bool = False, one_line: bool = True
-    ) -> Any:
+    def text(self, key: str, default: Any = None, required: bool = False, one_line: bool = True) -> Any:
         if self.data.get(key) is None:
             if required:
                 self.errors.append(f"{self.where}: '{self._key(key)}' is required")
@@ -272,8 +270,14 @@ def parse_config(data: Any, config_path: Path) -> Config:
     site_s.finish()
     site_url = url or "http://localhost"
     site = SiteConfig(
-        title, site_url, description, language, timezone, author,
-        _site_relative(icon, site_url), _site_relative(logo, site_url),
+        title,
+        site_url,
+        description,
+        language,
+        timezone,
+        author,
+        _site_relative(icon, site_url),
+        _site_relative(logo, site_url),
     )
 
     content_s = section("content")
@@ -295,7 +299,9 @@ def parse_config(data: Any, config_path: Path) -> Config:
         # Checked, but kept as written: "https://hub.example/websub/" without its
         # slash is another URL, and a hub that redirects a POST refuses the ping.
         websub_hubs=tuple(
-            h for h in feeds_s.names("websub_hubs", ()) if _absolute_url(h, "feeds.websub_hubs", where, errors)
+            h
+            for h in feeds_s.names("websub_hubs", ())
+            if _absolute_url(h, "feeds.websub_hubs", where, errors)
         ),
         archive=feeds_s.flag("archive", False),
     )
@@ -389,9 +395,7 @@ def _parse_schedule(text: str | None, where: str, errors: list[str]) -> Schedule
         return parse_schedule(None)
 
 
-def _parse_start(
-    value: Any, tz: ZoneInfo, where: str, errors: list[str]
-) -> dt.datetime | None:
+def _parse_start(value: Any, tz: ZoneInfo, where: str, errors: list[str]) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):

@@ -24,7 +24,7 @@ def confirmation_message(
     context = {"site": config.site, "t": t, "confirm_url": confirm_url, "name": name}
     message = EmailMessage()
     message["To"] = email
-    message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = f"<{uuid.uuid4().hex}@{config.site.domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(env.get_template("web/confirm_email.txt.j2").render(context))

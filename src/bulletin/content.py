@@ -391,4 +391,3 @@ def _terms(value: Any) -> tuple[str, ...]:
             if term and term not in terms:
                 terms.append(term)
     return tuple(terms)
-

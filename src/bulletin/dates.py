@@ -70,8 +70,12 @@ def _from_match(match: re.Match[str], tz: ZoneInfo, text: str) -> dt.datetime:
         hour = hour % 12 + (12 if ampm.lower().startswith("p") else 0)
     try:
         moment = dt.datetime(
-            int(match["y"]), int(match["m"]), int(match["d"]),
-            hour, int(match["M"] or 0), int(match["S"] or 0),
+            int(match["y"]),
+            int(match["m"]),
+            int(match["d"]),
+            hour,
+            int(match["M"] or 0),
+            int(match["S"] or 0),
         )
     except ValueError:
         raise DateFormatError(f"impossible date: {text!r}") from None
@@ -79,7 +83,7 @@ def _from_match(match: re.Match[str], tz: ZoneInfo, text: str) -> dt.datetime:
     if not zone:
         return moment.replace(tzinfo=tz)
     if zone.upper() in ("Z", "UTC", "GMT"):
-        return moment.replace(tzinfo=dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC)
     sign = -1 if zone[0] == "-" else 1
     digits = zone[1:].replace(":", "")
     offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))

@@ -54,7 +54,8 @@ def select_new_posts(
 ) -> list[Post]:
     """Visible posts that no digest has held yet and are not older than ``start``, oldest first."""
     chosen = [
-        post for post in posts
+        post
+        for post in posts
         if post.is_visible(now) and post.route not in already_sent and post.date >= start
     ]
     chosen.sort(key=lambda post: (post.date, post.route))
@@ -64,10 +65,12 @@ def select_new_posts(
 def template_environment(config: Config) -> jinja2.Environment:
     """The site's templates folder first, then the defaults shipped with bulletin."""
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([
-            jinja2.FileSystemLoader(config.digest.templates_dir),
-            jinja2.PackageLoader("bulletin", "templates"),
-        ]),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(config.digest.templates_dir),
+                jinja2.PackageLoader("bulletin", "templates"),
+            ]
+        ),
         autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -79,9 +82,11 @@ def template_environment(config: Config) -> jinja2.Environment:
 
 
 def long_date(moment: dt.datetime, config: Config) -> str:
-    """"12 апреля 2022" in Russian, "12 April 2022" in English: CLDR's long day-month-year."""
+    """ "12 апреля 2022" in Russian, "12 April 2022" in English: CLDR's long day-month-year."""
     try:
-        return format_date(moment.astimezone(config.site.timezone), format="d MMMM y", locale=config.site.language)
+        return format_date(
+            moment.astimezone(config.site.timezone), format="d MMMM y", locale=config.site.language
+        )
     except ValueError:
         return format_date(moment, format="d MMMM y", locale="en")
 

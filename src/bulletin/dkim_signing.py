@@ -24,8 +24,17 @@ from .errors import ConfigError
 # RFC 8058 section 3.3: List-Unsubscribe and List-Unsubscribe-Post must be covered
 # by a valid DKIM signature for one-click unsubscribe to be honoured.
 SIGNED_HEADERS = (
-    "from", "to", "subject", "date", "message-id", "list-unsubscribe", "list-unsubscribe-post",
-    "list-id", "reply-to", "mime-version", "content-type",
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "list-id",
+    "reply-to",
+    "mime-version",
+    "content-type",
 )
 _WSP = re.compile(rb"[ \t]+")
 _TRAILING_WSP = re.compile(rb"[ \t]+\r\n")
@@ -64,7 +73,9 @@ class DkimSigner:
         try:
             pem = settings.key_file.read_bytes()
         except OSError as exc:
-            raise ConfigError(f"{settings.key_file}: cannot read the DKIM key: {exc.strerror or exc}") from None
+            raise ConfigError(
+                f"{settings.key_file}: cannot read the DKIM key: {exc.strerror or exc}"
+            ) from None
         try:
             key = serialization.load_pem_private_key(pem, password=None)
         except (ValueError, TypeError):
@@ -84,14 +95,24 @@ class DkimSigner:
         used: set[int] = set()
         for wanted in SIGNED_HEADERS:
             for index in range(len(fields) - 1, -1, -1):
-                if index not in used and fields[index][0].strip().lower().decode("ascii", "replace") == wanted:
+                if (
+                    index not in used
+                    and fields[index][0].strip().lower().decode("ascii", "replace") == wanted
+                ):
                     used.add(index)
                     chosen.append(fields[index])
                     names.append(wanted)
                     break
         tags = [
-            "v=1", "a=rsa-sha256", "c=relaxed/relaxed", f"d={self.domain}", f"s={self.selector}",
-            f"t={int(time.time())}", "h=" + ":".join(names), f"bh={body_hash}", "b=",
+            "v=1",
+            "a=rsa-sha256",
+            "c=relaxed/relaxed",
+            f"d={self.domain}",
+            f"s={self.selector}",
+            f"t={int(time.time())}",
+            "h=" + ":".join(names),
+            f"bh={body_hash}",
+            "b=",
         ]
         unsigned = ";\r\n ".join(tags)
         data = b"".join(relaxed_header(name, value) for name, value in chosen)
@@ -99,7 +120,7 @@ class DkimSigner:
         data += relaxed_header(b"DKIM-Signature", b" " + unsigned.encode("ascii"))[:-2]
         signature = self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
         encoded = base64.b64encode(signature).decode("ascii")
-        folded = "\r\n  ".join(encoded[i:i + 64] for i in range(0, len(encoded), 64))
+        folded = "\r\n  ".join(encoded[i : i + 64] for i in range(0, len(encoded), 64))
         return f"DKIM-Signature: {unsigned}{folded}\r\n".encode("ascii") + message
 
 

@@ -70,5 +70,3 @@ def send_test(config: Config, now: dt.datetime, address: str) -> int | None:
         reason = report.aborted or "the server did not accept it (see smtp settings)"
         raise DeliveryError(f"test digest to {email} not sent: {reason}")
     return new_count
-
-

@@ -48,7 +48,9 @@ def feed_files(config: Config, visible: Sequence[Post], depends: set[Path] | Non
         archive, pages = archive_files(config, visible[limit:], items_of)
         files.update(archive)
         rss_newest, atom_newest = archive_paths(pages)
-        spec = dataclasses.replace(spec, links=(("rss", "prev-archive", rss_newest), ("atom", "prev-archive", atom_newest)))
+        spec = dataclasses.replace(
+            spec, links=(("rss", "prev-archive", rss_newest), ("atom", "prev-archive", atom_newest))
+        )
     files.update(feed_documents(config, items_of(visible[:limit], config), spec))
     for taxonomy in config.feeds.taxonomies:
         for term_spec, posts in term_feeds(config, taxonomy, visible):
@@ -57,7 +59,8 @@ def feed_files(config: Config, visible: Sequence[Post], depends: set[Path] | Non
 
 
 def archive_files(
-    config: Config, archived: Sequence[Post],
+    config: Config,
+    archived: Sequence[Post],
     feed_items: Callable[[Sequence[Post], Config], list[FeedItem]] = render_items,
 ) -> tuple[dict[str, bytes], int]:
     """RFC 5005 archive pages of the posts beyond the current feed, oldest page first.
@@ -72,7 +75,7 @@ def archive_files(
     pages = len(oldest_first) // limit + 1
     files: dict[str, bytes] = {}
     for page in range(1, pages + 1):
-        chunk = oldest_first[(page - 1) * limit: page * limit]
+        chunk = oldest_first[(page - 1) * limit : page * limit]
         rss_path, atom_path = archive_paths(page)
         links = [("rss", "current", RSS_FILE), ("atom", "current", ATOM_FILE)]
         if page > 1:

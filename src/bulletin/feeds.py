@@ -6,18 +6,18 @@ import datetime as dt
 import json
 import mimetypes
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from urllib.parse import unquote
-from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from . import __version__
 from .config import Config
-from .i18n import texts
 from .content import Post, with_body
+from .i18n import texts
 from .render import RenderedPost, render_post, text_of, xml_safe
 
 RSS_FILE = "feed.xml"
@@ -27,7 +27,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 GENERATOR_URI = "https://pypi.org/project/bulletin/"
 # An empty feed still needs an "updated" date; the build time would make every
 # rebuild differ, so it is a fixed point instead.
-EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 # feedgen's own output is parsed again to add links. huge_tree: a post of more than
 # 10 MB is one text node over libxml2's default limit; entities are never resolved.
@@ -102,7 +102,7 @@ def enclosure_file(item: FeedItem) -> Path | None:
     image = item.rendered.image
     if not image or not image.startswith(item.post.folder_url):
         return None
-    relative = image[len(item.post.folder_url):].split("?", 1)[0].split("#", 1)[0]
+    relative = image[len(item.post.folder_url) :].split("?", 1)[0].split("#", 1)[0]
     # The URL is percent-encoded ("my%20photo.jpg"); the file name is not. An encoded
     # "..", decoded, must not reach a file outside the post's folder.
     relative = unquote(relative)
@@ -206,7 +206,9 @@ def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byte
         link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel)
         channel.insert(position + offset, link)
     if spec.is_archive:
-        channel.insert(position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
+        channel.insert(
+            position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
+        )
     return _serialize(tree)
 
 
@@ -224,8 +226,9 @@ def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byt
         links = [{"href": item.post.url, "rel": "alternate", "type": "text/html"}]
         enclosure = _enclosure(item)
         if enclosure:
-            links.append({"href": enclosure[0], "rel": "enclosure", "type": enclosure[2],
-                          "length": str(enclosure[1])})
+            links.append(
+                {"href": enclosure[0], "rel": "enclosure", "type": enclosure[2], "length": str(enclosure[1])}
+            )
         for offset, attributes in enumerate(links):
             entry.insert(position + offset, etree.Element(f"{{{ATOM_NS}}}link", attributes))
     anchor = tree.find(f"{{{ATOM_NS}}}link")
@@ -234,7 +237,9 @@ def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byt
     for offset, (rel, href) in enumerate(extra):
         tree.insert(position + offset, etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel))
     if spec.is_archive:
-        tree.insert(position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
+        tree.insert(
+            position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
+        )
     return _serialize(tree)
 
 

@@ -253,8 +253,13 @@ class SmtpSession:
         await self.close()
         client = self._new_client()
         # Never the password: only where, how and as whom.
-        log.debug("connecting to %s:%s (security %s, user %s)", self.config.host, self.config.port,
-                  self.config.security, self.config.username or "-")
+        log.debug(
+            "connecting to %s:%s (security %s, user %s)",
+            self.config.host,
+            self.config.port,
+            self.config.security,
+            self.config.username or "-",
+        )
         try:
             await client.connect()
             if client.is_ehlo_or_helo_needed:
@@ -278,8 +283,7 @@ class SmtpSession:
             if self.config.security == "starttls" and "STARTTLS extension not" in str(exc):
                 # Never a plain-text fallback: the config asked for STARTTLS.
                 raise RunAborted(
-                    f"SMTP server {self.config.host} does not offer STARTTLS"
-                    " (smtp.security: starttls)"
+                    f"SMTP server {self.config.host} does not offer STARTTLS (smtp.security: starttls)"
                 ) from None
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, ssl.SSLCertVerificationError):

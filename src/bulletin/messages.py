@@ -49,9 +49,11 @@ def encode_header(name: str, value: str) -> str:
     """One header line, RFC 2047-encoded when not ASCII, folded; CR/LF can never survive."""
     value = one_line(value)
     if value.isascii():
-        return f"{name}: {value}" if len(value) + len(name) < 990 else f"{name}: " + Header(
-            value, "us-ascii", header_name=name
-        ).encode(linesep=CRLF)
+        return (
+            f"{name}: {value}"
+            if len(value) + len(name) < 990
+            else f"{name}: " + Header(value, "us-ascii", header_name=name).encode(linesep=CRLF)
+        )
     return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep=CRLF)
 
 
@@ -174,21 +176,28 @@ def personalise(
         subject = (encode_header("Subject", parts.subject) + CRLF).encode("ascii")
     mailto = f"mailto:{template.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}"
     own_headers = (
-        "To: " + mailbox(name, email) + CRLF
-        + f"Message-ID: <{template.nonce}.{template.digest_number}.{subscriber_id}@{template.domain}>" + CRLF
-        + f"List-Unsubscribe: <{parts.unsubscribe_url}>,{CRLF} <{mailto}>" + CRLF
-        + f'Content-Type: multipart/alternative; boundary="{template.boundary}"' + CRLF
+        "To: "
+        + mailbox(name, email)
+        + CRLF
+        + f"Message-ID: <{template.nonce}.{template.digest_number}.{subscriber_id}@{template.domain}>"
+        + CRLF
+        + f"List-Unsubscribe: <{parts.unsubscribe_url}>,{CRLF} <{mailto}>"
+        + CRLF
+        + f'Content-Type: multipart/alternative; boundary="{template.boundary}"'
+        + CRLF
         + CRLF
     )
     boundary = template.boundary.encode("ascii")
     part_headers = b"Content-Transfer-Encoding: base64\r\n\r\n"
-    return b"".join((
-        template.common_headers,
-        subject,
-        own_headers.encode("utf-8"),
-        b"--" + boundary + b'\r\nContent-Type: text/plain; charset="utf-8"\r\n' + part_headers,
-        _base64_lines(parts.text),
-        b"--" + boundary + b'\r\nContent-Type: text/html; charset="utf-8"\r\n' + part_headers,
-        _base64_lines(parts.html),
-        b"--" + boundary + b"--\r\n",
-    ))
+    return b"".join(
+        (
+            template.common_headers,
+            subject,
+            own_headers.encode("utf-8"),
+            b"--" + boundary + b'\r\nContent-Type: text/plain; charset="utf-8"\r\n' + part_headers,
+            _base64_lines(parts.text),
+            b"--" + boundary + b'\r\nContent-Type: text/html; charset="utf-8"\r\n' + part_headers,
+            _base64_lines(parts.html),
+            b"--" + boundary + b"--\r\n",
+        )
+    )

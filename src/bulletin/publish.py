@@ -15,8 +15,8 @@ from pathlib import Path
 
 from .config import Config
 from .content import Post, load_site_posts
-from .dkim_signing import message_signer
 from .digest import render_digest, select_new_posts
+from .dkim_signing import message_signer
 from .errors import StoreError
 from .lock import LockHeld, RunLock
 from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSession, deliver
@@ -96,8 +96,13 @@ def plan(config: Config, now: dt.datetime) -> Plan:
         due, _, next_due = due_slot(config, store.meta(LAST_SLOT), now)
         sample = tuple(itertools.islice((s.email for s in store.subscribers("active")), PLAN_SAMPLE))
         return Plan(
-            tuple(new), store.next_digest_number(), store.count_subscribers("active"),
-            store.count_pending(), due, next_due, sample,
+            tuple(new),
+            store.next_digest_number(),
+            store.count_subscribers("active"),
+            store.count_pending(),
+            due,
+            next_due,
+            sample,
         )
 
 
@@ -216,11 +221,14 @@ def _deliver_pending(
     def record(job: Job, outcome: Outcome, error: str | None) -> None:
         nonlocal done
         if outcome is Outcome.SENT:
-            store.mark_sent(job.digest_id, job.subscriber_id, dt.datetime.now(dt.timezone.utc))
+            store.mark_sent(job.digest_id, job.subscriber_id, dt.datetime.now(dt.UTC))
         else:
             store.mark_attempt_failed(
-                job.digest_id, job.subscriber_id, error or outcome.value,
-                final=outcome is Outcome.FAILED, bounced=outcome is Outcome.BOUNCED,
+                job.digest_id,
+                job.subscriber_id,
+                error or outcome.value,
+                final=outcome is Outcome.FAILED,
+                bounced=outcome is Outcome.BOUNCED,
             )
         if outcome is not Outcome.RETRY:
             done += 1
@@ -232,9 +240,7 @@ def _deliver_pending(
         _add(result.report, report)
         if report.aborted:
             # The deliveries never tried this run still say why they wait.
-            store.note_pending_reason(
-                [d.number for d in digests], f"delivery stopped: {report.aborted}"
-            )
+            store.note_pending_reason([d.number for d in digests], f"delivery stopped: {report.aborted}")
             break
     result.pending = sum(store.delivery_counts(d.number).pending for d in digests)
 
@@ -248,7 +254,10 @@ def _add(total: DeliveryReport, part: DeliveryReport) -> None:
 
 
 async def _deliver_digest(
-    config: Config, store: Store, digest: DigestRecord, signer: TokenSigner,
+    config: Config,
+    store: Store,
+    digest: DigestRecord,
+    signer: TokenSigner,
     record: Callable[[Job, Outcome, str | None], None],
 ) -> DeliveryReport:
     template = build_template(config, digest)
@@ -270,7 +279,11 @@ async def _deliver_digest(
     else:
         session_factory = functools.partial(SmtpSession, smtp)
     return await deliver(
-        jobs, message_for, template.sender, session_factory, record,
+        jobs,
+        message_for,
+        template.sender,
+        session_factory,
+        record,
         connections=smtp.connections if smtp.host else 1,
         rate_per_second=smtp.rate_per_second,
         max_attempts=smtp.max_attempts,

@@ -73,9 +73,7 @@ def render_post(post: Post, site_url: str, summary_size: int) -> RenderedPost:
     except RecursionError:
         # Python-Markdown parses nested lists and quotes recursively: a few hundred
         # levels exhaust the stack. No reader needs that; the author gets one line.
-        raise ContentError(
-            f"{post.source}: nested too deeply to render (lists, quotes or HTML)"
-        ) from None
+        raise ContentError(f"{post.source}: nested too deeply to render (lists, quotes or HTML)") from None
 
 
 def _render(post: Post, site_url: str, summary_size: int) -> RenderedPost:
@@ -256,8 +254,28 @@ def truncate_html(html: str, size: int) -> tuple[str, bool]:
     return _serialize(root).rstrip() if truncator.done else _serialize(root), truncator.done
 
 
-_BLOCKS = {"p", "div", "ul", "ol", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
-           "hr", "figure", "dl", "section", "article", "header", "footer"}
+_BLOCKS = {
+    "p",
+    "div",
+    "ul",
+    "ol",
+    "table",
+    "blockquote",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "figure",
+    "dl",
+    "section",
+    "article",
+    "header",
+    "footer",
+}
 
 
 def html_to_text(html: str) -> str:

@@ -40,11 +40,12 @@ store:
 digest:
   from: 'My site <news@example.com>'
   # reply_to: 'editor@example.com'
-  # subject: '{{ site.title }}: {{ posts[0].title }}{% if posts|length > 1 %} (+{{ posts|length - 1 }}){% endif %}'
+  # subject: a Jinja2 string; the default is the site title, the first post's title and (+N) for more
   start: '{today}'                     # older posts never go out
   # secret_env: BULLETIN_SECRET           # env variable holding the token secret
   # templates: templates                  # your templates override the built-in ones
-  # schedule: null                        # null (each run), every-post, daily HH:MM, weekly MON HH:MM, monthly 1 HH:MM
+  # schedule: null                        # null (each run), every-post, daily HH:MM,
+  #                                       # weekly MON HH:MM or monthly 1 HH:MM
   # min_posts: 1
   # dkim:
   #   domain: example.com

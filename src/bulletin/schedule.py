@@ -35,7 +35,7 @@ class Schedule:
 
     def latest_slot(self, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
         """The most recent slot at or before ``now`` (in UTC)."""
-        now = now.astimezone(dt.timezone.utc)
+        now = now.astimezone(dt.UTC)
         day = now.astimezone(tz).date()
         for _ in range(40):
             if self._matches(day):
@@ -47,7 +47,7 @@ class Schedule:
 
     def next_slot(self, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
         """The first slot after ``now`` (in UTC)."""
-        now = now.astimezone(dt.timezone.utc)
+        now = now.astimezone(dt.UTC)
         day = now.astimezone(tz).date()
         for _ in range(40):
             if self._matches(day):
@@ -76,7 +76,7 @@ def _at(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     datetimes sharing one tzinfo by wall time, which the autumn hour would fool),
     so neither case skips or doubles a digest.
     """
-    return dt.datetime.combine(day, time).replace(tzinfo=tz, fold=0).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, time).replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
 
 
 def parse_schedule(text: str | None) -> Schedule:

@@ -20,7 +20,7 @@ async def send_single(config: Config, email: str, data: bytes, outbox_folder: st
     """
     data = message_signer(config.digest.dkim)(data)
     if config.smtp.host is None:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         write_file_atomically(config.smtp.outbox / outbox_folder / f"{stamp}.eml", data)
         return DeliveryReport(sent=1)
 

@@ -109,7 +109,7 @@ class DeliveryCounts:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _parse(text: str) -> dt.datetime:
@@ -156,7 +156,7 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
             applied = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
-            now = _iso(dt.datetime.now(dt.timezone.utc))
+            now = _iso(dt.datetime.now(dt.UTC))
             for name, script in MIGRATIONS:
                 if name in applied:
                     continue
@@ -188,7 +188,7 @@ class Store:
 
     def add_subscriber(self, email: str, name: str | None, status: str = "active") -> bool:
         """Insert a subscriber; False when the address is already there (nothing changes)."""
-        now = _iso(dt.datetime.now(dt.timezone.utc))
+        now = _iso(dt.datetime.now(dt.UTC))
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO subscribers (email, name, status, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -215,10 +215,12 @@ class Store:
             yield _subscriber(row)
 
     def count_subscribers(self, status: str = "active") -> int:
-        return int(self.db.execute("SELECT count(*) FROM subscribers WHERE status = ?", (status,)).fetchone()[0])
+        return int(
+            self.db.execute("SELECT count(*) FROM subscribers WHERE status = ?", (status,)).fetchone()[0]
+        )
 
     def set_subscriber_status(self, subscriber_id: int, status: str) -> None:
-        now = _iso(dt.datetime.now(dt.timezone.utc))
+        now = _iso(dt.datetime.now(dt.UTC))
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute(
             "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?", (status, now, subscriber_id)
@@ -259,7 +261,7 @@ class Store:
         """
         cursor = self.db.execute(
             "UPDATE subscribers SET status = 'active', updated_at = ? WHERE id = ? AND status = 'pending'",
-            (_iso(dt.datetime.now(dt.timezone.utc)), subscriber_id),
+            (_iso(dt.datetime.now(dt.UTC)), subscriber_id),
         )
         return cursor.rowcount == 1
 
@@ -282,7 +284,11 @@ class Store:
         return {row[0] for row in self.db.execute("SELECT route FROM digest_posts")}
 
     def create_digest(
-        self, posts: Sequence[DigestPost], rendered: dict[str, Any], nonce: str, now: dt.datetime,
+        self,
+        posts: Sequence[DigestPost],
+        rendered: dict[str, Any],
+        nonce: str,
+        now: dt.datetime,
         meta: dict[str, str] | None = None,
     ) -> int | None:
         """Store a digest, its posts and a pending delivery per active subscriber, atomically.
@@ -385,7 +391,7 @@ class Store:
         if bounced:
             self.db.execute(
                 "UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ?",
-                (_iso(dt.datetime.now(dt.timezone.utc)), subscriber_id),
+                (_iso(dt.datetime.now(dt.UTC)), subscriber_id),
             )
             # The address does not exist: other digests still queued for it must not be tried.
             self.db.execute(

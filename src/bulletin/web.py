@@ -148,8 +148,9 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         return message_page("not_found_title", "not_found_text", 404)
 
     def with_csrf(response: HTMLResponse, nonce: str) -> HTMLResponse:
-        response.set_cookie(CSRF_COOKIE, nonce, max_age=7200, httponly=True, samesite="strict",
-                            secure=secure_cookie, path="/")
+        response.set_cookie(
+            CSRF_COOKIE, nonce, max_age=7200, httponly=True, samesite="strict", secure=secure_cookie, path="/"
+        )
         return response
 
     def form_page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -176,8 +177,12 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
             return not_found()
         if request.method == "GET":
             # Mail scanners follow links: a GET only shows the button.
-            return form_page("action.html.j2", title=t["unsubscribe_title"],
-                             question=t["unsubscribe_question"], button=t["unsubscribe_button"])
+            return form_page(
+                "action.html.j2",
+                title=t["unsubscribe_title"],
+                question=t["unsubscribe_question"],
+                button=t["unsubscribe_button"],
+            )
         # RFC 8058: the mail provider POSTs exactly this body, without cookies; the
         # token in the URL is the proof. A browser form must also pass the CSRF check.
         body = await request.body()
@@ -208,10 +213,16 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         try:
             email = normalise_address(email_text if isinstance(email_text, str) else "")
         except SubscriberError:
-            return form_page("subscribe.html.j2", 400, error=t["subscribe_invalid"],
-                             email=email_text if isinstance(email_text, str) else "")
-        now = dt.datetime.now(dt.timezone.utc)
-        subscriber = store.request_subscription(email, clean_name(name if isinstance(name, str) else None), now)
+            return form_page(
+                "subscribe.html.j2",
+                400,
+                error=t["subscribe_invalid"],
+                email=email_text if isinstance(email_text, str) else "",
+            )
+        now = dt.datetime.now(dt.UTC)
+        subscriber = store.request_subscription(
+            email, clean_name(name if isinstance(name, str) else None), now
+        )
         task = None
         if subscriber.status != "active" and store.claim_confirmation_slot(
             subscriber.id, now, CONFIRMATION_INTERVAL
@@ -234,8 +245,12 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         if subscriber is None or subscriber.status not in ("pending", "active"):
             return not_found()
         if request.method == "GET":
-            return form_page("action.html.j2", title=t["confirm_title"],
-                             question=t["confirm_question"], button=t["confirm_button"])
+            return form_page(
+                "action.html.j2",
+                title=t["confirm_title"],
+                question=t["confirm_question"],
+                button=t["confirm_button"],
+            )
         form = await request.form()
         if not csrf_ok(request, form):
             return message_page("forbidden_title", "forbidden_text", 403)
@@ -264,8 +279,12 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         if found is None:
             return not_found()
         data, etag, mtime = found
-        headers = {"ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True),
-                   "Cache-Control": "public, max-age=300", **_security_headers(STRICT_CSP)}
+        headers = {
+            "ETag": etag,
+            "Last-Modified": formatdate(mtime, usegmt=True),
+            "Cache-Control": "public, max-age=300",
+            **_security_headers(STRICT_CSP),
+        }
         if _not_modified(request, etag, mtime):
             return Response(status_code=304, headers=headers)
         name = Path(request.path_params["path"]).name
@@ -290,8 +309,9 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return PlainTextResponse("Internal Server Error", status_code=500,
-                                 headers=_security_headers(STRICT_CSP))
+        return PlainTextResponse(
+            "Internal Server Error", status_code=500, headers=_security_headers(STRICT_CSP)
+        )
 
     handlers = {HTTPException: http_error, 500: server_error}
     app = Starlette(routes=routes, exception_handlers=handlers)
@@ -315,5 +335,11 @@ def serve(config: Config, host: str | None = None, port: int | None = None) -> N
     app = create_app(config)
     # Behind a reverse proxy on the same machine, X-Forwarded-For names the client
     # (the rate limit needs it); from anywhere else it is ignored.
-    uvicorn.run(app, host=host or config.web.host, port=port or config.web.port,
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="warning")
+    uvicorn.run(
+        app,
+        host=host or config.web.host,
+        port=port or config.web.port,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        log_level="warning",
+    )

@@ -23,7 +23,9 @@ def ping_hubs(hubs: Sequence[str], feed_urls: Sequence[str], timeout: float = TI
         for feed_url in feed_urls:
             body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": feed_url}).encode("ascii")
             request = urllib.request.Request(
-                hub, data=body, method="POST",
+                hub,
+                data=body,
+                method="POST",
                 headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "bulletin"},
             )
             try:
