@@ -372,7 +372,12 @@ def test_deeply_nested_yaml_is_no_crash(tmp_path: Path, secret: str) -> None:
 
     published = publish(site)
 
-    assert published.build_exit == 0, published.build_output
+    # PyYAML up to 6.0.3 reads it; 6.0.4 caps the nesting depth and refuses it. Either
+    # is fine, as long as a refusal is one clean line naming the file.
+    if published.build_exit != 0:
+        lines = published.build_output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and "post.md" in lines[0], lines
+        assert "Traceback" not in published.build_output
 
 
 # Size and depth ----------------------------------------------------------------------------------

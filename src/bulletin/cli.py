@@ -78,7 +78,7 @@ def configure_logging(verbose: bool) -> None:
     logger = logging.getLogger("bulletin")
     for handler in [h for h in logger.handlers if getattr(h, "bulletin_cli", False)]:
         logger.removeHandler(handler)  # a second invocation in one process (tests)
-    handler = logging.StreamHandler(click.get_text_stream("stderr"))
+    handler = logging.StreamHandler(sys.stderr)
     handler.bulletin_cli = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
