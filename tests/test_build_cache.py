@@ -363,3 +363,24 @@ def test_digest_archive_pages_update_when_a_digest_is_added(tmp_path: Path, secr
     assert 'href="/archive/2/"' in index
     assert archive / "2" / "index.html" in result.changed
     assert "Вторая новость" in (archive / "2" / "index.html").read_text(encoding="utf-8")
+
+
+def test_feeds_of_a_vanished_tag_are_removed(write_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from bulletin.build import build
+    from bulletin.config import load_config
+
+    content = tmp_path / "content"
+    write_post(content, "a.md", simple_post("A", "01-01-2025", extra="taxonomy:\n    tag: [одинокий]\n"))
+    write_post(content, "b.md", simple_post("B", "02-01-2025", extra="taxonomy:\n    tag: [common]\n"))
+    config = load_config(write_config(content, feeds={"taxonomies": ["tag"]}))
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    build(config, moment)
+    lonely = tmp_path / "public" / "tag" / "odinokii"
+    assert (lonely / "feed.xml").is_file()
+    stranger = tmp_path / "public" / "tag" / "mine.txt"
+    stranger.write_text("not bulletin's", encoding="utf-8")
+    (content / "a.md").unlink()
+    build(config, moment)
+    assert not lonely.exists()  # its three feeds and the emptied folder are gone
+    assert (tmp_path / "public" / "tag" / "common" / "feed.xml").is_file()
+    assert stranger.read_text(encoding="utf-8") == "not bulletin's"  # never ours to delete

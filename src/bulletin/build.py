@@ -33,6 +33,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     and when nothing the output depends on has changed, the output is left as it is.
     """
     cache = BuildCache(config, enabled=use_cache)
+    previous = cache.last_build()
     last = cache.unchanged(now)
     if last is not None:
         log.debug("nothing changed since the last build: outputs left as they are")
@@ -62,6 +63,8 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
             archive = archive_files(config, template_environment(config), store)
     changed = write_files_atomically({**feeds, **archive})
     log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(feeds) + len(archive))
+    if previous is not None:
+        remove_stale_outputs(config.feeds.output_dir, [Path(p) for p in previous.outputs], {*feeds, *archive})
     cache.save(now, posts, items, len(visible), [*feeds, *archive], feeds, len(archive), depends)
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []
@@ -76,3 +79,25 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     return BuildResult(
         tuple(feeds), items, len(visible), len(posts), len(archive), tuple(changed), tuple(warnings)
     )
+
+
+def remove_stale_outputs(output_dir: Path, earlier: list[Path], current: set[Path]) -> None:
+    """Delete the files an earlier build wrote that this one no longer makes.
+
+    A tag that lost its last post, or an archive page no longer needed, would
+    otherwise go on being served. Only files bulletin itself recorded writing,
+    inside the output folder, are touched; folders left empty go too.
+    """
+    root = output_dir.resolve()
+    for path in earlier:
+        if path in current or not path.resolve().is_relative_to(root):
+            continue
+        path.unlink(missing_ok=True)
+        log.debug("removed %s: no longer part of the site", path)
+        folder = path.parent.resolve()
+        while folder != root and folder.is_relative_to(root):
+            try:
+                folder.rmdir()  # only succeeds when empty
+            except OSError:
+                break
+            folder = folder.parent

@@ -119,13 +119,18 @@ class BuildCache:
 
     # The manifest: is the last build still current? -------------------------
 
+    def last_build(self) -> Manifest | None:
+        """The manifest the last cached build left, if it can be read."""
+        manifest = _load(self.manifest_path)
+        return manifest if isinstance(manifest, Manifest) else None
+
     def unchanged(self, now: dt.datetime) -> Manifest | None:
         """The last build's manifest when its outputs are still exactly what a build at
         ``now`` would write; None when anything may differ."""
         if not self.enabled:
             return None
-        manifest = _load(self.manifest_path)
-        if not isinstance(manifest, Manifest) or manifest.fingerprint != self.fingerprint:
+        manifest = self.last_build()
+        if manifest is None or manifest.fingerprint != self.fingerprint:
             return None
         if now < manifest.now or (manifest.next_change is not None and now >= manifest.next_change):
             return None  # a post's publish or unpublish date lies between the two moments
@@ -157,6 +162,9 @@ class BuildCache:
         depends: Iterable[Path] = (),
     ) -> None:
         if not self.enabled:
+            # No cache this time, but the next build still learns which files this
+            # one wrote (to remove those that later drop out of the site).
+            self._write_outputs_only(outputs)
             return
         racy = self.started_ns - RACY_NS
         extras = self._extras()
@@ -173,7 +181,7 @@ class BuildCache:
         ):
             # Something changed too recently to be told apart from a later change:
             # the next build looks at the posts again.
-            self.manifest_path.unlink(missing_ok=True)
+            self._write_outputs_only(outputs)
             return
         changes = [
             moment
@@ -194,6 +202,24 @@ class BuildCache:
             archive_pages=archive_pages,
             items=items,
             visible=visible,
+        )
+        write_file_atomically(self.manifest_path, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _write_outputs_only(self, outputs: Iterable[Path]) -> None:
+        """A manifest that records the outputs but can never pass as current."""
+        manifest = Manifest(
+            fingerprint="",
+            now=dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+            next_change=None,
+            files={},
+            folders={},
+            extras={},
+            depends={},
+            outputs={str(path): key for path in outputs if (key := _stat_key(path)) is not None},
+            feeds=(),
+            archive_pages=0,
+            items=0,
+            visible=0,
         )
         write_file_atomically(self.manifest_path, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL))
 
