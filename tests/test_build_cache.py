@@ -373,7 +373,7 @@ def test_feeds_of_a_vanished_tag_are_removed(write_config, tmp_path: Path) -> No
     write_post(content, "a.md", simple_post("A", "01-01-2025", extra="taxonomy:\n    tag: [одинокий]\n"))
     write_post(content, "b.md", simple_post("B", "02-01-2025", extra="taxonomy:\n    tag: [common]\n"))
     config = load_config(write_config(content, feeds={"taxonomies": ["tag"]}))
-    moment = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     build(config, moment)
     lonely = tmp_path / "public" / "tag" / "odinokii"
     assert (lonely / "feed.xml").is_file()

@@ -209,7 +209,7 @@ class BuildCache:
         """A manifest that records the outputs but can never pass as current."""
         manifest = Manifest(
             fingerprint="",
-            now=dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+            now=dt.datetime.min.replace(tzinfo=dt.UTC),
             next_change=None,
             files={},
             folders={},
