@@ -223,6 +223,23 @@ def test_without_smtputf8_an_internationalised_address_fails_with_a_reason(
     ) in status.output.splitlines()
 
 
+def test_an_ascii_name_on_an_internationalised_domain_goes_as_punycode(
+    tmp_path: Path, ascii_only_server: SmtpServer, secret: str
+) -> None:
+    # Only the local part needs SMTPUTF8; the domain has an ASCII form every server takes.
+    site = DigestSite(tmp_path / "site", ascii_only_server)
+    site.post("one", "Одна", "2026-04-01 10:00")
+    site.subscribe("user@пример.рф")
+
+    result = site.cli("send", "--now", "2026-04-12T10:00")
+
+    assert "Sent 1, failed 0" in result.output
+    [item] = ascii_only_server.received
+    assert item.rcpt_tos == ("user@xn--e1afmkfd.xn--p1ai",)
+    assert item.data.isascii()  # the To header carries the punycode form too
+    assert str(item.message()["To"]) == "user@xn--e1afmkfd.xn--p1ai"
+
+
 # Export -----------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from .lock import LockHeld, RunLock
 from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSession, deliver
 from .messages import build_template, personalise
 from .store import DigestPost, DigestRecord, Store
+from .subscribers import transport_address
 from .tokens import UNSUBSCRIBE, TokenSigner
 
 log = logging.getLogger(__name__)
@@ -262,7 +263,9 @@ async def _deliver_digest(
 ) -> DeliveryReport:
     template = build_template(config, digest)
     jobs = (
-        Job(d.digest_id, d.subscriber.id, d.subscriber.email, d.subscriber.name, d.attempts)
+        Job(
+            d.digest_id, d.subscriber.id, transport_address(d.subscriber.email), d.subscriber.name, d.attempts
+        )
         for d in store.pending_deliveries(digest.number)
     )
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import SubscriberError
@@ -30,6 +31,21 @@ def normalise_address(address: str) -> str:
     except EmailNotValidError as exc:
         raise SubscriberError(f"invalid address {address.strip()!r:.120}: {exc}") from None
     return valid.normalized.lower()
+
+
+def transport_address(email: str) -> str:
+    """The form an address travels in: an internationalised domain as punycode.
+
+    ``ann@пример.рф`` goes out as ``ann@xn--e1afmkfd.xn--p1ai``, which every server
+    takes; only a non-ASCII local part really needs the server to offer SMTPUTF8.
+    """
+    local, _, domain = email.rpartition("@")
+    if email.isascii() or not local.isascii():
+        return email
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return email
 
 
 def clean_name(name: str | None) -> str | None:
