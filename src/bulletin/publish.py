@@ -166,18 +166,14 @@ def send(
     Holding the run lock, every step is either committed or redone by the next run:
     the digest with its deliveries in one transaction, then each delivery on its own.
     """
-    started = time.monotonic()
     posts = load_site_posts(config)
     signer = TokenSigner.from_env(config.digest.secret_env)
-    result = SendResult()
-    try:
-        with RunLock(lock_path(config)), Store(config.store.path) as store:
-            result.composition = compose(config, store, posts, now)
-            _deliver_pending(config, store, signer, store.digests_with_pending(), result, on_progress)
-    except LockHeld:
-        result.locked = True
-    result.elapsed = time.monotonic() - started
-    return result
+
+    def work(store: Store, result: SendResult) -> None:
+        result.composition = compose(config, store, posts, now)
+        _deliver_pending(config, store, signer, store.digests_with_pending(), result, on_progress)
+
+    return _locked_run(config, work)
 
 
 def resend(
@@ -190,17 +186,26 @@ def resend(
 
     Sent deliveries are never touched; only subscribers still active are retried.
     """
-    started = time.monotonic()
     signer = TokenSigner.from_env(config.digest.secret_env)
+
+    def work(store: Store, result: SendResult) -> None:
+        digest = store.digest(number)
+        if digest is None:
+            raise StoreError(f"{store.path}: there is no digest {number}")
+        if "failed" in statuses:
+            store.requeue_failed(number)
+        _deliver_pending(config, store, signer, [digest], result, on_progress)
+
+    return _locked_run(config, work)
+
+
+def _locked_run(config: Config, work: Callable[[Store, SendResult], None]) -> SendResult:
+    """Run ``work`` holding the run lock and the store; a held lock means nothing is done."""
+    started = time.monotonic()
     result = SendResult()
     try:
         with RunLock(lock_path(config)), Store(config.store.path) as store:
-            digest = store.digest(number)
-            if digest is None:
-                raise StoreError(f"{store.path}: there is no digest {number}")
-            if "failed" in statuses:
-                store.requeue_failed(number)
-            _deliver_pending(config, store, signer, [digest], result, on_progress)
+            work(store, result)
     except LockHeld:
         result.locked = True
     result.elapsed = time.monotonic() - started

@@ -24,7 +24,7 @@ from .confirmation import confirmation_message, send_confirmation
 from .digest import template_environment
 from .errors import SubscriberError
 from .i18n import texts
-from .store import Store
+from .store import Store, Subscriber
 from .subscribers import clean_name, normalise_address
 from .tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
@@ -158,6 +158,11 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         nonce = secrets.token_urlsafe(16)
         return with_csrf(page(name, status, csrf=signer.mac("csrf:" + nonce), **context), nonce)
 
+    def token_subscriber(purpose: str, request: Request) -> Subscriber | None:
+        """The subscriber the URL's token was made for, or None for any bad token."""
+        subscriber_id = signer.check(purpose, request.path_params["token"])
+        return store.subscriber(id=subscriber_id) if subscriber_id is not None else None
+
     def csrf_ok(request: Request, form: Any) -> bool:
         nonce = request.cookies.get(CSRF_COOKIE)
         sent = form.get("csrf")
@@ -170,9 +175,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         return JSONResponse({"status": "ok"}, headers=_security_headers(STRICT_CSP))
 
     async def unsubscribe(request: Request) -> Response:
-        token = request.path_params["token"]
-        subscriber_id = signer.check(UNSUBSCRIBE, token)
-        subscriber = store.subscriber(id=subscriber_id) if subscriber_id is not None else None
+        subscriber = token_subscriber(UNSUBSCRIBE, request)
         if subscriber is None:
             return not_found()
         if request.method == "GET":
@@ -237,8 +240,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         return response
 
     async def confirm(request: Request) -> Response:
-        subscriber_id = signer.check(CONFIRM, request.path_params["token"])
-        subscriber = store.subscriber(id=subscriber_id) if subscriber_id is not None else None
+        subscriber = token_subscriber(CONFIRM, request)
         # A confirm link only ever turns 'pending' into 'active' (a second click on it
         # is harmless); for an unsubscribed or bounced address it is dead, and a new
         # sign-up sends a new one.
