@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from bulletin.content import load_site_posts
 from bulletin.digest import render_digest
 from bulletin.errors import BulletinError
-from bulletin.mailer import smtp_ready
 from bulletin.messages import MessageTemplate, build_template, personalise
+from bulletin.smtp_session import smtp_ready
 from bulletin.store import DigestRecord
 
 from .digest_site import NOW, DigestSite

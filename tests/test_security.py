@@ -324,7 +324,7 @@ def test_the_password_and_the_secret_never_appear_in_output_or_files(
 
     assert len(auth_server.received) >= 3  # the password did work
     # --verbose did log (where it connected, each delivery), so the check below has teeth.
-    assert any("DEBUG bulletin.mailer: connecting to 127.0.0.1" in output for _, _, output in outputs)
+    assert any("DEBUG bulletin.smtp_session: connecting to 127.0.0.1" in output for _, _, output in outputs)
     assert any("DEBUG bulletin.build: read " in output for _, _, output in outputs)
     assert any("SMTP login refused" in output for _, _, output in outputs)  # a failing run
     wrong = PASSWORD + "-wrong"

@@ -19,8 +19,9 @@ from .digest import render_digest, select_new_posts
 from .dkim_signing import message_signer
 from .errors import StoreError
 from .lock import LockHeld, RunLock
-from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, SmtpSession, deliver
+from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, deliver
 from .messages import build_template, personalise
+from .smtp_session import SmtpSession
 from .store import DigestPost, DigestRecord, Store
 from .subscribers import transport_address
 from .tokens import UNSUBSCRIBE, TokenSigner

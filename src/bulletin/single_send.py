@@ -8,8 +8,9 @@ import functools
 from .config import Config
 from .dkim_signing import message_signer
 from .files import write_file_atomically
-from .mailer import DeliveryReport, Job, Outcome, SmtpSession, deliver
+from .mailer import DeliveryReport, Job, Outcome, deliver
 from .messages import envelope_sender
+from .smtp_session import SmtpSession
 
 
 async def send_single(config: Config, email: str, data: bytes, outbox_folder: str) -> DeliveryReport:
