@@ -144,11 +144,10 @@ async def deliver(
         record(job, outcome, error)
         if outcome is Outcome.SENT:
             log.debug("digest %s to %s: sent", job.digest_id, job.email)
-        else:
-            log.info("digest %s to %s: %s (%s)", job.digest_id, job.email, outcome.value, error)
-        if outcome is Outcome.SENT:
             report.sent += 1
-        elif outcome is Outcome.FAILED:
+            return
+        log.info("digest %s to %s: %s (%s)", job.digest_id, job.email, outcome.value, error)
+        if outcome is Outcome.FAILED:
             report.failed += 1
         elif outcome is Outcome.BOUNCED:
             report.bounced += 1
