@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +43,12 @@ class SiteConfig:
 
     @property
     def domain(self) -> str:
-        return urlsplit(self.url).hostname or "localhost"
+        """The site's host name in its ASCII (punycode) form, as mail headers need it."""
+        host = urlsplit(self.url).hostname or "localhost"
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
 
 
 @dataclass(frozen=True)
@@ -318,7 +324,7 @@ def parse_config(data: Any, config_path: Path) -> Config:
     start_text = digest_s.data.pop("start", None)
     start = _parse_start(start_text, site.timezone, where, errors)
     digest = DigestConfig(
-        sender=digest_s.text("from", f"{title} <noreply@{site.domain}>"),
+        sender=digest_s.text("from", formataddr((title, f"noreply@{site.domain}"))),
         reply_to=digest_s.text("reply_to"),
         subject=digest_s.text("subject", DEFAULT_SUBJECT),
         start=start,

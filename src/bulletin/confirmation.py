@@ -15,12 +15,14 @@ from .i18n import texts
 from .mailer import DeliveryReport
 from .messages import encode_header, mailbox
 from .single_send import send_single
+from .subscribers import transport_address
 
 
 def confirmation_message(
     config: Config, env: jinja2.Environment, email: str, name: str | None, confirm_url: str
 ) -> bytes:
     t = texts(config.site.language)
+    email = transport_address(email)
     context = {"site": config.site, "t": t, "confirm_url": confirm_url, "name": name}
     message = EmailMessage()
     message["To"] = email
@@ -38,7 +40,10 @@ def confirmation_message(
     return head.encode("utf-8") + message.as_bytes(policy=policy)
 
 
-async def send_confirmation(config: Config, email: str, data: bytes) -> DeliveryReport:
-    """Send a confirmation mail now (the sign-up is stored already; a lost mail is
-    fixed by submitting the form again)."""
+async def send_confirmation(
+    config: Config, env: jinja2.Environment, email: str, name: str | None, confirm_url: str
+) -> DeliveryReport:
+    """Write and send a confirmation mail (the sign-up is stored already; a lost mail
+    is fixed by submitting the form again)."""
+    data = confirmation_message(config, env, email, name, confirm_url)
     return await send_single(config, email, data, "confirmations")

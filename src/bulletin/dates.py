@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from zoneinfo import ZoneInfo
 
 # strtotime's rule: dashes or dots between the parts mean day-month-year,
@@ -45,10 +46,15 @@ def parse_date(value: object, tz: ZoneInfo) -> dt.datetime:
         # accepts these, and dateutil reads them the same way.
         from dateutil import parser as dateutil_parser  # rare: not worth its import time up front
 
-        try:
-            moment = dateutil_parser.parse(text, dayfirst=True)
-        except (ValueError, OverflowError):
-            raise DateFormatError(f"unparseable date: {value!r}") from None
+        # A fixed default: "April 2022" is 1 April, as strtotime reads it, not today's
+        # day of the month. A time zone name dateutil does not know is an error, not
+        # a warning that leaves the time read as local.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
+            try:
+                moment = dateutil_parser.parse(text, dayfirst=True, default=dt.datetime(2000, 1, 1))
+            except (ValueError, OverflowError, dateutil_parser.UnknownTimezoneWarning):
+                raise DateFormatError(f"unparseable date: {value!r}") from None
         return moment if moment.tzinfo else moment.replace(tzinfo=tz)
     raise DateFormatError(f"unparseable date: {value!r}")
 

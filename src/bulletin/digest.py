@@ -75,9 +75,6 @@ def template_environment(config: Config) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["localdate"] = lambda value, fmt="d MMMM y": format_date(
-        value, format=fmt, locale=config.site.language
-    )
     return env
 
 
@@ -154,6 +151,8 @@ def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.da
         raise TemplateError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"template error: {exc.message}") from None
+    except Exception as exc:  # noqa: BLE001 - a template may fail in any way; say which, in one line
+        raise TemplateError(f"template error: {type(exc).__name__}: {exc}") from None
     return RenderedDigest(variants)
 
 

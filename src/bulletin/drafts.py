@@ -16,7 +16,7 @@ from .messages import MessageTemplate, build_template, personal_parts, personali
 from .publish import plan
 from .single_send import send_single
 from .store import DigestRecord
-from .subscribers import normalise_address
+from .subscribers import normalise_address, transport_address
 
 PREVIEW_EMAIL = "preview@example.com"
 PREVIEW_NAME = "Preview Reader"
@@ -62,7 +62,7 @@ def preview(config: Config, now: dt.datetime, out_dir: Path) -> tuple[list[Path]
 
 def send_test(config: Config, now: dt.datetime, address: str) -> int | None:
     """Send the next digest to one address now, subject prefixed [TEST]; nothing is recorded."""
-    email = normalise_address(address)
+    email = transport_address(normalise_address(address))
     template, new_count = draft(config, now, TEST_PREFIX)
     data = personalise(template, 0, email, None, DRAFT_TOKEN)
     report = asyncio.run(send_single(config, email, data, "tests"))

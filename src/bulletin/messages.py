@@ -20,6 +20,7 @@ from .config import Config
 from .digest import EMAIL_MARK, MARKS, NAME_MARK, UNSUBSCRIBE_MARK, one_line
 from .errors import ConfigError
 from .store import DigestRecord
+from .subscribers import transport_address
 
 CRLF = "\r\n"
 
@@ -77,7 +78,7 @@ def envelope_sender(config: Config) -> str:
     sender = parseaddr(config.digest.sender)[1]
     if "@" not in sender:
         raise ConfigError(f"{config.path}: 'digest.from' needs an address, not {config.digest.sender!r}")
-    return sender
+    return transport_address(sender)
 
 
 def build_template(config: Config, digest: DigestRecord) -> MessageTemplate:
@@ -96,7 +97,7 @@ def build_template(config: Config, digest: DigestRecord) -> MessageTemplate:
     ]
     if config.digest.reply_to:
         reply_name, reply_address = parseaddr(config.digest.reply_to)
-        headers.insert(1, "Reply-To: " + mailbox(reply_name, reply_address))
+        headers.insert(1, "Reply-To: " + mailbox(reply_name, transport_address(reply_address)))
     variants = {}
     for key, parts in digest.rendered["variants"].items():
         subject = parts["subject"]

@@ -21,7 +21,7 @@ from .errors import StoreError
 from .lock import LockHeld, RunLock
 from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, deliver
 from .messages import build_template, personalise
-from .smtp_session import SmtpSession
+from .smtp_session import SmtpSession, check_login_settings
 from .store import DigestPost, DigestRecord, Store
 from .subscribers import transport_address
 from .tokens import UNSUBSCRIBE, TokenSigner
@@ -141,9 +141,13 @@ def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -
     made = []
     for group in groups:
         number = store.next_digest_number()
-        rendered = render_digest(config, group, number, now)
+        rendered = render_digest(config, group, number, now).as_json()
+        nonce = secrets.token_hex(8)
+        # Build the message template once before storing: a digest that cannot become
+        # a message (a bad From, say) must fail now, not sit in the store forever.
+        build_template(config, DigestRecord(number, now, nonce, rendered))
         records = [DigestPost(p.route, p.title, p.url, p.date) for p in group]
-        stored = store.create_digest(records, rendered.as_json(), secrets.token_hex(8), now, meta)
+        stored = store.create_digest(records, rendered, nonce, now, meta)
         if stored is None:
             raise StoreError(f"{store.path}: posts of the new digest were stored by another process")
         made.append((stored, len(group)))
@@ -169,6 +173,7 @@ def send(
     """
     posts = load_site_posts(config)
     signer = TokenSigner.from_env(config.digest.secret_env)
+    check_login_settings(config.smtp)
 
     def work(store: Store, result: SendResult) -> None:
         result.composition = compose(config, store, posts, now)
@@ -188,6 +193,7 @@ def resend(
     Sent deliveries are never touched; only subscribers still active are retried.
     """
     signer = TokenSigner.from_env(config.digest.secret_env)
+    check_login_settings(config.smtp)
 
     def work(store: Store, result: SendResult) -> None:
         digest = store.digest(number)

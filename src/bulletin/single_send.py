@@ -10,7 +10,8 @@ from .dkim_signing import message_signer
 from .files import write_file_atomically
 from .mailer import DeliveryReport, Job, Outcome, deliver
 from .messages import envelope_sender
-from .smtp_session import SmtpSession
+from .smtp_session import SmtpSession, check_login_settings
+from .subscribers import transport_address
 
 
 async def send_single(config: Config, email: str, data: bytes, outbox_folder: str) -> DeliveryReport:
@@ -19,6 +20,8 @@ async def send_single(config: Config, email: str, data: bytes, outbox_folder: st
     Nothing is recorded in the store. With no SMTP host the message is written to
     ``smtp.outbox/<outbox_folder>/`` instead.
     """
+    email = transport_address(email)  # as digests travel: punycode domains need no SMTPUTF8
+    check_login_settings(config.smtp)
     data = message_signer(config.digest.dkim)(data)
     if config.smtp.host is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")

@@ -14,6 +14,7 @@ from typing import cast
 import aiosmtplib
 
 from .config import SmtpConfig
+from .errors import ConfigError
 from .mailer import (
     BouncedError,
     ConnectionFailed,
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 # "No such user": the address itself is bad, so the subscriber is marked bounced.
 _NO_SUCH_USER_CODES = {550, 551, 553}
 _NO_SUCH_USER_STATUS = re.compile(r"\b5\.1\.[0-9]\b")
+# An enhanced status code (RFC 3463) in the reply text says why: only 5.1.x is about
+# the address itself; 5.7.1 "relaying denied" and other policy refusals are not.
+_ENHANCED_STATUS = re.compile(r"\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b")
 
 
 class _Replies(asyncio.Protocol):
@@ -147,6 +151,12 @@ class _Replies(asyncio.Protocol):
     def close(self) -> None:
         self.watchdog.cancel()
         self.transport.close()
+
+
+def check_login_settings(config: SmtpConfig) -> None:
+    """A user name without a password would send unauthenticated; say so before anything."""
+    if config.host and config.username and not config.password():
+        raise ConfigError(f"smtp.username is set but the environment variable {config.password_env} is empty")
 
 
 class SmtpSession:
@@ -379,13 +389,23 @@ def describe(exc: BaseException) -> str:
     return f"{code} {message}" if code else f"{type(exc).__name__}: {message}"
 
 
+def is_no_such_user(code: int, message: str) -> bool:
+    """A refusal that condemns the address: 5.1.x, or a bare 550/551/553 with no enhanced code."""
+    if _NO_SUCH_USER_STATUS.search(message):
+        return True
+    return code in _NO_SUCH_USER_CODES and not _ENHANCED_STATUS.search(message)
+
+
 def classify(exc: aiosmtplib.SMTPResponseException) -> Exception:
     reason = f"{exc.code} {exc.message}"
     if 400 <= exc.code < 500:
         return TransientError(reason)
-    if isinstance(exc, aiosmtplib.SMTPRecipientRefused) and (
-        exc.code in _NO_SUCH_USER_CODES or _NO_SUCH_USER_STATUS.search(exc.message or "")
-    ):
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused) and exc.code >= 500:
+        # The sender is the same for every message (530 "authentication required",
+        # a From the relay will not take): failing each delivery in turn would fail
+        # the whole list. Stop instead, and leave them pending.
+        return RunAborted(f"the SMTP server refuses the sender {exc.sender}: {reason}")
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused) and is_no_such_user(exc.code, exc.message or ""):
         return BouncedError(reason)
     if exc.code >= 500:
         return PermanentError(reason)

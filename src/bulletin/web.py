@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import time
 from collections import deque
@@ -20,9 +21,10 @@ from starlette.routing import Route
 
 from .archive import index_html, public_html
 from .config import Config
-from .confirmation import confirmation_message, send_confirmation
+from .confirmation import send_confirmation
 from .digest import template_environment
 from .errors import SubscriberError
+from .feed_files import ARCHIVE_DIR
 from .i18n import texts
 from .store import Store, Subscriber
 from .subscribers import clean_name, normalise_address
@@ -33,6 +35,19 @@ FEED_TYPES = {
     "atom.xml": "application/atom+xml; charset=utf-8",
     "feed.json": "application/feed+json; charset=utf-8",
 }
+# RFC 5005 archive pages (feed_files.archive_paths): feed-archive/rss-N.xml, atom-N.xml.
+_ARCHIVE_PAGE = re.compile(r"(rss|atom)-[0-9]+\.xml")
+
+
+def feed_media_type(path: Path) -> str | None:
+    """The media type of a feed file bulletin writes, or None for any other file."""
+    if path.name in FEED_TYPES:
+        return FEED_TYPES[path.name]
+    if path.parent.name == ARCHIVE_DIR and (match := _ARCHIVE_PAGE.fullmatch(path.name)):
+        return FEED_TYPES["feed.xml" if match.group(1) == "rss" else "atom.xml"]
+    return None
+
+
 CSRF_COOKIE = "bulletin_csrf"
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -87,14 +102,17 @@ class FeedFiles:
     def load(self, relative: str) -> tuple[bytes, str, float] | None:
         path = self.resolved.get(relative)
         if path is None:
-            path = (self.root / relative).resolve()
-            if not path.is_relative_to(self.root) or path.name not in FEED_TYPES:
+            try:
+                path = (self.root / relative).resolve()
+            except (OSError, ValueError):  # a NUL byte, a name too long
+                return None
+            if not path.is_relative_to(self.root) or feed_media_type(path) is None:
                 return None
             if len(self.resolved) < 1024:
                 self.resolved[relative] = path
         try:
             stat = path.stat()
-        except OSError:
+        except (OSError, ValueError):
             return None
         cached = self.cache.get(path)
         if cached is None or cached[:2] != (stat.st_mtime_ns, stat.st_size):
@@ -231,10 +249,9 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
             subscriber.id, now, CONFIRMATION_INTERVAL
         ):
             url = f"{config.web.url}/confirm/{signer.make(CONFIRM, subscriber.id)}"
-            data = confirmation_message(config, env, email, subscriber.name, url)
-            # Sent after the response: the answer takes the same time whether the
-            # address was new, pending or active, so it reveals nothing.
-            task = BackgroundTask(send_confirmation, config, email, data)
+            # Written and sent after the response: the answer takes the same time
+            # whether the address was new, pending or active, so it reveals nothing.
+            task = BackgroundTask(send_confirmation, config, env, email, subscriber.name, url)
         response = message_page("subscribe_sent_title", "subscribe_sent_text")
         response.background = task
         return response
@@ -289,8 +306,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         }
         if _not_modified(request, etag, mtime):
             return Response(status_code=304, headers=headers)
-        name = Path(request.path_params["path"]).name
-        return Response(data, headers=headers, media_type=FEED_TYPES[name])
+        return Response(data, headers=headers, media_type=feed_media_type(Path(request.path_params["path"])))
 
     routes = [
         Route("/health", health),
