@@ -302,3 +302,22 @@ def test_jinja_braces_are_literal_text() -> None:
     path = TESTS_CONTENT / "02.edge/jinja_braces_literal.md"
     html = render_post(post_at(path), SITE_URL, 300).content_html
     assert "{{ site.title }} and {% if x %}no{% endif %}" in html
+
+
+def test_a_flat_posts_images_resolve_against_its_folder(tmp_path: Path) -> None:
+    # notes/parking.md with parking.jpg beside it: the image lives at /notes/parking.jpg,
+    # while a Grav page's images live under the page (/blog/visit/photo.jpg).
+    from bulletin.content import load_posts
+
+    site = SiteConfig("T", SITE_URL, "", "en", ALMATY, Author(None, None))
+    body = "![p](parking.jpg) and ![v](photo.jpg)"
+    (tmp_path / "notes").mkdir()
+    text = f"---\ntitle: P\ndate: '01-01-2025'\n---\n\n{body}\n"
+    (tmp_path / "notes" / "parking.md").write_text(text, encoding="utf-8")
+    (tmp_path / "blog" / "visit").mkdir(parents=True)
+    (tmp_path / "blog" / "visit" / "item.md").write_text(text, encoding="utf-8")
+    posts = {post.route: post for post in load_posts(tmp_path, site)}
+    flat = render_post(posts["/notes/parking"], SITE_URL, 300).content_html
+    page = render_post(posts["/blog/visit"], SITE_URL, 300).content_html
+    assert f'src="{SITE_URL}/notes/parking.jpg"' in flat
+    assert f'src="{SITE_URL}/blog/visit/photo.jpg"' in page

@@ -29,7 +29,7 @@ from .files import write_file_atomically
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
-CACHE_FORMAT = "5"  # bump when what the files hold changes shape
+CACHE_FORMAT = "6"  # bump when what the files hold changes shape
 # size, mtime_ns, and the post's fields without its Markdown. Plain tuples, not Post
 # objects: unpickling 10,000 dataclass instances took longer than making them anew.
 Entry = tuple[int, int, tuple[object, ...]]

@@ -49,6 +49,7 @@ class Post:
     image: str | None  # the `image` header as written (made absolute when rendered)
     continue_link: bool
     body: str  # Markdown, line endings normalised to \n
+    flat: bool = False  # a flat file (notes/parking.md), not a Grav page folder
 
     def is_visible(self, now: dt.datetime) -> bool:
         """Visible in feeds and digests at ``now`` (Grav's rules, minus feed issue #63)."""
@@ -63,8 +64,13 @@ class Post:
 
     @property
     def folder_url(self) -> str:
-        """The base for page-relative links: the permalink as a folder."""
-        return self.url + "/"
+        """The base for page-relative links: the URL of the folder the file lies in.
+
+        For a Grav page that is the permalink itself (``/blog/my-post/`` holds
+        ``photo.jpg``); a flat post shares its folder's URL (``/notes/`` for
+        ``notes/parking.md``).
+        """
+        return self.url.rsplit("/", 1)[0] + "/" if self.flat else self.url + "/"
 
 
 def xml_safe(text: str) -> str:
@@ -106,15 +112,15 @@ def read_posts(
         return [], [f"{content_dir}: content folder not found"]
     posts: list[Post] = []
     problems: list[str] = []
-    for path, route in discover(content_dir, page_files, cache):
+    for path, route, flat in discover_posts(content_dir, page_files, cache):
         try:
             if cache is None:
-                posts.append(read_post(path, route, site))
+                posts.append(read_post(path, route, site, flat=flat))
                 continue
             stat = os.stat(path)
             post = cache.lookup(path, stat)
             if post is None:
-                post = read_post(path, route, site)
+                post = read_post(path, route, site, flat=flat)
                 cache.store(path, stat, post)
             posts.append(post)
         except ContentError as exc:
@@ -142,7 +148,14 @@ def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
 def discover(
     content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: PostCache | None = None
 ) -> list[tuple[str, str]]:
-    """Every ``*.md`` below ``content_dir`` with its route, in a stable order.
+    """(path, route) of every post file; see discover_posts."""
+    return [(path, route) for path, route, _ in discover_posts(content_dir, page_files, cache)]
+
+
+def discover_posts(
+    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: PostCache | None = None
+) -> list[tuple[str, str, bool]]:
+    """Every ``*.md`` below ``content_dir``: (path, route, is it a flat post), in a stable order.
 
     Grav keeps one page per folder and names its file after the template:
     ``01.blog/my-post/item.md`` is ``/blog/my-post``. Any other file is a flat post
@@ -152,7 +165,7 @@ def discover(
     Folders starting with ``_`` (modular parts) or ``.`` are skipped; symlinked
     folders are not followed, so a link loop cannot trap the walk.
     """
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, bool]] = []
     # Plain strings and one scandir per folder, not os.walk and Path objects: at
     # 10,000 posts the walk is most of what an unchanged rebuild costs.
     pending: list[tuple[str, list[str]]] = [(str(content_dir), [])]
@@ -166,7 +179,7 @@ def discover(
             template = _LANGUAGE_SUFFIX.sub("", name[:-3])
             is_page_file = bool(segments) and template in page_files
             parts = segments if is_page_file else [*segments, _route_segment(name[:-3])]
-            found.append((folder + os.sep + name, "/" + "/".join(parts)))
+            found.append((folder + os.sep + name, "/" + "/".join(parts), not is_page_file))
         for name in reversed(subfolders):
             pending.append((folder + os.sep + name, [*segments, _route_segment(name)]))
     return found
@@ -200,7 +213,7 @@ def _route_segment(name: str) -> str:
     return _NUMERIC_PREFIX.sub("", name).lower()
 
 
-def read_post(path: str | Path, route: str, site: SiteConfig) -> Post:
+def read_post(path: str | Path, route: str, site: SiteConfig, *, flat: bool = False) -> Post:
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -214,7 +227,7 @@ def read_post(path: str | Path, route: str, site: SiteConfig) -> Post:
     # Windows editors leave CRLF (and old Macs CR); everything below sees \n only.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     header, body = split_front_matter(text, path)
-    return post_from_header(header, body, path, route, site)
+    return post_from_header(header, body, path, route, site, flat=flat)
 
 
 def with_body(post: Post) -> Post:
@@ -276,7 +289,7 @@ def _has_alias(front: str) -> bool:
 
 
 def post_from_header(
-    header: dict[str, Any], body: str, path: str | Path, route: str, site: SiteConfig
+    header: dict[str, Any], body: str, path: str | Path, route: str, site: SiteConfig, *, flat: bool = False
 ) -> Post:
     problems: list[str] = []
     tz = site.timezone
@@ -357,6 +370,7 @@ def post_from_header(
         image=_text(image),
         continue_link=continue_link,
         body=body,
+        flat=flat,
     )
 
 

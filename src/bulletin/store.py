@@ -8,6 +8,7 @@ any point resumes exactly where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -149,9 +150,20 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def _migrate(self) -> None:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error so the connection is
+        never left inside a half-done transaction (the web app keeps one for its life)."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.transaction():
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
@@ -165,10 +177,6 @@ class Store:
                         self.db.execute(statement)
                 self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, now))
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('created_at', ?)", (now,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -221,18 +229,17 @@ class Store:
 
     def set_subscriber_status(self, subscriber_id: int, status: str) -> None:
         now = _iso(dt.datetime.now(dt.UTC))
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute(
-            "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?", (status, now, subscriber_id)
-        )
-        if status != "active":
-            # Anything still queued for this subscriber must not go out.
+        with self.transaction():
             self.db.execute(
-                "UPDATE deliveries SET status = 'cancelled', last_error = ?"
-                " WHERE subscriber_id = ? AND status = 'pending'",
-                (f"subscriber {status}", subscriber_id),
+                "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?", (status, now, subscriber_id)
             )
-        self.db.execute("COMMIT")
+            if status != "active":
+                # Anything still queued for this subscriber must not go out.
+                self.db.execute(
+                    "UPDATE deliveries SET status = 'cancelled', last_error = ?"
+                    " WHERE subscriber_id = ? AND status = 'pending'",
+                    (f"subscriber {status}", subscriber_id),
+                )
 
     def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
         """The subscriber for a web sign-up: 'pending' until confirmed.
@@ -296,15 +303,13 @@ class Store:
         Returns the digest number, or None when another process stored one of these
         posts first (the caller then composes again from what is left).
         """
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             taken = self.db.execute(
                 f"SELECT 1 FROM digest_posts WHERE route IN ({','.join('?' * len(posts))}) LIMIT 1",
                 [post.route for post in posts],
             ).fetchone()
             if taken:
-                self.db.execute("ROLLBACK")
-                return None
+                return None  # the transaction ends with nothing written
             cursor = self.db.execute(
                 "INSERT INTO digests (created_at, nonce, rendered) VALUES (?, ?, ?)",
                 (_iso(now), nonce, json.dumps(rendered, ensure_ascii=False)),
@@ -321,11 +326,7 @@ class Store:
             )
             for key, value in (meta or {}).items():
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-            self.db.execute("COMMIT")
-            return number
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        return number
 
     def next_digest_number(self) -> int:
         row = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM digests").fetchone()
@@ -382,24 +383,23 @@ class Store:
     ) -> None:
         """Record a failed attempt: still pending (to retry), or failed for good."""
         status = "failed" if final or bounced else "pending"
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute(
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?"
-            " WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'",
-            (status, error[:500], digest_id, subscriber_id),
-        )
-        if bounced:
+        with self.transaction():
             self.db.execute(
-                "UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ?",
-                (_iso(dt.datetime.now(dt.UTC)), subscriber_id),
+                "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?"
+                " WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'",
+                (status, error[:500], digest_id, subscriber_id),
             )
-            # The address does not exist: other digests still queued for it must not be tried.
-            self.db.execute(
-                "UPDATE deliveries SET status = 'cancelled', last_error = 'subscriber bounced'"
-                " WHERE subscriber_id = ? AND status = 'pending'",
-                (subscriber_id,),
-            )
-        self.db.execute("COMMIT")
+            if bounced:
+                self.db.execute(
+                    "UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ?",
+                    (_iso(dt.datetime.now(dt.UTC)), subscriber_id),
+                )
+                # The address does not exist: other digests still queued for it must not be tried.
+                self.db.execute(
+                    "UPDATE deliveries SET status = 'cancelled', last_error = 'subscriber bounced'"
+                    " WHERE subscriber_id = ? AND status = 'pending'",
+                    (subscriber_id,),
+                )
 
     def note_pending_reason(self, digest_ids: Sequence[int], reason: str) -> None:
         """Write why deliveries are still pending where no attempt has said so yet."""
