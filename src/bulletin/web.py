@@ -176,6 +176,15 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         nonce = secrets.token_urlsafe(16)
         return with_csrf(page(name, status, csrf=signer.mac("csrf:" + nonce), **context), nonce)
 
+    def action_page(action: str) -> HTMLResponse:
+        """The one-button page of an unsubscribe or confirm link (texts ``<action>_*``)."""
+        return form_page(
+            "action.html.j2",
+            title=t[f"{action}_title"],
+            question=t[f"{action}_question"],
+            button=t[f"{action}_button"],
+        )
+
     def token_subscriber(purpose: str, request: Request) -> Subscriber | None:
         """The subscriber the URL's token was made for, or None for any bad token."""
         subscriber_id = signer.check(purpose, request.path_params["token"])
@@ -198,12 +207,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
             return not_found()
         if request.method == "GET":
             # Mail scanners follow links: a GET only shows the button.
-            return form_page(
-                "action.html.j2",
-                title=t["unsubscribe_title"],
-                question=t["unsubscribe_question"],
-                button=t["unsubscribe_button"],
-            )
+            return action_page("unsubscribe")
         # RFC 8058: the mail provider POSTs exactly this body, without cookies; the
         # token in the URL is the proof. A browser form must also pass the CSRF check.
         body = await request.body()
@@ -264,12 +268,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         if subscriber is None or subscriber.status not in ("pending", "active"):
             return not_found()
         if request.method == "GET":
-            return form_page(
-                "action.html.j2",
-                title=t["confirm_title"],
-                question=t["confirm_question"],
-                button=t["confirm_button"],
-            )
+            return action_page("confirm")
         form = await request.form()
         if not csrf_ok(request, form):
             return message_page("forbidden_title", "forbidden_text", 403)
