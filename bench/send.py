@@ -293,6 +293,22 @@ def best_source(repeat: int, tool: str, cwd: Path, port: int, sessions: int, n: 
     return min(runs, key=lambda item: item.wall)
 
 
+def table_row(messages: int, connections: int, ours, sent: int, own_rate, theirs) -> tuple:  # type: ignore[no-untyped-def]
+    """One line of the result table: bulletin's run against smtp-source's."""
+    ours_rate, theirs_rate = sent / ours.wall, messages / theirs.wall
+    return (
+        f"{messages:,}",
+        connections,
+        ours.wall,
+        ours_rate,
+        own_rate,
+        ours.peak_mb,
+        theirs.wall,
+        theirs_rate,
+        ours_rate / theirs_rate,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=20_000)
@@ -379,19 +395,7 @@ def bench(
         ours, sent, own_rate = best_send(args.repeat, bulletin, site, template_db, port, connections, n)
         theirs = best_source(args.repeat, source_tool, root, port, connections, n, size)
         ours_rate, theirs_rate = sent / ours.wall, n / theirs.wall
-        rows.append(
-            (
-                f"{n:,}",
-                connections,
-                ours.wall,
-                ours_rate,
-                own_rate,
-                ours.peak_mb,
-                theirs.wall,
-                theirs_rate,
-                ours_rate / theirs_rate,
-            )
-        )
+        rows.append(table_row(n, connections, ours, sent, own_rate, theirs))
         print(
             f"  {connections:>2} connections: bulletin {ours_rate:,.0f}/s, smtp-source {theirs_rate:,.0f}/s",
             flush=True,
@@ -402,20 +406,7 @@ def bench(
         make_store(big_db, args.big)
         ours, sent, own_rate = best_send(1, bulletin, site, big_db, port, 8, args.big)
         theirs = best_source(1, source_tool, root, port, 8, args.big, size)
-        ours_rate, theirs_rate = sent / ours.wall, args.big / theirs.wall
-        rows.append(
-            (
-                f"{args.big:,}",
-                8,
-                ours.wall,
-                ours_rate,
-                own_rate,
-                ours.peak_mb,
-                theirs.wall,
-                theirs_rate,
-                ours_rate / theirs_rate,
-            )
-        )
+        rows.append(table_row(args.big, 8, ours, sent, own_rate, theirs))
 
     print()
     print(

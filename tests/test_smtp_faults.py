@@ -59,6 +59,12 @@ def assert_accounted_for(site: DigestSite) -> None:
     assert site.rows("PRAGMA integrity_check") == [("ok",)]
 
 
+def assert_left_pending(site: DigestSite) -> None:
+    """Nothing was delivered or given up: every delivery waits, with its reason, for the next run."""
+    assert_accounted_for(site)
+    assert {status for status, _ in deliveries(site).values()} == {"pending"}
+
+
 def timed_send(site: DigestSite, bound: float) -> tuple[int, str]:
     started = time.monotonic()
     result = site.cli("send", "--now", NOW_ARG)
@@ -91,8 +97,7 @@ def test_421_greeting_then_close_stops_the_run_with_the_reason(
     assert code == 1
     assert "Error: delivery stopped: cannot connect to 127.0.0.1" in output
     assert "421" in output
-    assert_accounted_for(site)
-    assert {status for status, _ in deliveries(site).values()} == {"pending"}
+    assert_left_pending(site)
     assert all("421" in (error or "") for _, error in deliveries(site).values())
     assert raw.mail_commands == 0
     finish_on(site, smtp_server, addresses)
@@ -162,8 +167,7 @@ def test_every_body_dropped_leaves_deliveries_pending_with_the_reason(
 
     assert code == 1
     assert raw.per_recipient() == {}
-    assert_accounted_for(site)
-    assert {status for status, _ in deliveries(site).values()} == {"pending"}
+    assert_left_pending(site)
     finish_on(site, smtp_server, addresses)
     assert smtp_server.per_recipient() == {address: 1 for address in addresses}
 
@@ -199,8 +203,7 @@ def test_a_server_that_stops_answering_ends_the_run_in_bounded_time(
     assert code == 1
     assert "Error: delivery stopped:" in output
     assert raw.per_recipient() == {}
-    assert_accounted_for(site)
-    assert {status for status, _ in deliveries(site).values()} == {"pending"}
+    assert_left_pending(site)
     finish_on(site, smtp_server, addresses)
     assert smtp_server.per_recipient() == {address: 1 for address in addresses}
 
@@ -309,8 +312,7 @@ def test_garbage_replies_leave_everything_pending_with_the_reason(
 
     assert code == 1
     assert raw.per_recipient() == {}
-    assert_accounted_for(site)
-    assert {status for status, _ in deliveries(site).values()} == {"pending"}
+    assert_left_pending(site)
     finish_on(site, smtp_server, addresses)
     assert smtp_server.per_recipient() == {address: 1 for address in addresses}
 
@@ -356,8 +358,7 @@ def test_starttls_offered_but_the_handshake_fails_sends_nothing_in_clear(
     assert code == 1
     assert "Error: delivery stopped:" in output
     assert (raw.mail_commands, raw.messages) == (0, 0)
-    assert_accounted_for(site)
-    assert {status for status, _ in deliveries(site).values()} == {"pending"}
+    assert_left_pending(site)
     finish_on(site, smtp_server, addresses)
 
 
@@ -512,8 +513,7 @@ def test_a_certificate_from_an_unknown_ca_is_refused_unless_ca_file_names_it(
     assert code == 1
     assert "Error: delivery stopped: TLS certificate of 127.0.0.1 not trusted" in output
     assert server.received == []
-    assert_accounted_for(site)
-    assert {status for status, _ in deliveries(site).values()} == {"pending"}
+    assert_left_pending(site)
     assert all("not trusted" in (error or "") for _, error in deliveries(site).values())
 
     site.configure(smtp={"ca_file": str(pki.ca_file)})
