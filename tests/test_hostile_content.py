@@ -85,6 +85,15 @@ def well_formed(data: bytes) -> EmailMessage:
     return message
 
 
+def as_feedparser_reads(text: str) -> str:
+    """feedparser "repairs" text that decodes as UTF-8 mojibake ('Â¡' reads as '¡'), whatever the feed
+    says; a title that happens to look like mojibake is shown that way by every feedparser-based reader."""
+    try:
+        return text.encode("iso-8859-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
 def publish(site: DigestSite) -> Published:
     """`bulletin build`, then `bulletin send` (outbox) and `bulletin preview`, all checked."""
     result = site.cli("build", "--now", NOW_TEXT)
@@ -177,8 +186,8 @@ def test_any_title_and_body_make_valid_feeds_and_mail(
         assert published.build_exit == 0, published.build_output
         [item] = published.feeds["feed.json"]["items"]
         assert item["title"] == expected
-        assert published.feeds["atom.xml"].entries[0].title == expected
-        assert published.feeds["feed.xml"].entries[0].title == expected
+        assert published.feeds["atom.xml"].entries[0].title == as_feedparser_reads(expected)
+        assert published.feeds["feed.xml"].entries[0].title == as_feedparser_reads(expected)
         assert len(published.messages) == 2
         for message in published.messages:
             plain, _ = text_parts(message)
