@@ -186,7 +186,7 @@ def write_config(root: Path, port: int, connections: int, store: str = "state/bu
 
 
 def make_store(path: Path, count: int) -> None:
-    from bulletin.store import Store
+    from bulletin.store.sqlite import Store
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with Store(path) as store:

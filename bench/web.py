@@ -75,7 +75,7 @@ def free_port() -> int:
 def make_site(root: Path, port: int, subscribers: int) -> tuple[Path, list[int]]:
     """A site with posts, built feeds and ``subscribers`` active subscribers."""
     from bulletin.config import load_config
-    from bulletin.store import Store
+    from bulletin.store.sqlite import Store
 
     content = root / "content" / "01.blog"
     for n in range(1, 31):
@@ -358,7 +358,7 @@ def main() -> None:
                 f" {os.getloadavg()[0]:.1f}"
             )
 
-        from bulletin.store import Store
+        from bulletin.store.sqlite import Store
 
         with Store(root / "state" / "bulletin.db") as store:
             still_active = [i for i in stats.unsubscribed if store.subscriber(id=i).status != "unsubscribed"]

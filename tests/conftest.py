@@ -14,8 +14,8 @@ import feedparser
 import pytest
 import yaml
 
-from bulletin.build import build
 from bulletin.config import Config, load_config
+from bulletin.feeds.build import build
 
 TESTS_CONTENT = Path(__file__).parent / "content"
 ALMATY = ZoneInfo("Asia/Almaty")

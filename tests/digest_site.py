@@ -17,10 +17,10 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from bulletin import publish
 from bulletin.cli import main
 from bulletin.config import Config, load_config
-from bulletin.store import Store
+from bulletin.mail import jobs as publish
+from bulletin.store.sqlite import Store
 
 from .conftest import ALMATY, config_data
 from .smtp_server import SmtpServer

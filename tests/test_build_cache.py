@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bulletin import build_cache
-from bulletin.build import build
 from bulletin.cli import main
 from bulletin.config import Config, load_config
+from bulletin.feeds import build_cache
+from bulletin.feeds.build import build
 
 from .conftest import NOW, WriteConfig, parse_feed, simple_post, write_post
 from .digest_site import NOW as DIGEST_NOW
@@ -273,7 +273,7 @@ def foreign_files(config: Config) -> dict[str, bytes]:
         "number": pickle.dumps(42),
         # An older bulletin's cache naming a module or class that no longer exists.
         "missing module": b"cbulletin.old_cache\nEntry\n(tR.",
-        "missing class": b"cbulletin.build_cache\nOldEntry\n(tR.",
+        "missing class": b"cbulletin.feeds.build_cache\nOldEntry\n(tR.",
         # The right fingerprint, but entries and listings of another shape.
         "bad entries": pickle.dumps((fingerprint, {some_post: 7}, {folder: 9})),
         "short entries": pickle.dumps((fingerprint, {some_post: (1,)}, {folder: ()})),
@@ -366,8 +366,8 @@ def test_digest_archive_pages_update_when_a_digest_is_added(tmp_path: Path, secr
 
 
 def test_feeds_of_a_vanished_tag_are_removed(write_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from bulletin.build import build
     from bulletin.config import load_config
+    from bulletin.feeds.build import build
 
     content = tmp_path / "content"
     write_post(content, "a.md", simple_post("A", "01-01-2025", extra="taxonomy:\n    tag: [одинокий]\n"))

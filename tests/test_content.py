@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from bulletin.config import Config, load_config
-from bulletin.content import Post, discover, load_posts, visible_posts
 from bulletin.errors import ContentError
+from bulletin.site.posts import Post, discover, load_posts, visible_posts
 
 from .conftest import (
     ALMATY,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulletin.dates import DateFormatError, parse_date
+from bulletin.site.dates import DateFormatError, parse_date
 
 ALMATY = ZoneInfo("Asia/Almaty")
 UTC = dt.UTC

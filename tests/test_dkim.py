@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulletin.config import DkimSettings
-from bulletin.dkim_signing import DkimSigner, relaxed_body, relaxed_header
 from bulletin.errors import ConfigError
+from bulletin.mail.dkim import DkimSigner, relaxed_body, relaxed_header
 
 
 @pytest.fixture(scope="module")

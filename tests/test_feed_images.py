@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from bulletin.build import build
 from bulletin.config import Config, load_config
+from bulletin.feeds.build import build
 
 from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
 

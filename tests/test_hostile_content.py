@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulletin.config import load_config
-from bulletin.content import read_post, xml_safe
 from bulletin.errors import ContentError
+from bulletin.site.posts import read_post, xml_safe
 
 from .conftest import parse_feed
 from .digest_site import DigestSite, bulletin_command, secret  # noqa: F401
@@ -557,7 +557,7 @@ def test_every_rejection_from_a_real_process_is_one_line_without_traceback(
 
 
 def test_a_post_too_deep_to_render_leaves_later_posts_intact() -> None:
-    from bulletin.render import markdown_to_html
+    from bulletin.site.render import markdown_to_html
 
     before = markdown_to_html("Text[^1]\n\n- a\n\n[^1]: note")
     with pytest.raises(RecursionError):

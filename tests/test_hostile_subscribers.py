@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulletin.store import Store, Subscriber
+from bulletin.store.sqlite import Store, Subscriber
 from bulletin.subscribers import export_csv
 
 from .digest_site import DigestSite, outbox_site, secret  # noqa: F401

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulletin.config import load_config
-from bulletin.digest import one_line
 from bulletin.errors import ConfigError
-from bulletin.messages import encode_header, mailbox
-from bulletin.store import Store
+from bulletin.mail.digest import one_line
+from bulletin.mail.messages import encode_header, mailbox
+from bulletin.store.sqlite import Store
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
 from .digest_site import NOW, SECRET, WEB_URL, DigestSite, outbox_site, secret, site  # noqa: F401

@@ -19,12 +19,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from bulletin.content import load_site_posts
-from bulletin.digest import render_digest
 from bulletin.errors import BulletinError
-from bulletin.messages import MessageTemplate, build_template, personalise
-from bulletin.smtp_session import smtp_ready
-from bulletin.store import DigestRecord
+from bulletin.mail.digest import render_digest
+from bulletin.mail.messages import MessageTemplate, build_template, personalise
+from bulletin.mail.smtp_session import smtp_ready
+from bulletin.site.posts import load_site_posts
+from bulletin.store.sqlite import DigestRecord
 
 from .digest_site import NOW, DigestSite
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulletin.config import Author, SiteConfig
-from bulletin.content import Post, discover, read_post
-from bulletin.render import (
+from bulletin.site.posts import Post, discover, read_post
+from bulletin.site.render import (
     ELLIPSIS,
     absolute_url,
     make_links_absolute,
@@ -307,7 +307,7 @@ def test_jinja_braces_are_literal_text() -> None:
 def test_a_flat_posts_images_resolve_against_its_folder(tmp_path: Path) -> None:
     # notes/parking.md with parking.jpg beside it: the image lives at /notes/parking.jpg,
     # while a Grav page's images live under the page (/blog/visit/photo.jpg).
-    from bulletin.content import load_posts
+    from bulletin.site.posts import load_posts
 
     site = SiteConfig("T", SITE_URL, "", "en", ALMATY, Author(None, None))
     body = "![p](parking.jpg) and ![v](photo.jpg)"

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from starlette.testclient import TestClient
 
-from bulletin.build import build
-from bulletin.dates import DateFormatError, parse_date
-from bulletin.web import create_app
+from bulletin.feeds.build import build
+from bulletin.site.dates import DateFormatError, parse_date
+from bulletin.web.app import create_app
 
 from .digest_site import NOW, DigestSite, outbox_site, secret, site  # noqa: F401
 from .smtp_server import SmtpServer, smtp_server  # noqa: F401

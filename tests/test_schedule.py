@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bulletin.schedule import ScheduleError, parse_schedule
+from bulletin.config.schedule import ScheduleError, parse_schedule
 
 from .digest_site import DigestSite, secret, site  # noqa: F401
 from .smtp_server import SmtpServer, smtp_server  # noqa: F401

@@ -21,9 +21,9 @@ from starlette.testclient import TestClient
 
 from bulletin import tokens
 from bulletin.cli import main
-from bulletin.store import Store
+from bulletin.store.sqlite import Store
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
-from bulletin.web import create_app
+from bulletin.web.app import create_app
 
 from .digest_site import NOW, SECRET, WEB_URL, DigestSite, outbox_site, secret, site  # noqa: F401
 from .smtp_server import RecordingHandler, SmtpServer, free_port, smtp_server  # noqa: F401
@@ -324,8 +324,8 @@ def test_the_password_and_the_secret_never_appear_in_output_or_files(
 
     assert len(auth_server.received) >= 3  # the password did work
     # --verbose did log (where it connected, each delivery), so the check below has teeth.
-    assert any("DEBUG bulletin.smtp_session: connecting to 127.0.0.1" in output for _, _, output in outputs)
-    assert any("DEBUG bulletin.build: read " in output for _, _, output in outputs)
+    assert any("DEBUG bulletin.mail.smtp_session: connecting to 127.0.0.1" in output for _, _, output in outputs)
+    assert any("DEBUG bulletin.feeds.build: read " in output for _, _, output in outputs)
     assert any("SMTP login refused" in output for _, _, output in outputs)  # a failing run
     wrong = PASSWORD + "-wrong"
     for args, _, output in outputs:
@@ -366,7 +366,7 @@ def test_no_shell_and_no_unsafe_yaml_in_the_source() -> None:
                 loader = {k.arg: ast.unparse(k.value) for k in node.keywords}.get("Loader", "")
                 assert loader == "_LOADER", f"{path}:{node.lineno}: yaml.load without a safe loader"
             assert name not in ("yaml.unsafe_load", "yaml.full_load"), f"{path}:{node.lineno}"
-    content = (SRC / "content.py").read_text(encoding="utf-8")
+    content = (SRC / "site" / "posts.py").read_text(encoding="utf-8")
     assert 'getattr(yaml, "CSafeLoader", yaml.SafeLoader)' in content
 
 
@@ -388,7 +388,7 @@ def test_email_html_is_sanitised_but_feeds_keep_the_authors_html(outbox_site: Di
     import email
     import email.policy
 
-    from bulletin.build import build
+    from bulletin.feeds.build import build
 
     outbox_site.post("hostile", "Новость <script>", "2026-04-01 10:00", body=HOSTILE_BODY)
     outbox_site.subscribe("reader@example.org")

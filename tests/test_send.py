@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bulletin import publish
+from bulletin.mail import jobs as publish
 
 from .digest_site import NOW, SECRET, DigestSite, outbox_site, secret, site  # noqa: F401
 from .smtp_server import SmtpServer, smtp_server  # noqa: F401
@@ -352,7 +352,7 @@ def test_only_active_subscribers_get_the_digest(site: DigestSite, smtp_server: S
 
 
 def site_store(site: DigestSite):  # type: ignore[no-untyped-def]
-    from bulletin.store import Store
+    from bulletin.store.sqlite import Store
 
     return Store(site.store_path)
 

@@ -109,7 +109,7 @@ def test_two_concurrent_sends_send_each_message_once(site: DigestSite, smtp_serv
 
 
 def test_send_while_another_run_holds_the_lock_exits_zero(site: DigestSite, smtp_server: SmtpServer) -> None:
-    from bulletin.publish import lock_path
+    from bulletin.mail.jobs import lock_path
 
     prepare(site, ADDRESSES[:3])
     path = lock_path(site.config)
@@ -117,7 +117,7 @@ def test_send_while_another_run_holds_the_lock_exits_zero(site: DigestSite, smtp
         [
             sys.executable,
             "-c",
-            "import time; from pathlib import Path; from bulletin.lock import RunLock\n"
+            "import time; from pathlib import Path; from bulletin.store.lock import RunLock\n"
             f"with RunLock(Path({str(path)!r})):\n print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,

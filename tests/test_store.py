@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bulletin.errors import StoreError
-from bulletin.lock import LockHeld, RunLock
-from bulletin.store import MIGRATIONS, DeliveryCounts, DigestPost, Store
+from bulletin.store.lock import LockHeld, RunLock
+from bulletin.store.sqlite import MIGRATIONS, DeliveryCounts, DigestPost, Store
 
 from .digest_site import DigestSite, outbox_site, secret  # noqa: F401
 
@@ -210,7 +210,7 @@ def test_lock_of_a_killed_process_expires(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from bulletin.lock import RunLock\n"
+            "import sys, time; from pathlib import Path; from bulletin.store.lock import RunLock\n"
             f"with RunLock(Path({str(path)!r})):\n print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,

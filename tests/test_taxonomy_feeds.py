@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bulletin.build import build
 from bulletin.config import load_config
-from bulletin.feed_files import term_slugs
+from bulletin.feeds.build import build
+from bulletin.feeds.feed_files import term_slugs
 
 from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
 

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from bulletin.build import build
-from bulletin.store import DigestPost, Store
+from bulletin.feeds.build import build
+from bulletin.store.sqlite import DigestPost, Store
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
-from bulletin.web import CSRF_COOKIE, create_app
+from bulletin.web.app import CSRF_COOKIE, create_app
 
 from .digest_site import NOW, SECRET, WEB_URL, DigestSite, secret, site  # noqa: F401
 from .smtp_server import SmtpServer, smtp_server  # noqa: F401

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bulletin.build import build
 from bulletin.cli import main
 from bulletin.config import Config, load_config
+from bulletin.feeds.build import build
 
 from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
 

@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 
 from .config import Config, load_config
-from .content import Post, read_posts
-from .digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest, template_environment
 from .errors import BulletinError
-from .render import markdown_to_html, split_summary, text_of
+from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest, template_environment
+from .site.posts import Post, read_posts
+from .site.render import markdown_to_html, split_summary, text_of
 
 _LOCAL_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)""")  # Markdown images
 _HTML_SRC = re.compile(r"""<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)

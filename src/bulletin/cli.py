@@ -92,7 +92,7 @@ def configure_logging(verbose: bool) -> None:
 @clean_errors
 def build(config_path: str, now_text: str | None, no_cache: bool) -> None:
     """Write RSS, Atom and JSON feeds of the posts visible now."""
-    from .build import build as build_feeds
+    from .feeds.build import build as build_feeds
 
     config = load_config(config_path)
     result = build_feeds(config, resolve_now(config, now_text), use_cache=not no_cache)
@@ -148,7 +148,7 @@ def _progress_printer(config: Config) -> tuple[Any, Any]:
 @clean_errors
 def send(config_path: str, now_text: str | None, dry_run: bool, test_address: str | None) -> None:
     """Send the digest of new posts to every active subscriber (cron-safe)."""
-    from . import publish
+    from .mail import jobs as publish
 
     config = load_config(config_path)
     now = resolve_now(config, now_text)
@@ -156,7 +156,7 @@ def send(config_path: str, now_text: str | None, dry_run: bool, test_address: st
         _print_plan(publish.plan(config, now), config)
         return
     if test_address:
-        from .drafts import send_test
+        from .mail.drafts import send_test
 
         new_count = send_test(config, now, test_address)
         what = "the newest posts (nothing new)" if new_count is None else f"{new_count} new posts"
@@ -176,7 +176,7 @@ def send(config_path: str, now_text: str | None, dry_run: bool, test_address: st
 @clean_errors
 def resend(config_path: str, digest_number: int, failed: bool, pending: bool) -> None:
     """Retry one digest's failed or pending deliveries; sent ones are never repeated."""
-    from . import publish
+    from .mail import jobs as publish
 
     if not (failed or pending):
         raise click.UsageError("say which deliveries to retry: --failed, --pending or both")
@@ -253,7 +253,7 @@ def _print_plan(plan: Any, config: Config) -> None:
 @clean_errors
 def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
     """Write the next digest as .html, .txt and .eml files to look at."""
-    from .drafts import preview as write_preview
+    from .mail.drafts import preview as write_preview
 
     config = load_config(config_path)
     files, new_count = write_preview(config, resolve_now(config, now_text), Path(out_dir))
@@ -270,8 +270,8 @@ def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
 @clean_errors
 def status(config_path: str, now_text: str | None, limit: int) -> None:
     """Show when the next digest is due, what it would hold, and the last digests."""
-    from .publish import plan
-    from .store import Store
+    from .mail.jobs import plan
+    from .store.sqlite import Store
 
     config = load_config(config_path)
     _print_plan(plan(config, resolve_now(config, now_text)), config)
@@ -301,7 +301,7 @@ def status(config_path: str, now_text: str | None, limit: int) -> None:
 @clean_errors
 def unsubscribe(config_path: str, token: str) -> None:
     """Unsubscribe the subscriber named by an unsubscribe TOKEN."""
-    from .store import Store
+    from .store.sqlite import Store
     from .subscribers import unsubscribe as apply_unsubscribe
     from .tokens import TokenSigner
 
@@ -324,7 +324,7 @@ def subscribers() -> None:
 @clean_errors
 def subscribers_add(config_path: str, email: str, name: str | None) -> None:
     """Add one active subscriber."""
-    from .store import Store
+    from .store.sqlite import Store
     from .subscribers import add_subscriber
 
     config = load_config(config_path)
@@ -339,7 +339,7 @@ def subscribers_add(config_path: str, email: str, name: str | None) -> None:
 @clean_errors
 def subscribers_import(config_path: str, csv_file: str) -> None:
     """Import subscribers from a CSV file with an email,name header."""
-    from .store import Store
+    from .store.sqlite import Store
     from .subscribers import import_csv
 
     config = load_config(config_path)
@@ -363,7 +363,7 @@ def subscribers_import(config_path: str, csv_file: str) -> None:
 @clean_errors
 def subscribers_list(config_path: str, status_filter: str | None) -> None:
     """List subscribers: address, status, name."""
-    from .store import Store
+    from .store.sqlite import Store
 
     config = load_config(config_path)
     with Store(config.store.path) as store:
@@ -377,7 +377,7 @@ def subscribers_list(config_path: str, status_filter: str | None) -> None:
 @clean_errors
 def subscribers_remove(config_path: str, email: str) -> None:
     """Delete a subscriber and their delivery history."""
-    from .store import Store
+    from .store.sqlite import Store
     from .subscribers import normalise_address
 
     config = load_config(config_path)
@@ -393,7 +393,7 @@ def subscribers_remove(config_path: str, email: str) -> None:
 @clean_errors
 def subscribers_export(config_path: str) -> None:
     """Write all subscribers as CSV to standard output (spreadsheet-safe)."""
-    from .store import Store
+    from .store.sqlite import Store
     from .subscribers import export_csv
 
     config = load_config(config_path)
@@ -408,7 +408,7 @@ def subscribers_export(config_path: str) -> None:
 @clean_errors
 def serve(config_path: str, host: str | None, port: int | None) -> None:
     """Serve unsubscribe, subscribe/confirm, the digest archive and the feeds over HTTP."""
-    from .web import serve as run_server
+    from .web.app import serve as run_server
 
     config = load_config(config_path)
     run_server(config, host, port)

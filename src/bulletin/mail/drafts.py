@@ -7,16 +7,16 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
-from .config import Config
-from .content import Post, load_site_posts, visible_posts
+from ..config import Config
+from ..errors import DeliveryError, StoreError
+from ..files import write_files_atomically
+from ..site.posts import Post, load_site_posts, visible_posts
+from ..store.sqlite import DigestRecord
+from ..subscribers import normalise_address, transport_address
 from .digest import render_digest
-from .errors import DeliveryError, StoreError
-from .files import write_files_atomically
+from .jobs import plan
 from .messages import MessageTemplate, build_template, personal_parts, personalise
-from .publish import plan
 from .single_send import send_single
-from .store import DigestRecord
-from .subscribers import normalise_address, transport_address
 
 PREVIEW_EMAIL = "preview@example.com"
 PREVIEW_NAME = "Preview Reader"

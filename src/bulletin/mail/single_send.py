@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from .config import Config
-from .dkim_signing import message_signer
-from .files import write_file_atomically
+from ..config import Config
+from ..files import write_file_atomically
+from ..subscribers import transport_address
+from .dkim import message_signer
 from .mailer import DeliveryReport, Job, Outcome, deliver
 from .messages import envelope_sender
 from .smtp_session import SmtpSession, check_login_settings
-from .subscribers import transport_address
 
 
 async def send_single(config: Config, email: str, data: bytes, outbox_folder: str) -> DeliveryReport:

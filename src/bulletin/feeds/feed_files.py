@@ -8,9 +8,9 @@ from pathlib import Path
 
 from slugify import slugify
 
-from .config import Config
-from .content import Post
-from .feeds import (
+from ..config import Config
+from ..site.posts import Post
+from .documents import (
     ATOM_FILE,
     RSS_FILE,
     FeedItem,
@@ -19,7 +19,7 @@ from .feeds import (
     feed_documents,
     main_spec,
 )
-from .feeds import feed_items as render_items
+from .documents import feed_items as render_items
 
 ARCHIVE_DIR = "feed-archive"
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .config import DkimSettings
-from .errors import ConfigError
+from ..config import DkimSettings
+from ..errors import ConfigError
 
 # RFC 8058 section 3.3: List-Unsubscribe and List-Unsubscribe-Post must be covered
 # by a valid DKIM signature for one-click unsubscribe to be honoured.

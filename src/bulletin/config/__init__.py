@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .schedule import Schedule, ScheduleError, parse_schedule
 
 DEFAULT_CONFIG = "config.yaml"

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeGuard
 
-from . import __version__
-from .config import Config
-from .content import Post
-from .files import write_file_atomically
+from .. import __version__
+from ..config import Config
+from ..files import write_file_atomically
+from ..site.posts import Post
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"

@@ -13,8 +13,8 @@ from typing import cast
 
 import aiosmtplib
 
-from .config import SmtpConfig
-from .errors import ConfigError
+from ..config import SmtpConfig
+from ..errors import ConfigError
 from .mailer import (
     BouncedError,
     ConnectionFailed,

@@ -19,16 +19,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .archive import index_html, public_html
-from .config import Config
+from ..config import Config
+from ..errors import SubscriberError
+from ..feeds.feed_files import ARCHIVE_DIR
+from ..i18n import texts
+from ..mail.digest import template_environment
+from ..store.sqlite import Store, Subscriber
+from ..subscribers import clean_name, normalise_address
+from ..tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from .confirmation import send_confirmation
-from .digest import template_environment
-from .errors import SubscriberError
-from .feed_files import ARCHIVE_DIR
-from .i18n import texts
-from .store import Store, Subscriber
-from .subscribers import clean_name, normalise_address
-from .tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
+from .digest_archive import index_html, public_html
 
 FEED_TYPES = {
     "feed.xml": "application/rss+xml; charset=utf-8",

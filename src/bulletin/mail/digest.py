@@ -13,11 +13,11 @@ import nh3
 from babel.dates import format_date
 from markupsafe import Markup
 
-from .config import Config
-from .content import Post
-from .errors import TemplateError
-from .i18n import texts
-from .render import html_to_text, render_post
+from ..config import Config
+from ..errors import TemplateError
+from ..i18n import texts
+from ..site.posts import Post
+from ..site.render import html_to_text, render_post
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError, SubscriberError
+from ..errors import StoreError, SubscriberError
 
 SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced")
 DELIVERY_STATUSES = ("pending", "sent", "failed", "cancelled")

@@ -14,11 +14,11 @@ from urllib.parse import unquote
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from . import __version__
-from .config import Config
-from .content import Post, with_body
-from .i18n import texts
-from .render import RenderedPost, render_post, text_of, xml_safe
+from .. import __version__
+from ..config import Config
+from ..i18n import texts
+from ..site.posts import Post, with_body
+from ..site.render import RenderedPost, render_post, text_of, xml_safe
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import jinja2
 
-from .config import Config
-from .digest import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
-from .i18n import texts
-from .store import DigestRecord, Store
+from ..config import Config
+from ..i18n import texts
+from ..mail.digest import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
+from ..store.sqlite import DigestRecord, Store
 
 _PERSONAL = re.compile(re.escape(PERSONAL_START) + ".*?" + re.escape(PERSONAL_END), re.S)
 

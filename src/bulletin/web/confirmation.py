@@ -10,12 +10,12 @@ from email.utils import format_datetime, parseaddr
 
 import jinja2
 
-from .config import Config
-from .i18n import texts
-from .mailer import DeliveryReport
-from .messages import encode_header, mailbox
-from .single_send import send_single
-from .subscribers import transport_address
+from ..config import Config
+from ..i18n import texts
+from ..mail.mailer import DeliveryReport
+from ..mail.messages import encode_header, mailbox
+from ..mail.single_send import send_single
+from ..subscribers import transport_address
 
 
 def confirmation_message(

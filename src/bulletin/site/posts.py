@@ -14,9 +14,9 @@ from typing import Any, Protocol
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .config import DEFAULT_PAGE_FILES, Config, SiteConfig
+from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
+from ..errors import ContentError
 from .dates import DateFormatError, parse_date
-from .errors import ContentError
 
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
 _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md

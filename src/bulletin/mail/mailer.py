@@ -13,7 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-from .files import write_file_atomically
+from ..files import write_file_atomically
 
 log = logging.getLogger(__name__)
 

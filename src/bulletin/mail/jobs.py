@@ -13,18 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config
-from .content import Post, load_site_posts
+from ..config import Config
+from ..errors import StoreError
+from ..site.posts import Post, load_site_posts
+from ..store.lock import LockHeld, RunLock
+from ..store.sqlite import DigestPost, DigestRecord, Store
+from ..subscribers import transport_address
+from ..tokens import UNSUBSCRIBE, TokenSigner
 from .digest import render_digest, select_new_posts
-from .dkim_signing import message_signer
-from .errors import StoreError
-from .lock import LockHeld, RunLock
+from .dkim import message_signer
 from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, deliver
 from .messages import build_template, personalise
 from .smtp_session import SmtpSession, check_login_settings
-from .store import DigestPost, DigestRecord, Store
-from .subscribers import transport_address
-from .tokens import UNSUBSCRIBE, TokenSigner
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import lxml.html
 from lxml import etree
 from markdown import Markdown
 
-from .content import Post, xml_safe
-from .errors import ContentError
+from ..errors import ContentError
+from .posts import Post, xml_safe
 
 ELLIPSIS = "\u2026"
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")

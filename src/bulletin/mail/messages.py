@@ -16,11 +16,11 @@ from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote
 
-from .config import Config
+from ..config import Config
+from ..errors import ConfigError
+from ..store.sqlite import DigestRecord
+from ..subscribers import transport_address
 from .digest import EMAIL_MARK, MARKS, NAME_MARK, UNSUBSCRIBE_MARK, one_line
-from .errors import ConfigError
-from .store import DigestRecord
-from .subscribers import transport_address
 
 CRLF = "\r\n"
 

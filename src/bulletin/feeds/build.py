@@ -7,10 +7,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import Config
+from ..files import write_files_atomically
+from ..site.posts import load_site_posts, visible_posts
 from .build_cache import BuildCache
-from .config import Config
-from .content import load_site_posts, visible_posts
-from .files import write_files_atomically
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,9 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     archive: dict[Path, bytes] = {}
     if config.store.path.exists():
         # The archive of sent digests, as static pages beside the feeds.
-        from .archive import archive_files
-        from .digest import template_environment
-        from .store import Store
+        from ..mail.digest import template_environment
+        from ..store.sqlite import Store
+        from ..web.digest_archive import archive_files
 
         with Store(config.store.path) as store:
             archive = archive_files(config, template_environment(config), store)
@@ -69,7 +69,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []
     if config.feeds.websub_hubs and changed_feeds:
-        from .feeds import public_url
+        from .documents import public_url
         from .websub import ping_hubs
 
         urls = [

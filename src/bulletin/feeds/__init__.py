@@ -1,0 +1,1 @@
+"""Posts -> feed documents and the files a build writes (cache, WebSub)."""

@@ -1,0 +1,1 @@
+"""Digests: composition, MIME messages, DKIM, the mailer and the send/resend jobs."""

@@ -1,0 +1,1 @@
+"""Reading a site: posts and their front matter, Grav dates, Markdown rendering."""

@@ -1,0 +1,1 @@
+"""Where subscribers, digests and deliveries are kept."""

@@ -1,0 +1,1 @@
+"""`bulletin serve`: the Starlette app, its endpoints and the digest archive."""
