@@ -324,7 +324,9 @@ def test_the_password_and_the_secret_never_appear_in_output_or_files(
 
     assert len(auth_server.received) >= 3  # the password did work
     # --verbose did log (where it connected, each delivery), so the check below has teeth.
-    assert any("DEBUG bulletin.mail.smtp_session: connecting to 127.0.0.1" in output for _, _, output in outputs)
+    assert any(
+        "DEBUG bulletin.mail.smtp_session: connecting to 127.0.0.1" in output for _, _, output in outputs
+    )
     assert any("DEBUG bulletin.feeds.build: read " in output for _, _, output in outputs)
     assert any("SMTP login refused" in output for _, _, output in outputs)  # a failing run
     wrong = PASSWORD + "-wrong"
@@ -366,7 +368,7 @@ def test_no_shell_and_no_unsafe_yaml_in_the_source() -> None:
                 loader = {k.arg: ast.unparse(k.value) for k in node.keywords}.get("Loader", "")
                 assert loader == "_LOADER", f"{path}:{node.lineno}: yaml.load without a safe loader"
             assert name not in ("yaml.unsafe_load", "yaml.full_load"), f"{path}:{node.lineno}"
-    content = (SRC / "site" / "posts.py").read_text(encoding="utf-8")
+    content = (SRC / "grav_yaml.py").read_text(encoding="utf-8")
     assert 'getattr(yaml, "CSafeLoader", yaml.SafeLoader)' in content
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from ..errors import ConfigError
+from ..grav_yaml import yaml_problem
 from .schedule import Schedule, ScheduleError, parse_schedule
 
 DEFAULT_CONFIG = "config.yaml"
@@ -237,10 +238,8 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}{line}: {problem}") from None
+        line, problem = yaml_problem(exc)
+        raise ConfigError(f"{where}{f':{line}' if line is not None else ''}: {problem}") from None
     except ValueError as exc:
         # PyYAML builds dates itself and raises a bare ValueError for 2025-02-30.
         raise ConfigError(f"{where}: impossible value: {exc}") from None

@@ -1,4 +1,4 @@
-"""Find post files, split Grav front matter, decide visibility: Post values."""
+"""Find post files, turn their headers into Post values, decide visibility."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-import yaml
-from frontmatter.default_handlers import YAMLHandler
-
 from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
 from ..errors import ContentError
 from .dates import DateFormatError, parse_date
+from .frontmatter import read_page
 
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
 _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
@@ -26,8 +24,6 @@ _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 _XML_INVALID = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Characters a permalink cannot hold: C0 and C1 controls.
 _UNSAFE_ROUTE = re.compile("[\x00-\x1f\x7f-\x9f]")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SPLITTER = YAMLHandler()
 # Grav headers that keep a page out of listings (and so out of feeds and digests).
 _TRUE_STRINGS = {"true", "yes", "on", "1"}
 _FALSE_STRINGS = {"false", "no", "off", "0"}
@@ -214,19 +210,7 @@ def _route_segment(name: str) -> str:
 
 
 def read_post(path: str | Path, route: str, site: SiteConfig, *, flat: bool = False) -> Post:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise ContentError(f"{path}:{line}: not UTF-8 (byte {exc.start})") from None
-    # Windows editors leave CRLF (and old Macs CR); everything below sees \n only.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    header, body = split_front_matter(text, path)
+    header, body = read_page(path)
     return post_from_header(header, body, path, route, site, flat=flat)
 
 
@@ -238,54 +222,8 @@ def with_body(post: Post) -> Post:
     """
     if post.body:
         return post
-    try:
-        with open(post.source, "rb") as handle:
-            text = handle.read().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError(f"{post.source}: cannot read: {exc}") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    _, body = split_front_matter(text, post.source)
+    _, body = read_page(post.source)
     return dataclasses.replace(post, body=body)
-
-
-def split_front_matter(text: str, path: str | Path) -> tuple[dict[str, Any], str]:
-    if not _SPLITTER.detect(text):
-        raise ContentError(f"{path}: no front matter (the file must start with a '---' line)")
-    try:
-        front, body = _SPLITTER.split(text)
-    except ValueError:
-        raise ContentError(f"{path}: front matter is not closed by a '---' line") from None
-    return _load_yaml(front, path), body
-
-
-def _load_yaml(front: str, path: str | Path) -> dict[str, Any]:
-    if "&" in front and "*" in front and _has_alias(front):
-        # Aliases let a few lines expand into gigabytes ("billion laughs"); Grav
-        # headers never need them, so they are refused before anything is built.
-        raise ContentError(f"{path}: front matter uses YAML aliases, which are not allowed")
-    try:
-        data = yaml.load(front, Loader=_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # +2: the opening '---' line comes before the YAML text.
-        line = f":{mark.line + 2}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ContentError(f"{path}{line}: front matter is not valid YAML: {problem}") from None
-    except ValueError as exc:
-        # PyYAML builds dates itself and raises a bare ValueError for 2025-02-30.
-        raise ContentError(f"{path}: front matter has an impossible value: {exc}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ContentError(f"{path}: front matter must be a mapping of keys, not a {type(data).__name__}")
-    return data
-
-
-def _has_alias(front: str) -> bool:
-    try:
-        return any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(front, Loader=_LOADER))
-    except yaml.YAMLError:
-        return False  # the real load reports the syntax error with its line
 
 
 def post_from_header(
