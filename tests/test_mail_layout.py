@@ -16,6 +16,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 WIDTHS = (600, 375, 320)
 LONG_WORD = "Гемопоэтическиестволовыеклетки" * 3  # no break opportunity, as a pasted URL has none
+CODE_LINE = (
+    "curl -s https://centre.example/api/v1/appointments?doctor=hematology&from=2026-04-01&to=2026-04-30"
+)
 
 
 def write_preview(site: DigestSite, images_load: bool) -> Path:
@@ -24,7 +27,8 @@ def write_preview(site: DigestSite, images_load: bool) -> Path:
         "donor-day",
         "День донора: қан тапсыру күні",
         "2026-04-01 10:00",
-        body=f"В субботу приходите сдать кровь.\n\n![Пункт сдачи крови](donors.png)\n\n{LONG_WORD}\n",
+        body=f"В субботу приходите сдать кровь.\n\n![Пункт сдачи крови](donors.png)\n\n{LONG_WORD}\n\n"
+        f"    {CODE_LINE}\n",
         image="donors.png",
     )
     # A 1200 px wide PNG, so the image has an intrinsic width twice the mail's.
@@ -33,6 +37,7 @@ def write_preview(site: DigestSite, images_load: bool) -> Path:
     result = site.cli("preview", "--now", "2026-04-02T09:00", "--out", str(out))
     assert result.exit_code == 0, result.output
     html = out / "digest.html"
+    assert "<pre" in html.read_text(encoding="utf-8")  # the code block is in the summary
     if images_load:
         # The image URLs are absolute on the site's host; point them at the local file to load it.
         url = f"{site.config.site.url}/blog/donor-day/donors.png"
