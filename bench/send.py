@@ -24,7 +24,7 @@ What one run does:
 * writes a temporary site (config.yaml, a handful of posts of mixed Russian and
   English text, so the digest has a realistic size) and a store with N active
   subscribers (half of them with a Cyrillic display name), inserted in one
-  transaction through `bulletin.store.Store`;
+  transaction through `bulletin.store.sqlite.SqliteStore`;
 * runs `bulletin preview` once to learn the real size of one message;
 * for every connection count (1, 8, 32) copies that store, runs
   `bulletin send` as a child process (smtp.connections set accordingly) and
@@ -186,15 +186,13 @@ def write_config(root: Path, port: int, connections: int, store: str = "state/bu
 
 
 def make_store(path: Path, count: int) -> None:
-    from bulletin.store.sqlite import Store
+    from bulletin.store.sqlite import SqliteStore
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with Store(path) as store:
-        store.db.execute("BEGIN IMMEDIATE")
+    with SqliteStore(path) as store, store.transaction():
         for i in range(count):
             name = f"Читатель {i}" if i % 2 else None
             store.add_subscriber(f"reader{i:06d}@example.org", name)
-        store.db.execute("COMMIT")
 
 
 # --------------------------------------------------------------------------- runs

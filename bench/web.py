@@ -75,7 +75,7 @@ def free_port() -> int:
 def make_site(root: Path, port: int, subscribers: int) -> tuple[Path, list[int]]:
     """A site with posts, built feeds and ``subscribers`` active subscribers."""
     from bulletin.config import load_config
-    from bulletin.store.sqlite import Store
+    from bulletin.store.sqlite import SqliteStore
 
     content = root / "content" / "01.blog"
     for n in range(1, 31):
@@ -113,11 +113,10 @@ web: {{url: "http://127.0.0.1:{port}", host: 127.0.0.1, port: {port}}}
         stdout=subprocess.DEVNULL,
     )
     config = load_config(config_path)
-    with Store(config.store.path) as store:
-        store.db.execute("BEGIN")
-        for n in range(subscribers):
-            store.add_subscriber(f"reader{n:06d}@example.org", None)
-        store.db.execute("COMMIT")
+    with SqliteStore(config.store.path) as store:
+        with store.transaction():
+            for n in range(subscribers):
+                store.add_subscriber(f"reader{n:06d}@example.org", None)
         ids = [subscriber.id for subscriber in store.subscribers("active")]
     return config_path, ids
 
@@ -358,9 +357,9 @@ def main() -> None:
                 f" {os.getloadavg()[0]:.1f}"
             )
 
-        from bulletin.store.sqlite import Store
+        from bulletin.store.sqlite import SqliteStore
 
-        with Store(root / "state" / "bulletin.db") as store:
+        with SqliteStore(root / "state" / "bulletin.db") as store:
             still_active = [i for i in stats.unsubscribed if store.subscriber(id=i).status != "unsubscribed"]
         print(
             f"store check: {len(stats.unsubscribed)} subscribers unsubscribed by the run,"

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from bulletin.cli import main
 from bulletin.config import Config, load_config
 from bulletin.mail import jobs as publish
-from bulletin.store.sqlite import Store
+from bulletin.store.sqlite import SqliteStore
 
 from .conftest import ALMATY, config_data
 from .smtp_server import SmtpServer
@@ -100,7 +100,7 @@ class DigestSite:
     def subscribe(self, *addresses: str, name: str | None = None) -> None:
         from bulletin.subscribers import add_subscriber
 
-        with Store(self.store_path) as store:
+        with SqliteStore(self.store_path) as store:
             for address in addresses:
                 add_subscriber(store, address, name)
 

@@ -13,7 +13,8 @@ from aiosmtpd.controller import Controller
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulletin.store.sqlite import Store, Subscriber
+from bulletin.store import Subscriber
+from bulletin.store.sqlite import SqliteStore
 from bulletin.subscribers import export_csv
 
 from .digest_site import DigestSite, outbox_site, secret  # noqa: F401
@@ -247,7 +248,7 @@ def test_export_neutralises_formulas_in_every_column_even_from_an_old_store(
     site: DigestSite,
 ) -> None:
     """Names from an older store may hold a tab or CR at the start: add them raw."""
-    with Store(site.store_path) as store:
+    with SqliteStore(site.store_path) as store:
         for email, name in [
             ("tab@example.org", "\tcmd"),
             ("cr@example.org", "\r=1+1"),

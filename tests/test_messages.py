@@ -16,7 +16,7 @@ from bulletin.config import load_config
 from bulletin.errors import ConfigError
 from bulletin.mail.digest import one_line
 from bulletin.mail.messages import encode_header, mailbox
-from bulletin.store.sqlite import Store
+from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
 from .digest_site import NOW, SECRET, WEB_URL, DigestSite, outbox_site, secret, site  # noqa: F401
@@ -212,7 +212,7 @@ def test_title_with_crlf_injects_no_header(site: DigestSite, smtp_server: SmtpSe
 def test_name_with_crlf_injects_no_header(site: DigestSite, smtp_server: SmtpServer) -> None:
     site.post("one", "Одна", "2026-04-01 10:00")
     # Straight into the store, past the subscriber module's cleaning: messages must hold anyway.
-    with Store(site.store_path) as store:
+    with SqliteStore(site.store_path) as store:
         store.add_subscriber("eve@example.org", "Eve\r\nBcc: x@y\nX-Evil: 1")
 
     site.send()

@@ -24,7 +24,7 @@ from bulletin.mail.digest import render_digest
 from bulletin.mail.messages import MessageTemplate, build_template, personalise
 from bulletin.mail.smtp_session import smtp_ready
 from bulletin.site.posts import load_site_posts
-from bulletin.store.sqlite import DigestRecord
+from bulletin.store import DigestRecord
 
 from .digest_site import NOW, DigestSite
 
@@ -78,7 +78,7 @@ def template_for(titles: list[str], body: str) -> MessageTemplate:
             reject()
         rendered = render_digest(config, posts, 7, NOW)
         created = NOW.astimezone(dt.UTC)
-        record = DigestRecord(7, created, "0123abcd0123abcd", rendered.as_json())
+        record = DigestRecord(7, created, "0123abcd0123abcd", rendered)
         return build_template(config, record)
 
 

@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from bulletin import tokens
 from bulletin.cli import main
-from bulletin.store.sqlite import Store
+from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import create_app
 
@@ -180,7 +180,7 @@ def test_an_old_confirm_link_cannot_reactivate(
     token = TokenSigner(SECRET).make(CONFIRM, subscriber_id)
     assert confirm(client, token) == 200
     assert site.subscriber_status("reader@example.org") == "active"
-    with Store(site.store_path) as store:
+    with SqliteStore(site.store_path) as store:
         store.set_subscriber_status(subscriber_id, later)
 
     not_found = client.get("/no-such-page")
@@ -198,7 +198,7 @@ def test_signing_up_again_needs_a_fresh_confirmation(
 ) -> None:
     site.subscribe("reader@example.org")
     [(subscriber_id,)] = site.rows("SELECT id FROM subscribers")
-    with Store(site.store_path) as store:
+    with SqliteStore(site.store_path) as store:
         store.set_subscriber_status(subscriber_id, later)
 
     assert web_subscribe(client, "Reader@Example.org") == 200
@@ -221,7 +221,7 @@ def test_signing_up_never_downgrades_an_active_subscriber(
 
 
 def test_store_confirms_only_pending_subscribers(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+    with SqliteStore(tmp_path / "s.db") as store:
         now = dt.datetime.now(dt.UTC)
         statuses = {}
         for status in ("pending", "active", "unsubscribed", "bounced"):

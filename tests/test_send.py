@@ -352,9 +352,9 @@ def test_only_active_subscribers_get_the_digest(site: DigestSite, smtp_server: S
 
 
 def site_store(site: DigestSite):  # type: ignore[no-untyped-def]
-    from bulletin.store.sqlite import Store
+    from bulletin.store.sqlite import SqliteStore
 
-    return Store(site.store_path)
+    return SqliteStore(site.store_path)
 
 
 def test_no_new_post_sends_nothing_and_exits_zero(site: DigestSite, smtp_server: SmtpServer) -> None:

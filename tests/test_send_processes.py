@@ -109,16 +109,14 @@ def test_two_concurrent_sends_send_each_message_once(site: DigestSite, smtp_serv
 
 
 def test_send_while_another_run_holds_the_lock_exits_zero(site: DigestSite, smtp_server: SmtpServer) -> None:
-    from bulletin.mail.jobs import lock_path
-
     prepare(site, ADDRESSES[:3])
-    path = lock_path(site.config)
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import time; from pathlib import Path; from bulletin.store.lock import RunLock\n"
-            f"with RunLock(Path({str(path)!r})):\n print('held', flush=True); time.sleep(60)",
+            "import time; from bulletin.config import load_config; from bulletin.store import open_store\n"
+            f"with open_store(load_config({str(site.config_path)!r})) as store, store.run_lock():\n"
+            " print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
         text=True,

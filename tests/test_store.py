@@ -13,13 +13,15 @@ import pytest
 
 from bulletin.errors import StoreError
 from bulletin.store.lock import LockHeld, RunLock
-from bulletin.store.sqlite import MIGRATIONS, DeliveryCounts, DigestPost, Store
+from bulletin.store import DeliveryCounts, DigestPost, RenderedDigest, RenderedVariant
+from bulletin.store.sqlite import SqliteStore
+from bulletin.store.sqlite_migrations import MIGRATIONS
 
 from .digest_site import DigestSite, outbox_site, secret  # noqa: F401
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 4, 12, 5, 0, tzinfo=UTC)
-RENDERED = {"variants": {"anonymous": {"subject": "s", "text": "t", "html": "h"}}}
+RENDERED = RenderedDigest(named=RenderedVariant("s", "t", "h"), anonymous=RenderedVariant("s", "t", "h"))
 
 
 def post(route: str, day: int = 1) -> DigestPost:
@@ -27,12 +29,12 @@ def post(route: str, day: int = 1) -> DigestPost:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store(tmp_path / "state" / "bulletin.db") as opened:
+def store(tmp_path: Path) -> SqliteStore:
+    with SqliteStore(tmp_path / "state" / "bulletin.db") as opened:
         yield opened
 
 
-def add(store: Store, *emails: str, status: str = "active") -> list[int]:
+def add(store: SqliteStore, *emails: str, status: str = "active") -> list[int]:
     for email in emails:
         store.add_subscriber(email, None, status)
     return [store.subscriber(email=email).id for email in emails]  # type: ignore[union-attr]
@@ -40,7 +42,7 @@ def add(store: Store, *emails: str, status: str = "active") -> list[int]:
 
 def test_new_store_is_created_in_wal_mode_with_every_migration(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "folder" / "bulletin.db"
-    with Store(path) as store:
+    with SqliteStore(path) as store:
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.integrity_check() == "ok"
     db = sqlite3.connect(path)
@@ -52,10 +54,10 @@ def test_new_store_is_created_in_wal_mode_with_every_migration(tmp_path: Path) -
 
 def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "bulletin.db"
-    with Store(path) as store:
+    with SqliteStore(path) as store:
         created = store.created_at()
         add(store, "ann@example.org")
-    with Store(path) as store:
+    with SqliteStore(path) as store:
         assert store.created_at() == created
         assert [s.email for s in store.subscribers()] == ["ann@example.org"]
         count = store.db.execute("SELECT count(*) FROM migrations").fetchone()[0]
@@ -64,7 +66,7 @@ def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
 
 def test_missing_store_without_create(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="store does not exist yet"):
-        Store(tmp_path / "none.db", create=False)
+        SqliteStore(tmp_path / "none.db", create=False)
     assert not (tmp_path / "none.db").exists()
 
 
@@ -79,7 +81,7 @@ def test_a_file_that_is_not_a_database_is_a_clean_error(outbox_site: DigestSite)
     assert line.startswith(f"Error: {outbox_site.store_path}: cannot open store: ")
 
 
-def test_create_digest_queues_active_subscribers_only(store: Store) -> None:
+def test_create_digest_queues_active_subscribers_only(store: SqliteStore) -> None:
     ann, bob, cat = add(store, "ann@example.org", "bob@example.org", "cat@example.org")
     store.set_subscriber_status(bob, "unsubscribed")
     store.set_subscriber_status(cat, "bounced")
@@ -94,7 +96,7 @@ def test_create_digest_queues_active_subscribers_only(store: Store) -> None:
     assert store.next_digest_number() == 2
 
 
-def test_a_post_is_stored_in_one_digest_only(store: Store) -> None:
+def test_a_post_is_stored_in_one_digest_only(store: SqliteStore) -> None:
     add(store, "ann@example.org")
     store.create_digest([post("/blog/a")], RENDERED, "n1", NOW)
 
@@ -105,7 +107,7 @@ def test_a_post_is_stored_in_one_digest_only(store: Store) -> None:
     assert store.db.in_transaction is False
 
 
-def test_pending_deliveries_are_streamed_in_pages(store: Store) -> None:
+def test_pending_deliveries_are_streamed_in_pages(store: SqliteStore) -> None:
     emails = [f"r{n}@example.org" for n in range(7)]
     add(store, *emails)
     store.create_digest([post("/blog/a")], RENDERED, "n1", NOW)
@@ -113,7 +115,7 @@ def test_pending_deliveries_are_streamed_in_pages(store: Store) -> None:
     assert [d.subscriber.email for d in store.pending_deliveries(1, batch=2)] == emails
 
 
-def test_pending_deliveries_page_over_deliveries_that_change_meanwhile(store: Store) -> None:
+def test_pending_deliveries_page_over_deliveries_that_change_meanwhile(store: SqliteStore) -> None:
     ids = add(store, *[f"r{n}@example.org" for n in range(5)])
     store.create_digest([post("/blog/a")], RENDERED, "n1", NOW)
     seen = []
@@ -124,7 +126,7 @@ def test_pending_deliveries_page_over_deliveries_that_change_meanwhile(store: St
     assert store.delivery_counts(1) == DeliveryCounts(sent=5)
 
 
-def test_mark_sent_is_idempotent_and_never_revives_a_cancelled_delivery(store: Store) -> None:
+def test_mark_sent_is_idempotent_and_never_revives_a_cancelled_delivery(store: SqliteStore) -> None:
     ann, bob = add(store, "ann@example.org", "bob@example.org")
     store.create_digest([post("/blog/a")], RENDERED, "n1", NOW)
     store.mark_sent(1, ann, NOW)
@@ -139,7 +141,7 @@ def test_mark_sent_is_idempotent_and_never_revives_a_cancelled_delivery(store: S
     ]
 
 
-def test_failed_attempts(store: Store) -> None:
+def test_failed_attempts(store: SqliteStore) -> None:
     ann, bob, cat = add(store, "ann@example.org", "bob@example.org", "cat@example.org")
     store.create_digest([post("/blog/a")], RENDERED, "n1", NOW)
     store.create_digest([post("/blog/b")], RENDERED, "n2", NOW)
@@ -161,7 +163,7 @@ def test_failed_attempts(store: Store) -> None:
     assert [d.attempts for d in store.pending_deliveries(1)] == [1]
 
 
-def test_unsubscribing_cancels_pending_deliveries_only(store: Store) -> None:
+def test_unsubscribing_cancels_pending_deliveries_only(store: SqliteStore) -> None:
     (ann,) = add(store, "ann@example.org")
     store.create_digest([post("/blog/a")], RENDERED, "n1", NOW)
     store.mark_sent(1, ann, NOW)
@@ -174,7 +176,7 @@ def test_unsubscribing_cancels_pending_deliveries_only(store: Store) -> None:
     assert store.digests_with_pending() == []
 
 
-def test_unknown_status_filter(store: Store) -> None:
+def test_unknown_status_filter(store: SqliteStore) -> None:
     from bulletin.errors import SubscriberError
 
     with pytest.raises(SubscriberError, match="unknown status 'gone'"):
@@ -183,7 +185,7 @@ def test_unknown_status_filter(store: Store) -> None:
 
 def test_writes_wait_for_another_connection(tmp_path: Path) -> None:
     path = tmp_path / "bulletin.db"
-    with Store(path) as one, Store(path) as two:
+    with SqliteStore(path) as one, SqliteStore(path) as two:
         add(one, "ann@example.org")
         one.db.execute("BEGIN IMMEDIATE")
         one.db.execute("UPDATE subscribers SET name = 'x'")

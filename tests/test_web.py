@@ -15,7 +15,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from bulletin.feeds.build import build
-from bulletin.store.sqlite import DigestPost, Store
+from bulletin.store import DigestPost, RenderedDigest, RenderedVariant
+from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import CSRF_COOKIE, create_app
 
@@ -121,9 +122,10 @@ def test_one_click_works_like_curl_with_a_plain_form_post(site: DigestSite) -> N
 
 def test_one_click_cancels_what_is_still_queued(site: DigestSite) -> None:
     site.subscribe("reader@example.org", "other@example.org")
-    with Store(site.store_path) as store:  # a digest composed, not yet sent
+    with SqliteStore(site.store_path) as store:  # a digest composed, not yet sent
         post = DigestPost("/blog/one", "Новость", "https://clinic.example/blog/one", NOW)
-        store.create_digest([post], {"variants": {}}, "nonce", NOW)
+        empty = RenderedVariant("", "", "")
+        store.create_digest([post], RenderedDigest(empty, empty), "nonce", NOW)
     assert set(site.delivery_statuses().values()) == {"pending"}
 
     one_click(token_of(site, "reader@example.org"), site)

@@ -271,14 +271,14 @@ def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
 def status(config_path: str, now_text: str | None, limit: int) -> None:
     """Show when the next digest is due, what it would hold, and the last digests."""
     from .mail.jobs import plan
-    from .store.sqlite import Store
+    from .store import open_store, store_exists
 
     config = load_config(config_path)
     _print_plan(plan(config, resolve_now(config, now_text)), config)
-    if not config.store.path.exists():
+    if not store_exists(config):
         click.echo("No digest sent yet (the store does not exist).")
         return
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         click.echo(f"Subscribers: {store.count_subscribers('active')} active")
         digests = store.recent_digests(limit)
         if not digests:
@@ -301,13 +301,13 @@ def status(config_path: str, now_text: str | None, limit: int) -> None:
 @clean_errors
 def unsubscribe(config_path: str, token: str) -> None:
     """Unsubscribe the subscriber named by an unsubscribe TOKEN."""
-    from .store.sqlite import Store
+    from .store import open_store
     from .subscribers import unsubscribe as apply_unsubscribe
     from .tokens import TokenSigner
 
     config = load_config(config_path)
     signer = TokenSigner.from_env(config.digest.secret_env)
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         subscriber = apply_unsubscribe(store, signer, token)
     click.echo(f"Unsubscribed {subscriber.email}.")
 
@@ -324,11 +324,11 @@ def subscribers() -> None:
 @clean_errors
 def subscribers_add(config_path: str, email: str, name: str | None) -> None:
     """Add one active subscriber."""
-    from .store.sqlite import Store
+    from .store import open_store
     from .subscribers import add_subscriber
 
     config = load_config(config_path)
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         address, added = add_subscriber(store, email, name)
     click.echo(f"Added {address}." if added else f"{address} is already present.")
 
@@ -339,11 +339,11 @@ def subscribers_add(config_path: str, email: str, name: str | None) -> None:
 @clean_errors
 def subscribers_import(config_path: str, csv_file: str) -> None:
     """Import subscribers from a CSV file with an email,name header."""
-    from .store.sqlite import Store
+    from .store import open_store
     from .subscribers import import_csv
 
     config = load_config(config_path)
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         report = import_csv(store, Path(csv_file))
     for line in report.lines:
         click.echo(line)
@@ -363,10 +363,10 @@ def subscribers_import(config_path: str, csv_file: str) -> None:
 @clean_errors
 def subscribers_list(config_path: str, status_filter: str | None) -> None:
     """List subscribers: address, status, name."""
-    from .store.sqlite import Store
+    from .store import open_store
 
     config = load_config(config_path)
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         for sub in store.subscribers(status_filter):
             click.echo(f"{sub.email}\t{sub.status}\t{sub.name or ''}")
 
@@ -377,12 +377,12 @@ def subscribers_list(config_path: str, status_filter: str | None) -> None:
 @clean_errors
 def subscribers_remove(config_path: str, email: str) -> None:
     """Delete a subscriber and their delivery history."""
-    from .store.sqlite import Store
+    from .store import open_store
     from .subscribers import normalise_address
 
     config = load_config(config_path)
     address = normalise_address(email)
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         if not store.remove_subscriber(address):
             raise SubscriberError(f"no subscriber {address}")
     click.echo(f"Removed {address}.")
@@ -393,11 +393,11 @@ def subscribers_remove(config_path: str, email: str) -> None:
 @clean_errors
 def subscribers_export(config_path: str) -> None:
     """Write all subscribers as CSV to standard output (spreadsheet-safe)."""
-    from .store.sqlite import Store
+    from .store import open_store
     from .subscribers import export_csv
 
     config = load_config(config_path)
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         click.echo(export_csv(store.subscribers()), nl=False)
 
 

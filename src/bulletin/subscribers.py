@@ -12,7 +12,7 @@ import idna
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import SubscriberError
-from .store.sqlite import Store, Subscriber
+from .store import Store, Subscriber
 from .tokens import UNSUBSCRIBE, TokenSigner
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).

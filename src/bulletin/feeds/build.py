@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import Config
 from ..files import write_files_atomically
 from ..site.posts import load_site_posts, visible_posts
+from ..store import store_exists
 from .build_cache import BuildCache
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,13 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         config.feeds.output_dir / path: data for path, data in feed_files(config, visible, depends).items()
     }
     archive: dict[Path, bytes] = {}
-    if config.store.path.exists():
+    if store_exists(config):
         # The archive of sent digests, as static pages beside the feeds.
         from ..mail.digest import template_environment
-        from ..store.sqlite import Store
+        from ..store import open_store
         from ..web.digest_archive import archive_files
 
-        with Store(config.store.path) as store:
+        with open_store(config) as store:
             archive = archive_files(config, template_environment(config), store)
     changed = write_files_atomically({**feeds, **archive})
     log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(feeds) + len(archive))

@@ -26,6 +26,7 @@ from .. import __version__
 from ..config import Config
 from ..files import write_file_atomically
 from ..site.posts import Post
+from ..store import state_dir, store_files
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
@@ -91,7 +92,7 @@ def _load(path: Path) -> object:
 class BuildCache:
     def __init__(self, config: Config, *, enabled: bool = True) -> None:
         self.config = config
-        folder = config.store.path.parent
+        folder = state_dir(config)
         self.cache_path = folder / CACHE_NAME
         self.manifest_path = folder / MANIFEST_NAME
         self.enabled = enabled
@@ -111,8 +112,7 @@ class BuildCache:
         return hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode() + config_bytes).hexdigest()
 
     def _extras(self) -> dict[str, tuple[int, int] | None]:
-        store = self.config.store.path
-        paths = [str(store), str(store) + "-wal"]
+        paths = [str(path) for path in store_files(self.config)]
         for root, _, files in os.walk(self.config.digest.templates_dir):
             paths.extend(os.path.join(root, name) for name in sorted(files))
         return {path: _stat_key(path) for path in paths}

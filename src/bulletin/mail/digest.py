@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import css_inline
@@ -18,6 +17,7 @@ from ..errors import TemplateError
 from ..i18n import texts
 from ..site.posts import Post
 from ..site.render import html_to_text, render_post
+from ..store.records import RenderedDigest, RenderedVariant
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -34,19 +34,9 @@ MARKS = (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK)
 # the address and unsubscribe link) in these comments; the public archive drops it.
 PERSONAL_START = "<!--bulletin:personal-->"
 PERSONAL_END = "<!--/bulletin:personal-->"
-# Two renderings: with a name (templates can say "Hello, {{ subscriber.name }}")
-# and without one (so `{% if subscriber.name %}` still works).
+# Two renderings (RenderedDigest's fields): with a name (templates can say
+# "Hello, {{ subscriber.name }}") and without one (so `{% if subscriber.name %}` still works).
 VARIANTS = ("named", "anonymous")
-
-
-@dataclass(frozen=True)
-class RenderedDigest:
-    """Subject, text and HTML per variant, holding the per-subscriber markers."""
-
-    variants: dict[str, dict[str, str]]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"variants": self.variants}
 
 
 def select_new_posts(
@@ -129,7 +119,7 @@ def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.da
         "digest": {"number": number, "date": long_date(now, config)},
         "t": texts(config.site.language),
     }
-    variants: dict[str, dict[str, str]] = {}
+    variants: dict[str, RenderedVariant] = {}
     try:
         html_template = env.get_template(HTML_TEMPLATE)
         text_template = env.get_template(TEXT_TEMPLATE)
@@ -140,11 +130,11 @@ def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.da
                 "name": NAME_MARK if variant == "named" else None,
             }
             html = css_inline.inline(html_template.render(context))
-            variants[variant] = {
-                "subject": one_line(subject_template.render(context)),
-                "text": text_template.render(context),
-                "html": html,
-            }
+            variants[variant] = RenderedVariant(
+                subject=one_line(subject_template.render(context)),
+                text=text_template.render(context),
+                html=html,
+            )
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or 'digest.subject'}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
@@ -153,7 +143,7 @@ def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.da
         raise TemplateError(f"template error: {exc.message}") from None
     except Exception as exc:  # noqa: BLE001 - a template may fail in any way; say which, in one line
         raise TemplateError(f"template error: {type(exc).__name__}: {exc}") from None
-    return RenderedDigest(variants)
+    return RenderedDigest(named=variants["named"], anonymous=variants["anonymous"])
 
 
 def one_line(text: str) -> str:

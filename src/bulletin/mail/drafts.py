@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 from ..config import Config
 from ..errors import DeliveryError, StoreError
 from ..files import write_files_atomically
 from ..site.posts import Post, load_site_posts, visible_posts
-from ..store.sqlite import DigestRecord
+from ..store import DigestRecord, RenderedDigest, RenderedVariant
 from ..subscribers import normalise_address, transport_address
 from .digest import render_digest
 from .jobs import plan
@@ -40,11 +41,16 @@ def draft(config: Config, now: dt.datetime, subject_prefix: str = "") -> tuple[M
         new_count = None
     if not chosen:
         raise StoreError("no visible posts to put in a digest")
-    rendered = render_digest(config, chosen, next_send.next_number, now).as_json()
-    for variant in rendered["variants"].values():
-        variant["subject"] = subject_prefix + variant["subject"]
+    rendered = _with_subject_prefix(render_digest(config, chosen, next_send.next_number, now), subject_prefix)
     record = DigestRecord(next_send.next_number, now, secrets.token_hex(8), rendered)
     return build_template(config, record), new_count
+
+
+def _with_subject_prefix(rendered: RenderedDigest, prefix: str) -> RenderedDigest:
+    def prefixed(part: RenderedVariant) -> RenderedVariant:
+        return replace(part, subject=prefix + part.subject)
+
+    return replace(rendered, named=prefixed(rendered.named), anonymous=prefixed(rendered.anonymous))
 
 
 def preview(config: Config, now: dt.datetime, out_dir: Path) -> tuple[list[Path], int | None]:

@@ -11,13 +11,11 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..config import Config
 from ..errors import StoreError
 from ..site.posts import Post, load_site_posts
-from ..store.lock import LockHeld, RunLock
-from ..store.sqlite import DigestPost, DigestRecord, Store
+from ..store import DigestPost, DigestRecord, LockHeld, Store, open_store, store_exists
 from ..subscribers import transport_address
 from ..tokens import UNSUBSCRIBE, TokenSigner
 from .digest import render_digest, select_new_posts
@@ -27,10 +25,6 @@ from .messages import build_template, personalise
 from .smtp_session import SmtpSession, check_login_settings
 
 log = logging.getLogger(__name__)
-
-
-def lock_path(config: Config) -> Path:
-    return config.store.path.with_name(config.store.path.name + ".lock")
 
 
 @dataclass(frozen=True)
@@ -89,11 +83,11 @@ def digest_start(config: Config, store: Store) -> dt.datetime:
 def plan(config: Config, now: dt.datetime) -> Plan:
     """The next send, worked out without changing anything (for --dry-run and status)."""
     posts = load_site_posts(config)
-    if not config.store.path.exists():
+    if not store_exists(config):
         start = config.digest.start or now
         due, _, next_due = due_slot(config, None, now)
         return Plan(tuple(select_new_posts(posts, now, set(), start)), 1, 0, 0, due, next_due)
-    with Store(config.store.path) as store:
+    with open_store(config) as store:
         new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
         due, _, next_due = due_slot(config, store.meta(LAST_SLOT), now)
         sample = tuple(itertools.islice((s.email for s in store.subscribers("active")), PLAN_SAMPLE))
@@ -141,7 +135,7 @@ def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -
     made = []
     for group in groups:
         number = store.next_digest_number()
-        rendered = render_digest(config, group, number, now).as_json()
+        rendered = render_digest(config, group, number, now)
         nonce = secrets.token_hex(8)
         # Build the message template once before storing: a digest that cannot become
         # a message (a bad From, say) must fail now, not sit in the store forever.
@@ -149,7 +143,7 @@ def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -
         records = [DigestPost(p.route, p.title, p.url, p.date) for p in group]
         stored = store.create_digest(records, rendered, nonce, now, meta)
         if stored is None:
-            raise StoreError(f"{store.path}: posts of the new digest were stored by another process")
+            raise StoreError(f"{store.location}: posts of the new digest were stored by another process")
         made.append((stored, len(group)))
         log.debug("digest %d stored: %d posts, a delivery per active subscriber", stored, len(group))
     if not made and meta:
@@ -198,7 +192,7 @@ def resend(
     def work(store: Store, result: SendResult) -> None:
         digest = store.digest(number)
         if digest is None:
-            raise StoreError(f"{store.path}: there is no digest {number}")
+            raise StoreError(f"{store.location}: there is no digest {number}")
         if "failed" in statuses:
             store.requeue_failed(number)
         _deliver_pending(config, store, signer, [digest], result, on_progress)
@@ -211,7 +205,7 @@ def _locked_run(config: Config, work: Callable[[Store, SendResult], None]) -> Se
     started = time.monotonic()
     result = SendResult()
     try:
-        with RunLock(lock_path(config)), Store(config.store.path) as store:
+        with open_store(config) as store, store.run_lock():
             work(store, result)
     except LockHeld:
         result.locked = True

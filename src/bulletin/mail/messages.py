@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from ..config import Config
 from ..errors import ConfigError
-from ..store.sqlite import DigestRecord
+from ..store import DigestRecord
 from ..subscribers import transport_address
 from .digest import EMAIL_MARK, MARKS, NAME_MARK, UNSUBSCRIBE_MARK, one_line
 
@@ -99,12 +99,12 @@ def build_template(config: Config, digest: DigestRecord) -> MessageTemplate:
         reply_name, reply_address = parseaddr(config.digest.reply_to)
         headers.insert(1, "Reply-To: " + mailbox(reply_name, transport_address(reply_address)))
     variants = {}
-    for key, parts in digest.rendered["variants"].items():
-        subject = parts["subject"]
+    for key, parts in digest.rendered.variants().items():
+        subject = parts.subject
         pre_encoded = None
         if not any(mark in subject for mark in MARKS):
             pre_encoded = (encode_header("Subject", subject) + CRLF).encode("ascii")
-        variants[key] = Variant(subject, pre_encoded, parts["text"], parts["html"])
+        variants[key] = Variant(subject, pre_encoded, parts.text, parts.html)
     return MessageTemplate(
         digest_number=digest.number,
         sender=sender,

@@ -1,4 +1,4 @@
-"""One `bulletin send` at a time: an advisory lock on a file beside the store."""
+"""One `bulletin send` at a time: an advisory flock(2) on a file beside the SQLite store."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from .base import LockHeld
 
-class LockHeld(Exception):
-    """Another process holds the lock."""
+__all__ = ["LockHeld", "RunLock"]
 
 
 class RunLock:

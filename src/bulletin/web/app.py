@@ -24,7 +24,7 @@ from ..errors import SubscriberError
 from ..feeds.feed_files import ARCHIVE_DIR
 from ..i18n import texts
 from ..mail.digest import template_environment
-from ..store.sqlite import Store, Subscriber
+from ..store import Subscriber, open_store
 from ..subscribers import clean_name, normalise_address
 from ..tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from .confirmation import send_confirmation
@@ -141,7 +141,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
     signer = signer or TokenSigner.from_env(config.digest.secret_env)
     env = template_environment(config)
     t = texts(config.site.language)
-    store = Store(config.store.path)
+    store = open_store(config)
     feeds = FeedFiles(config.feeds.output_dir)
     limiter = SlidingWindowLimiter(SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW)
     secure_cookie = config.web.url.startswith("https://")
@@ -198,7 +198,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         return secrets.compare_digest(signer.mac("csrf:" + nonce), sent)
 
     async def health(request: Request) -> Response:
-        store.db.execute("SELECT 1").fetchone()
+        store.ping()
         return JSONResponse({"status": "ok"}, headers=_security_headers(STRICT_CSP))
 
     async def unsubscribe(request: Request) -> Response:

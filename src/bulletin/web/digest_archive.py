@@ -10,14 +10,14 @@ import jinja2
 from ..config import Config
 from ..i18n import texts
 from ..mail.digest import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
-from ..store.sqlite import DigestRecord, Store
+from ..store import DigestRecord, Store
 
 _PERSONAL = re.compile(re.escape(PERSONAL_START) + ".*?" + re.escape(PERSONAL_END), re.S)
 
 
 def public_html(digest: DigestRecord) -> str:
     """The digest as every subscriber got it, minus greeting, address and unsubscribe link."""
-    html = _PERSONAL.sub("", digest.rendered["variants"]["anonymous"]["html"])
+    html = _PERSONAL.sub("", digest.rendered.anonymous.html)
     # A template that put a marker outside the personal blocks still leaks nothing.
     for mark in (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK):
         html = html.replace(mark, "")

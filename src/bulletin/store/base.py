@@ -1,0 +1,185 @@
+"""The store seam: what the jobs, the CLI and the web app may ask of any store backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol, Self
+
+from .records import Delivery, DeliveryCounts, DigestPost, DigestRecord, RenderedDigest, Subscriber
+
+
+class LockHeld(Exception):
+    """Another process holds the run lock."""
+
+
+class Store(Protocol):
+    """Subscribers, digests, the posts each digest holds and one delivery per (digest, subscriber).
+
+    Guarantees every backend keeps:
+
+    - Each method is one step that is committed when it returns (a method that
+      changes several rows commits them together or not at all). Nothing is left
+      half written by an error or by the process being killed.
+    - The delivery row is the whole truth about a message: ``mark_sent`` commits it
+      the moment the server accepted the message, so a run killed at any point
+      resumes exactly where it stopped.
+    - A store may be shared by threads (the web app calls it from a thread pool):
+      calls are serialised. An iterator reads in pages; consume it in one thread.
+    - Errors a user should see are ``StoreError`` (one line naming ``location``),
+      unknown statuses ``SubscriberError``.
+    """
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages: a file path, or a server address without secrets."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def close(self) -> None: ...
+
+    def run_lock(self) -> AbstractContextManager[object]:
+        """Hold the lock that lets one ``bulletin send`` run at a time, across processes.
+
+        Raises LockHeld at once (never waits) when another process holds it. The lock
+        ends with its holder, even one killed with SIGKILL, so a crash never leaves a
+        stale lock. (SQLite: flock(2) on a file beside the store; PostgreSQL will use
+        a session advisory lock.)
+        """
+        ...
+
+    def ping(self) -> None:
+        """Touch the store, raising if it cannot answer (the web app's health check)."""
+        ...
+
+    # Store-wide values ---------------------------------------------------------
+
+    def created_at(self) -> dt.datetime:
+        """When the store was first created (digests start from here unless configured)."""
+        ...
+
+    def meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    # Subscribers -----------------------------------------------------------------
+
+    def add_subscriber(self, email: str, name: str | None, status: str = "active") -> bool:
+        """Insert a subscriber; False when the address is already there (nothing changes)."""
+        ...
+
+    def subscriber(self, *, email: str | None = None, id: int | None = None) -> Subscriber | None: ...
+
+    def subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
+        """Every subscriber (with ``status``, when given) in id order, read in pages."""
+        ...
+
+    def count_subscribers(self, status: str = "active") -> int: ...
+
+    def set_subscriber_status(self, subscriber_id: int, status: str) -> None:
+        """Set the status; leaving 'active' cancels the subscriber's pending deliveries, together."""
+        ...
+
+    def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
+        """The subscriber for a web sign-up: a new, unsubscribed or bounced address becomes
+        'pending' (only a confirmation activates it); an active or pending one stays as it is."""
+        ...
+
+    def confirm_subscriber(self, subscriber_id: int) -> bool:
+        """Activate a pending subscriber; False for any other status (nothing changes)."""
+        ...
+
+    def claim_confirmation_slot(self, subscriber_id: int, now: dt.datetime, interval: dt.timedelta) -> bool:
+        """True (and ``now`` noted) when no confirmation mail went out within ``interval``."""
+        ...
+
+    def remove_subscriber(self, email: str) -> bool:
+        """Delete a subscriber with their deliveries; False when there was none."""
+        ...
+
+    # Digests ---------------------------------------------------------------------
+
+    def digested_routes(self) -> set[str]:
+        """The routes of every post some digest already holds."""
+        ...
+
+    def create_digest(
+        self,
+        posts: Sequence[DigestPost],
+        rendered: RenderedDigest,
+        nonce: str,
+        now: dt.datetime,
+        meta: dict[str, str] | None = None,
+    ) -> int | None:
+        """Store a digest, its posts, a pending delivery per active subscriber and ``meta``, together.
+
+        Returns the digest number, or None with nothing written when another process
+        stored one of these posts first (a post goes into one digest only).
+        """
+        ...
+
+    def next_digest_number(self) -> int: ...
+
+    def digest(self, number: int) -> DigestRecord | None:
+        """The digest numbered ``number``; None for any number that names none."""
+        ...
+
+    def digest_posts(self, number: int) -> list[DigestPost]:
+        """A digest's posts, oldest first."""
+        ...
+
+    def recent_digests(self, limit: int = 10) -> list[DigestRecord]:
+        """The newest ``limit`` digests, newest first."""
+        ...
+
+    def digests_with_pending(self) -> list[DigestRecord]:
+        """Digests with a delivery still pending, oldest first."""
+        ...
+
+    # Deliveries ------------------------------------------------------------------
+
+    def pending_deliveries(self, digest_id: int, batch: int = 500) -> Iterator[Delivery]:
+        """A digest's pending deliveries in subscriber order, read ``batch`` at a time so memory
+        stays flat; deliveries marked while iterating are not seen again."""
+        ...
+
+    def mark_sent(self, digest_id: int, subscriber_id: int, now: dt.datetime) -> None:
+        """Record the message as accepted, in its own committed transaction.
+
+        Only a pending delivery becomes sent: marking twice changes nothing, and a
+        delivery cancelled meanwhile (the subscriber left) stays cancelled.
+        """
+        ...
+
+    def mark_attempt_failed(
+        self, digest_id: int, subscriber_id: int, error: str, *, final: bool, bounced: bool = False
+    ) -> None:
+        """Record a failed attempt: still pending (to retry), or failed for good when ``final``.
+
+        ``bounced`` also marks the subscriber bounced and cancels their other pending
+        deliveries, all in one transaction.
+        """
+        ...
+
+    def note_pending_reason(self, digest_ids: Sequence[int], reason: str) -> None:
+        """Write why deliveries are still pending where no attempt has said so yet."""
+        ...
+
+    def requeue_failed(self, digest_id: int) -> int:
+        """Make a digest's failed deliveries to active subscribers pending again with fresh
+        attempts; returns how many."""
+        ...
+
+    def count_pending(self) -> int:
+        """Pending deliveries over all digests."""
+        ...
+
+    def delivery_counts(self, digest_id: int) -> DeliveryCounts: ...
+
+    def delivery_errors(self, digest_id: int, limit: int = 20) -> list[tuple[str, str, str]]:
+        """(address, status, last error) of a digest's unsent deliveries that have an error."""
+        ...

@@ -1,0 +1,97 @@
+"""The values a store keeps and hands back: subscribers, digests, their posts, deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced")
+DELIVERY_STATUSES = ("pending", "sent", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str | None
+    status: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class RenderedVariant:
+    """Subject, plain text and HTML of one rendering, holding the per-subscriber markers."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """A digest rendered once for everyone, in the two variants a subscriber may get.
+
+    ``named`` is for a subscriber with a name (templates may greet them by it),
+    ``anonymous`` for one without; the public archive shows ``anonymous``.
+    """
+
+    named: RenderedVariant
+    anonymous: RenderedVariant
+
+    def variants(self) -> dict[str, RenderedVariant]:
+        return {"named": self.named, "anonymous": self.anonymous}
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape stores keep (unchanged since the first store, so old rows still read)."""
+        return {
+            "variants": {
+                key: {"subject": part.subject, "text": part.text, "html": part.html}
+                for key, part in self.variants().items()
+            }
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RenderedDigest:
+        """The digest ``as_json`` wrote; KeyError or TypeError when it is not that shape."""
+        variants = data["variants"]
+        return cls(named=_variant(variants["named"]), anonymous=_variant(variants["anonymous"]))
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    number: int
+    created_at: dt.datetime
+    nonce: str
+    rendered: RenderedDigest
+
+
+@dataclass(frozen=True)
+class DigestPost:
+    route: str
+    title: str
+    url: str
+    published_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    digest_id: int
+    subscriber: Subscriber
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+def _variant(data: Mapping[str, Any]) -> RenderedVariant:
+    parts = [data["subject"], data["text"], data["html"]]
+    if not all(isinstance(part, str) for part in parts):
+        raise TypeError("subject, text and html must be strings")
+    return RenderedVariant(*parts)
