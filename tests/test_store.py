@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bulletin.errors import StoreError
-from bulletin.store.lock import LockHeld, RunLock
 from bulletin.store import DeliveryCounts, DigestPost, RenderedDigest, RenderedVariant
+from bulletin.store.lock import LockHeld, RunLock
 from bulletin.store.sqlite import SqliteStore
 from bulletin.store.sqlite_migrations import MIGRATIONS
 
