@@ -17,7 +17,7 @@ from ..errors import TemplateError
 from ..i18n import texts
 from ..site.posts import Post
 from ..site.render import html_to_text, render_post
-from ..store.records import RenderedDigest, RenderedVariant
+from ..store import RenderedDigest, RenderedVariant
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
