@@ -1,0 +1,87 @@
+"""Every key of config.yaml with its kind and default, one table per section.
+
+Keys are read in table order, so problems are reported in that order too. Values that
+depend on others (digest.from on site.title, smtp.port on smtp.security, the URLs that
+default to site.url) have None here and are filled in by readers.py.
+"""
+
+from __future__ import annotations
+
+from .model import DEFAULT_PAGE_FILES
+from .section import Key, Kind
+
+DEFAULT_SUBJECT = (
+    "{{ site.title }}: {{ posts[0].title }}{% if posts|length > 1 %} (+{{ posts|length - 1 }}){% endif %}"
+)
+
+SITE = (
+    Key("title", Kind.TEXT, "", required=True),
+    Key("url", Kind.URL, required=True),
+    Key("description", Kind.PROSE, ""),
+    Key("language", Kind.TEXT, "en"),
+    Key("timezone", Kind.TIMEZONE, "UTC"),
+    Key("icon", Kind.TEXT),  # relative ones are resolved against site.url
+    Key("logo", Kind.TEXT),
+)
+
+AUTHOR = (
+    Key("name", Kind.TEXT),
+    Key("email", Kind.TEXT),
+)
+
+CONTENT = (
+    Key("dir", Kind.PATH, "content"),
+    Key("summary_size", Kind.WHOLE, 300, minimum=1),
+    Key("page_files", Kind.NAMES, DEFAULT_PAGE_FILES),
+)
+
+FEEDS = (
+    Key("url", Kind.URL),
+    Key("output_dir", Kind.PATH, "public"),
+    Key("limit", Kind.WHOLE, 20, minimum=1),
+    Key("full_content", Kind.FLAG, False),
+    Key("taxonomies", Kind.NAMES, ()),
+    Key("websub_hubs", Kind.NAMES, ()),
+    Key("archive", Kind.FLAG, False),
+)
+TAXONOMIES = ("tag", "category")
+
+STORE = (Key("path", Kind.PATH, "state/bulletin.db"),)
+
+DIGEST = (
+    Key("from", Kind.TEXT),
+    Key("reply_to", Kind.TEXT),
+    Key("subject", Kind.TEXT, DEFAULT_SUBJECT),
+    Key("secret_env", Kind.TEXT, "BULLETIN_SECRET"),
+    Key("templates", Kind.PATH, "templates"),
+    Key("schedule", Kind.TEXT),
+    Key("min_posts", Kind.WHOLE, 1, minimum=1),
+)
+
+DKIM = (
+    Key("domain", Kind.TEXT, required=True),
+    Key("selector", Kind.TEXT, required=True),
+    Key("key_file", Kind.PATH, required=True),
+)
+
+SMTP = (
+    Key("security", Kind.TEXT, "starttls"),
+    Key("ca_file", Kind.PATH),
+    Key("host", Kind.TEXT),  # None: write .eml files to smtp.outbox instead of speaking SMTP
+    Key("port", Kind.WHOLE, minimum=1),  # 465 for security tls, else 587
+    Key("username", Kind.TEXT),
+    Key("password_env", Kind.TEXT, "SMTP_PASSWORD"),
+    Key("timeout", Kind.NUMBER, 30.0, minimum=0.1),
+    Key("connections", Kind.WHOLE, 4, minimum=1),
+    Key("rate_per_second", Kind.NUMBER, 0.0),
+    Key("max_attempts", Kind.WHOLE, 5, minimum=1),
+    Key("retry_delay", Kind.NUMBER, 2.0),
+    Key("outbox", Kind.PATH, "outbox"),
+)
+SECURITY = ("starttls", "tls", "none")
+
+WEB = (
+    Key("url", Kind.URL),
+    Key("host", Kind.TEXT, "127.0.0.1"),
+    Key("port", Kind.WHOLE, 8080, minimum=1),
+)

@@ -1,0 +1,125 @@
+"""The configuration as frozen dataclasses: what every other module reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from .schedule import Schedule
+
+# Grav names a page's Markdown file after its template; these are the common ones.
+DEFAULT_PAGE_FILES = ("item", "post", "default", "blog", "page", "article", "entry", "news")
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    url: str  # absolute, no trailing slash
+    description: str
+    language: str
+    timezone: ZoneInfo
+    author: Author
+    icon: str | None = None  # absolute URLs (relative ones are resolved against url)
+    logo: str | None = None
+
+    @property
+    def domain(self) -> str:
+        """The site's host name in its ASCII (punycode) form, as mail headers need it."""
+        host = urlsplit(self.url).hostname or "localhost"
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
+
+
+@dataclass(frozen=True)
+class DkimSettings:
+    domain: str
+    selector: str
+    key_file: Path
+
+
+@dataclass(frozen=True)
+class ContentConfig:
+    dir: Path
+    summary_size: int
+    # File names (without .md) that make their folder a Grav page; others are flat posts.
+    page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    output_dir: Path
+    limit: int
+    full_content: bool
+    url: str  # public URL of output_dir, no trailing slash
+    taxonomies: tuple[str, ...] = ()  # "tag", "category": a feed per term
+    websub_hubs: tuple[str, ...] = ()
+    archive: bool = False  # RFC 5005 archive pages for posts beyond `limit`
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    sender: str  # config key digest.from
+    reply_to: str | None
+    subject: str
+    start: dt.datetime | None
+    secret_env: str
+    templates_dir: Path
+    schedule: Schedule
+    min_posts: int
+    dkim: DkimSettings | None = None
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str | None  # None: write .eml files to outbox instead of speaking SMTP
+    port: int
+    security: str  # starttls | tls | none
+    username: str | None
+    password_env: str
+    timeout: float
+    connections: int
+    rate_per_second: float
+    max_attempts: int
+    retry_delay: float  # first backoff in seconds; doubles per try
+    outbox: Path
+    ca_file: Path | None
+
+    def password(self) -> str | None:
+        # Read at the moment of use so the secret never sits in a config value.
+        return os.environ.get(self.password_env) or None
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    url: str  # public base URL used in emails
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site: SiteConfig
+    content: ContentConfig
+    feeds: FeedsConfig
+    store: StoreConfig
+    digest: DigestConfig
+    smtp: SmtpConfig
+    web: WebConfig

@@ -1,0 +1,175 @@
+"""One reader per section of config.yaml: the table's values plus the checks between keys."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from email.utils import formataddr
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import defaults
+from .model import (
+    Author,
+    ContentConfig,
+    DigestConfig,
+    DkimSettings,
+    FeedsConfig,
+    SiteConfig,
+    SmtpConfig,
+    StoreConfig,
+    WebConfig,
+)
+from .schedule import Schedule, ScheduleError, parse_schedule
+from .section import Section
+
+# Where no site.url could be read: the other sections still get checked against something.
+FALLBACK_SITE_URL = "http://localhost"
+
+
+def read_site(section: Section) -> SiteConfig:
+    v = section.read(defaults.SITE)
+    author_section = section.section("author")
+    author = Author(**author_section.read(defaults.AUTHOR))
+    author_section.finish()
+    section.finish()
+    url = v["url"] or FALLBACK_SITE_URL
+    return SiteConfig(
+        v["title"],
+        url,
+        v["description"],
+        v["language"],
+        v["timezone"],
+        author,
+        _site_relative(v["icon"], url),
+        _site_relative(v["logo"], url),
+    )
+
+
+def read_content(section: Section) -> ContentConfig:
+    v = section.read(defaults.CONTENT)
+    section.finish()
+    return ContentConfig(dir=v["dir"], summary_size=v["summary_size"], page_files=v["page_files"])
+
+
+def read_feeds(section: Section, site: SiteConfig) -> FeedsConfig:
+    v = section.read(defaults.FEEDS)
+    for taxonomy in v["taxonomies"]:
+        if taxonomy not in defaults.TAXONOMIES:
+            section.problem("taxonomies", f"may hold tag and category, not {taxonomy!r}")
+    # Checked, but kept as written: "https://hub.example/websub/" without its
+    # slash is another URL, and a hub that redirects a POST refuses the ping.
+    hubs = tuple(h for h in v["websub_hubs"] if section.url(h, section.key("websub_hubs")))
+    section.finish()
+    return FeedsConfig(
+        output_dir=v["output_dir"],
+        limit=v["limit"],
+        full_content=v["full_content"],
+        url=v["url"] or site.url,
+        taxonomies=v["taxonomies"],
+        websub_hubs=hubs,
+        archive=v["archive"],
+    )
+
+
+def read_store(section: Section) -> StoreConfig:
+    v = section.read(defaults.STORE)
+    section.finish()
+    return StoreConfig(path=v["path"])
+
+
+def read_digest(section: Section, site: SiteConfig) -> DigestConfig:
+    start = _read_start(section, site.timezone)
+    v = section.read(defaults.DIGEST)
+    sender = v["from"]
+    if sender is None:
+        sender = formataddr((site.title, f"noreply@{site.domain}"))
+    digest = DigestConfig(
+        sender=sender,
+        reply_to=v["reply_to"],
+        subject=v["subject"],
+        start=start,
+        secret_env=v["secret_env"],
+        templates_dir=v["templates"],
+        schedule=_read_schedule(section, v["schedule"]),
+        min_posts=v["min_posts"],
+        dkim=_read_dkim(section),
+    )
+    section.finish()
+    return digest
+
+
+def read_smtp(section: Section) -> SmtpConfig:
+    v = section.read(defaults.SMTP)
+    security = v["security"]
+    if security not in defaults.SECURITY:
+        section.problem("security", f"must be starttls, tls or none, not {security!r}")
+    port = v["port"]
+    if port is None:
+        port = 465 if security == "tls" else 587
+    section.finish()
+    return SmtpConfig(
+        host=v["host"],
+        port=port,
+        security=security,
+        username=v["username"],
+        password_env=v["password_env"],
+        timeout=v["timeout"],
+        connections=v["connections"],
+        rate_per_second=v["rate_per_second"],
+        max_attempts=v["max_attempts"],
+        retry_delay=v["retry_delay"],
+        outbox=v["outbox"],
+        ca_file=v["ca_file"],
+    )
+
+
+def read_web(section: Section, site: SiteConfig) -> WebConfig:
+    v = section.read(defaults.WEB)
+    section.finish()
+    return WebConfig(url=v["url"] or site.url, host=v["host"], port=v["port"])
+
+
+def _site_relative(url: str | None, site_url: str) -> str | None:
+    if not url or "://" in url:
+        return url
+    return site_url + "/" + url.lstrip("/")
+
+
+def _read_dkim(digest: Section) -> DkimSettings | None:
+    if digest.data.get("dkim") is None:
+        digest.data.pop("dkim", None)
+        return None
+    section = digest.section("dkim")
+    v = section.read(defaults.DKIM)
+    section.finish()
+    if not (v["domain"] and v["selector"] and v["key_file"]):
+        return None
+    return DkimSettings(v["domain"], v["selector"], v["key_file"])
+
+
+def _read_schedule(section: Section, text: str | None) -> Schedule:
+    try:
+        return parse_schedule(text)
+    except ScheduleError as exc:
+        section.errors.append(f"{section.where}: '{section.key('schedule')}': {exc}")
+        return parse_schedule(None)
+
+
+def _read_start(section: Section, tz: ZoneInfo) -> dt.datetime | None:
+    """digest.start: a YAML date or date-time, or an ISO string; naive ones are in the site's zone."""
+    value: Any = section.data.pop("start", None)
+    if value is None:
+        return None
+    moment: dt.datetime | None = None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            moment = dt.datetime.fromisoformat(value)
+    if moment is None:
+        section.problem("start", f"must be an ISO date, not {value!r}")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
