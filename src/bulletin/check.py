@@ -13,7 +13,8 @@ import jinja2
 from .config import Config, load_config
 from .errors import BulletinError
 from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest, template_environment
-from .site.posts import Post, read_posts
+from .site.grav_site import Site, read_site
+from .site.posts import Post
 from .site.render import markdown_to_html, split_summary, text_of
 
 _LOCAL_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)""")  # Markdown images
@@ -25,6 +26,12 @@ class CheckReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     posts: int = 0
+    collections: int | None = None  # collection pages of a Grav site; None for a plain folder
+    details: list[str] = field(default_factory=list)  # what --verbose shows: sources, skipped pages
+
+    def summary(self) -> str:
+        where = f" in {self.collections} collection pages" if self.collections is not None else ""
+        return f"Read {self.posts} posts{where}: {len(self.errors)} errors, {len(self.warnings)} warnings."
 
 
 def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport:
@@ -35,13 +42,32 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
         report.errors.extend(exc.problems)
         return report
     now = now or dt.datetime.now(config.site.timezone)
-    posts, problems = read_posts(config.content.dir, config.site, config.content.page_files)
+    site, problems = read_site(config)
+    posts = site.posts
     report.errors.extend(problems)
     report.posts = len(posts)
+    if site.grav:
+        report.collections = len(site.collections)
+        report.warnings.extend(site.warnings)
+        report.details.extend(grav_details(config, site))
     report.errors.extend(_check_templates(config, posts, now))
     for post in posts:
         report.warnings.extend(_post_warnings(post))
     return report
+
+
+def grav_details(config: Config, site: Site) -> list[str]:
+    """Where each value came from and why each page is no post: for ``--verbose``."""
+    lines = [f"{key}: {source}" for key, source in config.sources]
+    for collection in site.collections:
+        lines.append(
+            f"{collection.page.post.source}: a collection of {len(collection.members)} pages,"
+            f" feed {collection.feed_base}.rss (limit {collection.limit})"
+        )
+    lines.extend(f"{path}: {why}" for path, why in site.skipped)
+    pages_dir = config.content.pages_dir
+    lines.extend(f"{path}: a modular part (never a post)" for path in sorted(pages_dir.rglob("_*/*.md")))
+    return lines
 
 
 def _check_templates(config: Config, posts: list[Post], now: dt.datetime) -> list[str]:

@@ -446,6 +446,9 @@ def check(config_path: str, now_text: str | None) -> None:
         click.echo(f"Error: {problem}", err=True)
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    click.echo(f"Read {report.posts} posts: {len(report.errors)} errors, {len(report.warnings)} warnings.")
+    if click.get_current_context().find_root().params.get("verbose"):
+        for line in report.details:
+            click.echo(line)
+    click.echo(report.summary())
     if report.errors:
         sys.exit(1)

@@ -15,6 +15,7 @@ import yaml
 from ..errors import ConfigError
 from ..grav_yaml import yaml_problem
 from .defaults import DEFAULT_SUBJECT
+from .grav import fill_from_grav, is_grav_user_dir
 from .model import (
     DEFAULT_PAGE_FILES,
     Author,
@@ -57,7 +58,20 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     """Read and validate config.yaml; relative paths are resolved against its folder."""
     config_path = Path(path)
     data = read_config_file(config_path)
-    return parse_config(data, config_path)
+    sources = _fill_from_grav_site(data, config_path)
+    return parse_config(data, config_path, sources)
+
+
+def _fill_from_grav_site(data: Any, config_path: Path) -> dict[str, str]:
+    """When content.dir is a Grav user/ folder, the keys config.yaml leaves out come from Grav."""
+    content = data.get("content") if isinstance(data, dict) else None
+    folder = content.get("dir", "content") if isinstance(content, dict) else "content"
+    if not isinstance(folder, str):
+        return {}  # parse_config reports the bad value
+    user_dir = config_path.resolve().parent / folder
+    if not is_grav_user_dir(user_dir):
+        return {}
+    return fill_from_grav(data, user_dir, folder.rstrip("/"))
 
 
 def read_config_file(config_path: Path) -> Any:
@@ -79,7 +93,7 @@ def read_config_file(config_path: Path) -> Any:
         raise ConfigError(f"{where}: impossible value: {exc}") from None
 
 
-def parse_config(data: Any, config_path: Path) -> Config:
+def parse_config(data: Any, config_path: Path, sources: dict[str, str] | None = None) -> Config:
     """Check ``data`` (config.yaml as read) section by section; ConfigError lists every problem."""
     errors: list[str] = []
     root = Section(data, "", errors, str(config_path), base=config_path.resolve().parent)
@@ -93,4 +107,5 @@ def parse_config(data: Any, config_path: Path) -> Config:
     root.finish()
     if errors:
         raise ConfigError(*errors)
-    return Config(config_path, site, content, feeds, store, digest, smtp, web)
+    origins = tuple(sorted((sources or {}).items()))
+    return Config(config_path, site, content, feeds, store, digest, smtp, web, origins)

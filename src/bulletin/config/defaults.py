@@ -33,6 +33,10 @@ CONTENT = (
     Key("dir", Kind.PATH, "content"),
     Key("summary_size", Kind.WHOLE, 300, minimum=1),
     Key("page_files", Kind.NAMES, DEFAULT_PAGE_FILES),
+    # Grav's settings; config/grav.py fills them from a Grav site's own config files.
+    Key("home", Kind.TEXT, "/home"),
+    Key("hide_home_in_urls", Kind.FLAG, False),
+    Key("dateformat", Kind.TEXT),
 )
 
 FEEDS = (
@@ -43,6 +47,9 @@ FEEDS = (
     Key("taxonomies", Kind.NAMES, ()),
     Key("websub_hubs", Kind.NAMES, ()),
     Key("archive", Kind.FLAG, False),
+    Key("title", Kind.TEXT),
+    Key("description", Kind.PROSE),
+    Key("route_json", Kind.FLAG, False),
 )
 TAXONOMIES = ("tag", "category")
 

@@ -55,6 +55,15 @@ class ContentConfig:
     summary_size: int
     # File names (without .md) that make their folder a Grav page; others are flat posts.
     page_files: tuple[str, ...] = DEFAULT_PAGE_FILES
+    grav: bool = False  # dir is a Grav user/ folder (pages/ and config/): read as Grav does
+    home: str = "/home"  # Grav's home.alias: the home page's route
+    hide_home_in_urls: bool = False  # Grav's home.hide_in_urls
+    dateformat: str | None = None  # Grav's pages.dateformat.default
+
+    @property
+    def pages_dir(self) -> Path:
+        """Where the pages are: user/pages for a Grav site, else the folder itself."""
+        return self.dir / "pages" if self.grav else self.dir
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,9 @@ class FeedsConfig:
     taxonomies: tuple[str, ...] = ()  # "tag", "category": a feed per term
     websub_hubs: tuple[str, ...] = ()
     archive: bool = False  # RFC 5005 archive pages for posts beyond `limit`
+    title: str | None = None  # Grav feed plugin's title/description: defaults for every feed
+    description: str | None = None
+    route_json: bool = False  # also <route>.json beside <route>.rss/.atom (enable_json_feed)
 
 
 @dataclass(frozen=True)
@@ -123,3 +135,5 @@ class Config:
     digest: DigestConfig
     smtp: SmtpConfig
     web: WebConfig
+    # Config key -> where its value came from, for keys a Grav site can supply.
+    sources: tuple[tuple[str, str], ...] = ()

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import defaults
+from .grav import is_grav_user_dir
 from .model import (
     Author,
     ContentConfig,
@@ -49,7 +50,15 @@ def read_site(section: Section) -> SiteConfig:
 def read_content(section: Section) -> ContentConfig:
     v = section.read(defaults.CONTENT)
     section.finish()
-    return ContentConfig(dir=v["dir"], summary_size=v["summary_size"], page_files=v["page_files"])
+    return ContentConfig(
+        dir=v["dir"],
+        summary_size=v["summary_size"],
+        page_files=v["page_files"],
+        grav=is_grav_user_dir(v["dir"]),
+        home="/" + v["home"].strip("/"),
+        hide_home_in_urls=v["hide_home_in_urls"],
+        dateformat=v["dateformat"],
+    )
 
 
 def read_feeds(section: Section, site: SiteConfig) -> FeedsConfig:
@@ -69,6 +78,9 @@ def read_feeds(section: Section, site: SiteConfig) -> FeedsConfig:
         taxonomies=v["taxonomies"],
         websub_hubs=hubs,
         archive=v["archive"],
+        title=v["title"],
+        description=v["description"],
+        route_json=v["route_json"],
     )
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..config import Config
 from ..files import write_files_atomically
-from ..site.posts import load_site_posts, visible_posts
+from ..site.grav_site import load_site
+from ..site.posts import visible_posts
 from ..store import store_exists
 from .build_cache import BuildCache
 
@@ -41,7 +42,8 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         return BuildResult(
             tuple(Path(p) for p in last.feeds), last.items, last.visible, len(last.files), last.archive_pages
         )
-    posts = load_site_posts(config, cache)
+    site = load_site(config, cache)
+    posts = site.posts
     visible = visible_posts(posts, now)
     log.debug("read %d posts (%d from the build cache), %d visible", len(posts), cache.hits, len(visible))
     items = min(len(visible), config.feeds.limit)
@@ -51,7 +53,8 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
 
     depends: set[Path] = set()
     feeds = {
-        config.feeds.output_dir / path: data for path, data in feed_files(config, visible, depends).items()
+        config.feeds.output_dir / path: data
+        for path, data in feed_files(config, visible, depends, site, now).items()
     }
     archive: dict[Path, bytes] = {}
     if store_exists(config):

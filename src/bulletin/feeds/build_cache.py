@@ -24,18 +24,21 @@ from typing import TypeGuard
 
 from .. import __version__
 from ..config import Config
+from ..config.grav import GRAV_CONFIG_FILES
 from ..files import write_file_atomically
+from ..site.pages import Page
 from ..site.posts import Post
 from ..store import state_dir, store_files
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
-CACHE_FORMAT = "6"  # bump when what the files hold changes shape
+CACHE_FORMAT = "7"  # bump when what the files hold changes shape
 # size, mtime_ns, and the post's fields without its Markdown. Plain tuples, not Post
 # objects: unpickling 10,000 dataclass instances took longer than making them anew.
 Entry = tuple[int, int, tuple[object, ...]]
 Listing = tuple[int, list[str], list[str]]  # folder mtime_ns, sub-folders, Markdown files
 _FIELDS = tuple(field.name for field in dataclasses.fields(Post))
+_PAGE_FIELDS = tuple(field.name for field in dataclasses.fields(Page))[1:]  # all but `post`
 _READ_ERRORS = (
     OSError,
     pickle.UnpicklingError,
@@ -105,11 +108,16 @@ class BuildCache:
         self.new_listings: dict[str, Listing] = {}
 
     def _fingerprint(self) -> str:
-        try:
-            config_bytes = self.config.path.read_bytes()
-        except OSError:
-            config_bytes = b""
-        return hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode() + config_bytes).hexdigest()
+        digest = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode())
+        # A Grav site's own config files count as much as config.yaml does.
+        grav_files = GRAV_CONFIG_FILES if self.config.content.grav else ()
+        for path in (self.config.path, *(self.config.content.dir / name for name in grav_files)):
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                pass
+            digest.update(b"\0")
+        return digest.hexdigest()
 
     def _extras(self) -> dict[str, tuple[int, int] | None]:
         paths = [str(path) for path in store_files(self.config)]
@@ -252,6 +260,27 @@ class BuildCache:
         # content.with_body reads it again for them.
         fields = tuple("" if name == "body" else getattr(post, name) for name in _FIELDS)
         self.new[path] = (stat.st_size, stat.st_mtime_ns, fields)
+
+    def lookup_page(self, path: str, stat: os.stat_result, parent_route: str) -> Page | None:
+        """A Grav page read before, if its file is unchanged and its parent's route too."""
+        entry = self._entries().get(path)
+        if not _is_entry(entry) or entry[:2] != (stat.st_size, stat.st_mtime_ns) or len(entry[2]) != 2:
+            return None
+        post_fields, extra = entry[2]
+        try:
+            page = Page(Post(*post_fields), *extra)  # type: ignore[misc]
+        except TypeError:
+            return None
+        if page.parent_route != parent_route:
+            return None  # a parent's slug changed: the route must be built again
+        self.hits += 1
+        self.new[path] = entry
+        return page
+
+    def store_page(self, path: str, stat: os.stat_result, page: Page) -> None:
+        post_fields = tuple("" if name == "body" else getattr(page.post, name) for name in _FIELDS)
+        extra = tuple(getattr(page, name) for name in _PAGE_FIELDS)
+        self.new[path] = (stat.st_size, stat.st_mtime_ns, (post_fields, extra))
 
     def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None:
         self._entries()

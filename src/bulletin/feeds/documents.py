@@ -300,8 +300,8 @@ def json_feed_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -
 
 
 def main_spec(config: Config) -> FeedSpec:
-    site = config.site
-    return FeedSpec(site.title, site.description, site.url + "/")
+    site, feeds = config.site, config.feeds
+    return FeedSpec(feeds.title or site.title, feeds.description or site.description, site.url + "/")
 
 
 def feed_documents(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from slugify import slugify
 
 from ..config import Config
+from ..site.collections import CollectionPage
+from ..site.grav_site import Site, collection_posts
 from ..site.posts import Post
 from .documents import (
     ATOM_FILE,
+    JSON_FILE,
     RSS_FILE,
     FeedItem,
     FeedSpec,
@@ -28,11 +32,18 @@ def archive_paths(page: int) -> tuple[str, str]:
     return f"{ARCHIVE_DIR}/rss-{page}.xml", f"{ARCHIVE_DIR}/atom-{page}.xml"
 
 
-def feed_files(config: Config, visible: Sequence[Post], depends: set[Path] | None = None) -> dict[str, bytes]:
+def feed_files(
+    config: Config,
+    visible: Sequence[Post],
+    depends: set[Path] | None = None,
+    site: Site | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, bytes]:
     """Path relative to feeds.output_dir -> bytes, for every feed of the site.
 
     ``visible`` is every visible post, newest first. The files the feeds were made
     from besides the posts (images given as enclosures) are added to ``depends``.
+    A Grav ``site`` (read at ``now``) adds a feed per collection page at its route.
     """
 
     def items_of(posts: Sequence[Post], config: Config) -> list[FeedItem]:
@@ -43,19 +54,50 @@ def feed_files(config: Config, visible: Sequence[Post], depends: set[Path] | Non
 
     limit = config.feeds.limit
     spec = main_spec(config)
+    main_posts = visible
     files: dict[str, bytes] = {}
+    if site is not None and site.grav and now is not None:
+        for collection in site.collections:
+            route_spec = collection_spec(config, collection)
+            posts = collection_posts(collection, now)[: collection.limit]
+            documents = feed_documents(config, items_of(posts, config), route_spec)
+            if not config.feeds.route_json:
+                del documents[route_spec.json_path]
+            files.update(documents)
+        if site.home is not None:
+            # The home page's collection is the site's main feed, as on the Grav site itself.
+            main_posts, limit = collection_posts(site.home, now), site.home.limit
+            spec = dataclasses.replace(
+                collection_spec(config, site.home),
+                rss_path=RSS_FILE,
+                atom_path=ATOM_FILE,
+                json_path=JSON_FILE,
+            )
     if config.feeds.archive:
-        archive, pages = archive_files(config, visible[limit:], items_of)
+        archive, pages = archive_files(config, main_posts[limit:], items_of)
         files.update(archive)
         rss_newest, atom_newest = archive_paths(pages)
         spec = dataclasses.replace(
             spec, links=(("rss", "prev-archive", rss_newest), ("atom", "prev-archive", atom_newest))
         )
-    files.update(feed_documents(config, items_of(visible[:limit], config), spec))
+    files.update(feed_documents(config, items_of(main_posts[:limit], config), spec))
     for taxonomy in config.feeds.taxonomies:
         for term_spec, posts in term_feeds(config, taxonomy, visible):
             files.update(feed_documents(config, items_of(posts[:limit], config), term_spec))
     return files
+
+
+def collection_spec(config: Config, collection: CollectionPage) -> FeedSpec:
+    """A collection page's feed, where Grav's feed plugin serves it: /blog -> blog.rss, blog.atom."""
+    base = collection.feed_base
+    return FeedSpec(
+        title=collection.title,
+        description=collection.description,
+        home_url=collection.page.post.url,
+        rss_path=f"{base}.rss",
+        atom_path=f"{base}.atom",
+        json_path=f"{base}.json",
+    )
 
 
 def archive_files(

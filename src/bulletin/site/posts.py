@@ -134,6 +134,10 @@ def read_posts(
 
 def load_site_posts(config: Config, cache: PostCache | None = None) -> list[Post]:
     """All posts of the site that ``config`` describes, newest first."""
+    if config.content.grav:
+        from .grav_site import load_site  # a Grav user/ folder: its collections choose the posts
+
+        return load_site(config).posts
     return load_posts(config.content.dir, config.site, config.content.page_files, cache)
 
 

@@ -35,6 +35,12 @@ FEED_TYPES = {
     "atom.xml": "application/atom+xml; charset=utf-8",
     "feed.json": "application/feed+json; charset=utf-8",
 }
+# A Grav collection page's feeds, where Grav's feed plugin serves them: /blog.rss, /blog.atom, /blog.json.
+ROUTE_FEED_TYPES = {
+    ".rss": FEED_TYPES["feed.xml"],
+    ".atom": FEED_TYPES["atom.xml"],
+    ".json": FEED_TYPES["feed.json"],
+}
 # RFC 5005 archive pages (feed_files.archive_paths): feed-archive/rss-N.xml, atom-N.xml.
 _ARCHIVE_PAGE = re.compile(r"(rss|atom)-[0-9]+\.xml")
 
@@ -43,6 +49,8 @@ def feed_media_type(path: Path) -> str | None:
     """The media type of a feed file bulletin writes, or None for any other file."""
     if path.name in FEED_TYPES:
         return FEED_TYPES[path.name]
+    if path.suffix in ROUTE_FEED_TYPES and path.stem:
+        return ROUTE_FEED_TYPES[path.suffix]
     if path.parent.name == ARCHIVE_DIR and (match := _ARCHIVE_PAGE.fullmatch(path.name)):
         return FEED_TYPES["feed.xml" if match.group(1) == "rss" else "atom.xml"]
     return None
