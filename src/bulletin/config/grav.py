@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..grav_yaml import load_yaml, yaml_problem
 
 SITE_FILE = "config/site.yaml"
 SYSTEM_FILE = "config/system.yaml"
@@ -89,12 +90,11 @@ def read_grav_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: {getattr(exc, 'problem', None) or 'invalid YAML'}") from None
-    except ValueError as exc:
+        line, problem = yaml_problem(exc)
+        raise ConfigError(f"{path}{f':{line}' if line else ''}: {problem}") from None
+    except ValueError as exc:  # aliases refused, an impossible date
         raise ConfigError(f"{path}: impossible value: {exc}") from None
     if data is None:
         return {}

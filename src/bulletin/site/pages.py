@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 from ..config import Config
 from ..errors import ContentError
-from .posts import Post, PostCache, _list_folder, _route_segment, post_from_header, split_front_matter
+from .frontmatter import read_page as read_page_file
+from .posts import Post, PostCache, _list_folder, _route_segment, post_from_header
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def walk_pages(config: Config, cache: PageCache | None = None) -> PageTree:
             subfolders, markdown = _list_folder(folder, cache)
         except OSError:
             continue
-        children_route = route
+        # A folder without a page file is still a page to Grav: its slug is in its children's routes.
+        children_route = route if folder == root else _folder_route(route, folder, config)
         if folder == root:
             skipped.extend(
                 (folder + os.sep + name, "the pages/ folder itself is no page") for name in markdown
@@ -114,17 +116,9 @@ def _cached_or_read(path: str, parent_route: str, config: Config, cache: PageCac
 
 def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Page:
     """One page file, read as Grav reads it; only unreadable files raise."""
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8-sig")
-    except OSError as exc:
-        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ContentError(f"{path}: not UTF-8 (byte {exc.start})") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    header, body = split_front_matter(text, path)
+    header, body = read_page_file(path)
     folder_slug = _route_segment(os.path.basename(os.path.dirname(path)))
-    route = _grav_route(parent_route + "/" + folder_slug, config)
+    route = _folder_route(parent_route, os.path.dirname(path), config)
     site = config.site
     lenient = dict(header)
     if not _has_text(header.get("title")):
@@ -148,7 +142,8 @@ def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Pag
     return Page(post, template, header, problems, dated, parent_route)
 
 
-def _grav_route(route: str, config: Config) -> str:
+def _folder_route(parent_route: str, folder: str, config: Config) -> str:
+    route = parent_route + "/" + _route_segment(os.path.basename(folder))
     home = config.content.home
     if config.content.hide_home_in_urls and route.startswith(home + "/"):
         return route[len(home) :]
