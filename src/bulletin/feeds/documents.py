@@ -168,8 +168,11 @@ def _generator(
             entry.category(term=xml_safe(term))
         author = _author(item, config)
         if author:
-            entry.author(author)  # RSS shows it only with an email, hence dc:creator too
-            entry.dc.dc_creator(author.get("name") or author["email"])
+            entry.author(author)
+            if "email" not in author:
+                # RSS's <author> must be an email address, so feedgen leaves it out without
+                # one; dc:creator carries the name instead (never both: validators warn).
+                entry.dc.dc_creator(author["name"])
         # type="html": escaped text. feedgen's type="CDATA" writes an invalid Atom
         # type attribute (feedgen #123), so it is never used.
         entry.summary(summary_with_link(item, site.language), type="html")

@@ -58,6 +58,8 @@ def feed_files(
     files: dict[str, bytes] = {}
     if site is not None and site.grav and now is not None:
         for collection in site.collections:
+            if not collection.members:
+                continue  # nothing it names can be a post (only modular parts): no feed
             route_spec = collection_spec(config, collection)
             posts = collection_posts(collection, now)[: collection.limit]
             documents = feed_documents(config, items_of(posts, config), route_spec)
