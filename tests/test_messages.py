@@ -58,11 +58,11 @@ def digest(site: DigestSite, smtp_server: SmtpServer) -> tuple[EmailMessage, byt
 
 def test_subject_decodes_back_to_the_cyrillic_title(digest: tuple[EmailMessage, bytes]) -> None:
     message, data = digest
-    assert message["Subject"] == "Клиника — новости: Новая лаборатория (+1)"
+    assert message["Subject"] == "Клиника — новости: День донора (+1)"
     [subject] = [h for h in raw_headers(data) if h.startswith(b"Subject:")]
     assert subject.isascii() and b"=?utf-8?" in subject
     assert str(make_header(decode_header(data.split(b"Subject: ", 1)[1].split(b"\r\nTo:")[0].decode()))) == (
-        "Клиника — новости: Новая лаборатория (+1)"
+        "Клиника — новости: День донора (+1)"
     )
 
 
@@ -320,3 +320,17 @@ def test_mailbox_round_trips_any_display_name(name: str) -> None:
     [address] = parsed["To"].addresses
     assert address.addr_spec == "ann@example.org"
     assert address.display_name == one_line(name)
+
+
+def test_a_site_title_in_quotes_nests_them_the_russian_way(site: DigestSite, smtp_server: SmtpServer) -> None:
+    site.configure(site={"title": "Филиал ТОО «Центр гематологии»"})
+    site.post("one", "Одна", "2026-04-01 10:00")
+
+    message, _ = send_one(site, smtp_server)
+
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    # Outer «ёлочки», inner „лапки“; never «…«…»».
+    assert "«Филиал ТОО „Центр гематологии“»" in text
+    assert "«Филиал ТОО „Центр гематологии“»" in html
+    assert "»»" not in text + html

@@ -473,7 +473,7 @@ def test_outbox_mode_writes_one_eml_per_subscriber(outbox_site: DigestSite) -> N
     for path in files:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         recipients.append(message["To"].addresses[0].addr_spec)
-        assert message["Subject"] == "Клиника — новости: Новость 1 (+1)"
+        assert message["Subject"] == "Клиника — новости: Новость 2 (+1)"
     assert sorted(recipients) == ADDRESSES[:4]
     assert outbox_site.cli("send", "--now", NOW.isoformat()).output == (
         "No new posts and nothing pending: nothing sent.\n"
@@ -534,9 +534,11 @@ def test_preview_writes_html_text_and_eml(site: DigestSite, tmp_path: Path) -> N
         str(out / name) for name in ("digest.html", "digest.txt", "digest.eml")
     ]
     assert "Новость 1" in (out / "digest.txt").read_text(encoding="utf-8")
-    assert "Preview Reader" in (out / "digest.html").read_text(encoding="utf-8")
+    html = (out / "digest.html").read_text(encoding="utf-8")
+    # What a subscriber who gave no name sees: no greeting with an invented name.
+    assert "Здравствуйте" not in html and "Preview" not in html and "preview@example.com" in html
     message = email.message_from_bytes((out / "digest.eml").read_bytes(), policy=email.policy.default)
-    assert message["Subject"] == "Клиника — новости: Новость 1 (+1)"
+    assert message["Subject"] == "Клиника — новости: Новость 2 (+1)"
     assert not site.store_path.exists()  # a preview records nothing
 
 

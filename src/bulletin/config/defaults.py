@@ -11,7 +11,7 @@ from .model import DEFAULT_PAGE_FILES
 from .section import Key, Kind
 
 DEFAULT_SUBJECT = (
-    "{{ site.title }}: {{ posts[0].title }}{% if posts|length > 1 %} (+{{ posts|length - 1 }}){% endif %}"
+    "{{ site.title }}: {{ posts[-1].title }}{% if posts|length > 1 %} (+{{ posts|length - 1 }}){% endif %}"
 )
 
 SITE = (

@@ -65,7 +65,14 @@ def template_environment(config: Config) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.filters["quoted"] = quoted
     return env
+
+
+def quoted(text: str) -> str:
+    """«text», with quotes inside it turned into „inner“ ones: «Центр „Шипагер“», not «Центр «Шипагер»»."""
+    inner = text.replace("«", "„").replace("»", "“")
+    return f"«{inner}»"
 
 
 def long_date(moment: dt.datetime, config: Config) -> str:

@@ -20,7 +20,6 @@ from .messages import MessageTemplate, build_template, personal_parts, personali
 from .single_send import send_single
 
 PREVIEW_EMAIL = "preview@example.com"
-PREVIEW_NAME = "Preview Reader"
 # Not a valid token: a draft must never unsubscribe anyone.
 DRAFT_TOKEN = "draft-token"
 TEST_PREFIX = "[TEST] "
@@ -56,11 +55,11 @@ def _with_subject_prefix(rendered: RenderedDigest, prefix: str) -> RenderedDiges
 def preview(config: Config, now: dt.datetime, out_dir: Path) -> tuple[list[Path], int | None]:
     """Write the next digest as digest.html, digest.txt and digest.eml in ``out_dir``."""
     template, new_count = draft(config, now)
-    parts = personal_parts(template, PREVIEW_EMAIL, PREVIEW_NAME, DRAFT_TOKEN)
+    parts = personal_parts(template, PREVIEW_EMAIL, None, DRAFT_TOKEN)
     files = {
         out_dir / "digest.html": parts.html.encode("utf-8"),
         out_dir / "digest.txt": parts.text.encode("utf-8"),
-        out_dir / "digest.eml": personalise(template, 0, PREVIEW_EMAIL, PREVIEW_NAME, DRAFT_TOKEN),
+        out_dir / "digest.eml": personalise(template, 0, PREVIEW_EMAIL, None, DRAFT_TOKEN),
     }
     write_files_atomically(files)
     return list(files), new_count
