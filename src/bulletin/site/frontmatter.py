@@ -40,25 +40,32 @@ def decode_page(raw: bytes, path: str | Path) -> str:
 
 
 def split_front_matter(text: str, path: str | Path) -> tuple[dict[str, Any], str]:
-    if not _SPLITTER.detect(text):
+    stripped = text.lstrip()  # Grav allows blank lines before the opening '---'
+    if not _SPLITTER.detect(stripped):
         raise ContentError(f"{path}: no front matter (the file must start with a '---' line)")
     try:
-        front, body = _SPLITTER.split(text)
+        front, body = _SPLITTER.split(stripped)
     except ValueError:
         raise ContentError(f"{path}: front matter is not closed by a '---' line") from None
-    return parse_header(front, path), body
+    # The file line the YAML text starts on, so an error names the line to look at.
+    start = len(text) - len(stripped) + stripped.find(front, 3)
+    return parse_header(front, path, text.count("\n", 0, start) + 1), body
 
 
-def parse_header(front: str, path: str | Path) -> dict[str, Any]:
-    """The mapping a front matter block holds (the text between the '---' lines)."""
+def parse_header(front: str, path: str | Path, first_line: int = 1) -> dict[str, Any]:
+    """The mapping a front matter block holds (the text between the '---' lines, which
+    starts on line ``first_line`` of the file)."""
+    if "\n\t" in front[1:]:
+        # As Grav's MarkdownFile does: a tab that starts a line (the first line of the
+        # block aside) becomes four spaces, so tab-indented headers read.
+        front = front[:1] + front[1:].replace("\n\t", "\n    ")
     try:
         data = load_yaml(front)
-    except YamlRefused:
-        raise ContentError(f"{path}: front matter uses YAML aliases, which are not allowed") from None
+    except YamlRefused as exc:
+        raise ContentError(f"{path}: front matter {exc}") from None
     except yaml.YAMLError as exc:
         line, problem = yaml_problem(exc)
-        # +1: the opening '---' line comes before the YAML text.
-        where = f":{line + 1}" if line is not None else ""
+        where = f":{first_line + line - 1}" if line is not None else ""
         raise ContentError(f"{path}{where}: front matter is not valid YAML: {problem}") from None
     except ValueError as exc:
         raise ContentError(f"{path}: front matter has an impossible value: {exc}") from None
