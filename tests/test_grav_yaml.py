@@ -5,12 +5,18 @@ against Symfony itself; these cases run without PHP.)"""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
+from bulletin.config import Config, load_config
 from bulletin.errors import ContentError
-from bulletin.site.frontmatter import parse_header, read_page, split_front_matter
+from bulletin.feeds.build import build
+from bulletin.site.frontmatter import parse_header, read_page, replace_recursive, split_front_matter
+from bulletin.site.posts import load_posts
+
+from .conftest import NOW, WriteConfig, simple_post, write_post
 
 
 def header(text: str) -> dict[str, object]:
@@ -143,3 +149,81 @@ def test_a_plain_header_costs_no_repair(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(grav_yaml, "repaired", no_repair)
     assert header("title: Fine\ntaxonomy: {tag: [a]}\n") == {"title": "Fine", "taxonomy": {"tag": ["a"]}}
+
+
+# frontmatter.yaml ---------------------------------------------------------------------------
+
+
+def folder_site(write_config: WriteConfig, tmp_path: Path) -> Config:
+    content = tmp_path / "content"
+    write_post(
+        content,
+        "01.blog/visit/item.md",
+        simple_post("Визит врача", "01-03-2025 10:00", extra="taxonomy:\n  tag: [қабылдау]\n"),
+    )
+    write_post(content, "01.blog/visit/frontmatter.yaml", DEFAULTS)
+    write_post(content, "notes/frontmatter.yaml", DEFAULTS)
+    write_post(content, "notes/flat.md", simple_post("Flat", "02-03-2025 10:00"))
+    return load_config(write_config(feeds={"taxonomies": ["tag", "category"]}))
+
+
+DEFAULTS = """title: Never used, the page sets one
+author: Dr Әлия
+taxonomy:
+  tag: [first, second, third]
+  category: news
+"""
+
+
+def test_frontmatter_yaml_goes_under_the_page_header_as_in_grav(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    config = folder_site(write_config, tmp_path)
+    posts = {post.route: post for post in load_posts(config.content.dir, config.site)}
+    visit = posts["/blog/visit"]
+    assert visit.title == "Визит врача"  # the page's own key wins
+    assert visit.author == "Dr Әлия"  # a key only the folder file has
+    # array_replace_recursive: the page's list replaces the defaults' item by item.
+    assert visit.tags == ("қабылдау", "second", "third")
+    assert visit.categories == ("news",)
+    # A flat post is no Grav page folder: the file beside it does not apply.
+    assert posts["/notes/flat"].author is None and posts["/notes/flat"].tags == ()
+
+
+def test_a_changed_frontmatter_yaml_reaches_a_cached_build(write_config: WriteConfig, tmp_path: Path) -> None:
+    config = folder_site(write_config, tmp_path)
+    build(config, NOW)
+    defaults = config.content.dir / "01.blog/visit/frontmatter.yaml"
+    defaults.write_text(DEFAULTS.replace("news", "жаңалықтар"), encoding="utf-8")
+    build(config, NOW)
+    feed = json.loads((config.feeds.output_dir / "feed.json").read_text(encoding="utf-8"))
+    [visit] = [item for item in feed["items"] if item["title"] == "Визит врача"]
+    assert "жаңалықтар" in visit["tags"] and "news" not in visit["tags"]
+
+
+def test_a_broken_frontmatter_yaml_is_one_line_naming_it(write_config: WriteConfig, tmp_path: Path) -> None:
+    config = folder_site(write_config, tmp_path)
+    defaults = config.content.dir / "01.blog/visit/frontmatter.yaml"
+    defaults.write_text("title: ok\ntags: [unclosed\nx: 1\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_posts(config.content.dir, config.site)
+    assert caught.value.problems == (
+        f"{defaults}:3: frontmatter.yaml is not valid YAML: did not find expected ',' or ']'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "override", "merged"),
+    [
+        ({"a": [1, 2, 3]}, {"a": ["x"]}, {"a": ["x", 2, 3]}),
+        ({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}, {"a": {"b": 1, "c": 3}}),
+        ({"a": {"b": 1}}, {"a": "text"}, {"a": "text"}),
+        ({"a": "text"}, {"a": {"b": 1}}, {"a": {"b": 1}}),
+        ({"a": 1}, {"a": None}, {"a": None}),
+        ({"a": [1]}, {"a": {"k": 2}}, {"a": {0: 1, "k": 2}}),
+    ],
+)
+def test_replace_recursive_is_phps(
+    base: dict[str, object], override: dict[str, object], merged: object
+) -> None:
+    assert replace_recursive(base, override) == merged

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulletin.errors import ContentError
-from bulletin.site.frontmatter import parse_header
+from bulletin.site.frontmatter import parse_header, replace_recursive
 
 from .yaml_blocks import Block, random_block
 
@@ -137,3 +137,35 @@ def test_the_tally_covers_every_kind() -> None:
     assert (
         TALLY["same"] and TALLY["lenient (Symfony refuses, Grav's fallback reads)"] and TALLY["both refuse"]
     )
+
+
+# frontmatter.yaml merges as PHP's array_replace_recursive -------------------------------------
+
+KEYS = st.sampled_from(("title", "taxonomy", "tag", "category", "feed", "limit", "тақырып", "a"))
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(("x", "Қазақ", "новости")))
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+HEADERS = st.dictionaries(KEYS, VALUES, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=st.lists(st.tuples(HEADERS, HEADERS), min_size=1, max_size=40))
+def test_frontmatter_yaml_merges_as_array_replace_recursive(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    done = subprocess.run(
+        ["php", str(SCRIPT.with_name("replace_recursive.php"))],
+        input=json.dumps(pairs),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for (base, override), php in zip(pairs, json.loads(done.stdout), strict=True):
+        assert canonical(portable(replace_recursive(base, override))) == canonical(php_side(php)), (
+            base,
+            override,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,70 @@ from ..errors import ContentError
 from ..grav_yaml import YamlRefused, load_yaml, yaml_problem
 
 _SPLITTER = YAMLHandler()
+FOLDER_DEFAULTS = "frontmatter.yaml"  # Grav merges it under the header of the page beside it
+_ST_SIZE = 6  # position of st_size in a stat tuple
 
 
-def read_page(path: str | Path) -> tuple[dict[str, Any], str]:
-    """The header and the body of the page file at ``path``; ContentError names the file."""
-    return split_front_matter(read_page_text(path), path)
+def read_page(path: str | Path, *, folder_defaults: bool = False) -> tuple[dict[str, Any], str]:
+    """The header and the body of the page file at ``path``; ContentError names the file.
+
+    With ``folder_defaults``, a ``frontmatter.yaml`` in the page's folder supplies the
+    keys the header leaves out, merged as Grav merges it (PHP's array_replace_recursive:
+    the page's own header wins, key by key, lists index by index).
+    """
+    header, body = split_front_matter(read_page_text(path), path)
+    if folder_defaults:
+        defaults_path = os.path.join(os.path.dirname(path), FOLDER_DEFAULTS)
+        if os.path.isfile(defaults_path):
+            header = replace_recursive(read_defaults(defaults_path), header)
+    return header, body
+
+
+def source_stat(path: str, folder_defaults: bool) -> os.stat_result:
+    """What a cached reading of ``path`` depends on: the file's stat, made to change with
+    the folder's ``frontmatter.yaml`` too when there is one (the cache compares size
+    and mtime only)."""
+    stat = os.stat(path)
+    if not folder_defaults:
+        return stat
+    try:
+        defaults = os.stat(os.path.join(os.path.dirname(path), FOLDER_DEFAULTS))
+    except OSError:
+        return stat
+    fields = list(stat)
+    fields[_ST_SIZE] = stat.st_size + ((defaults.st_size + 1) << 32)
+    return os.stat_result(fields, {"st_mtime_ns": max(stat.st_mtime_ns, defaults.st_mtime_ns)})
+
+
+def read_defaults(path: str) -> dict[str, Any]:
+    """A folder's ``frontmatter.yaml``: a mapping read as Grav reads YAML files."""
+    try:
+        with open(path, "rb") as handle:
+            text = decode_page(handle.read(), path)
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return _mapping(text, path, first_line=1, what="frontmatter.yaml")
+
+
+def replace_recursive(base: dict[Any, Any], override: dict[Any, Any]) -> dict[Any, Any]:
+    """PHP's array_replace_recursive(base, override) for YAML values."""
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(value, (dict, list)) and isinstance(current, (dict, list)):
+            merged[key] = _replace_arrays(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _replace_arrays(base: dict[Any, Any] | list[Any], override: dict[Any, Any] | list[Any]) -> Any:
+    if isinstance(base, list) and isinstance(override, list):
+        # A PHP list is keyed 0..n-1: the override replaces items by position.
+        merged = replace_recursive(dict(enumerate(base)), dict(enumerate(override)))
+        return [merged[index] for index in range(len(merged))]
+    as_dict = [dict(enumerate(side)) if isinstance(side, list) else side for side in (base, override)]
+    return replace_recursive(as_dict[0], as_dict[1])
 
 
 def read_page_text(path: str | Path) -> str:
@@ -59,18 +119,22 @@ def parse_header(front: str, path: str | Path, first_line: int = 1) -> dict[str,
         # As Grav's MarkdownFile does: a tab that starts a line (the first line of the
         # block aside) becomes four spaces, so tab-indented headers read.
         front = front[:1] + front[1:].replace("\n\t", "\n    ")
+    return _mapping(front, path, first_line, "front matter")
+
+
+def _mapping(text: str, path: str | Path, first_line: int, what: str) -> dict[str, Any]:
     try:
-        data = load_yaml(front)
+        data = load_yaml(text)
     except YamlRefused as exc:
-        raise ContentError(f"{path}: front matter {exc}") from None
+        raise ContentError(f"{path}: {what} {exc}") from None
     except yaml.YAMLError as exc:
         line, problem = yaml_problem(exc)
         where = f":{first_line + line - 1}" if line is not None else ""
-        raise ContentError(f"{path}{where}: front matter is not valid YAML: {problem}") from None
+        raise ContentError(f"{path}{where}: {what} is not valid YAML: {problem}") from None
     except ValueError as exc:
-        raise ContentError(f"{path}: front matter has an impossible value: {exc}") from None
+        raise ContentError(f"{path}: {what} has an impossible value: {exc}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ContentError(f"{path}: front matter must be a mapping of keys, not a {type(data).__name__}")
+        raise ContentError(f"{path}: {what} must be a mapping of keys, not a {type(data).__name__}")
     return data

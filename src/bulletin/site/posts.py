@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
 from ..errors import ContentError
 from .dates import DateFormatError, parse_date
-from .frontmatter import read_page
+from .frontmatter import read_page, source_stat
 
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
 _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
@@ -113,7 +113,7 @@ def read_posts(
             if cache is None:
                 posts.append(read_post(path, route, site, flat=flat))
                 continue
-            stat = os.stat(path)
+            stat = source_stat(path, folder_defaults=not flat)
             post = cache.lookup(path, stat)
             if post is None:
                 post = read_post(path, route, site, flat=flat)
@@ -214,7 +214,7 @@ def _route_segment(name: str) -> str:
 
 
 def read_post(path: str | Path, route: str, site: SiteConfig, *, flat: bool = False) -> Post:
-    header, body = read_page(path)
+    header, body = read_page(path, folder_defaults=not flat)
     return post_from_header(header, body, path, route, site, flat=flat)
 
 
