@@ -29,6 +29,7 @@ GENERATOR_URI = "https://pypi.org/project/bulletin/"
 # rebuild differ, so it is a fixed point instead.
 EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+MEDIA_NS = "http://search.yahoo.com/mrss/"
 # feedgen's own output is parsed again to add links. huge_tree: a post of more than
 # 10 MB is one text node over libxml2's default limit; entities are never resolved.
 _REPARSE = etree.XMLParser(resolve_entities=False, huge_tree=True)
@@ -197,10 +198,12 @@ def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byte
     fg = _generator(config, spec, items, spec.rss_path, "application/rss+xml")
     rss = bytes(fg.rss_str(pretty=True))
     extra = _extra_links(config, spec, "rss")
-    if not extra and not spec.is_archive:
+    has_images = any(item.rendered.image for item in items)
+    if not extra and not spec.is_archive and not has_images:
         return rss
     # feedgen writes only the self atom:link in RSS; hub and archive links are added here.
     tree = etree.fromstring(rss, parser=_REPARSE)
+    _unwrap_media_groups(tree)
     channel = tree.find("channel")
     assert channel is not None
     anchor = channel.find(f"{{{ATOM_NS}}}link")
@@ -218,6 +221,7 @@ def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byte
 def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
     fg = _generator(config, spec, items, spec.atom_path, "application/atom+xml")
     tree = etree.fromstring(bytes(fg.atom_str(pretty=True)), parser=_REPARSE)
+    _unwrap_media_groups(tree)
     # feedgen drops rel, type and length on entry links (feedgen #135), which would
     # turn an enclosure into a second alternate link. The entries are in the order
     # of ``items``, so each entry's links are written again from the item itself.
@@ -244,6 +248,24 @@ def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byt
             position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
         )
     return _serialize(tree)
+
+
+def _unwrap_media_groups(tree: etree._Element) -> None:
+    """Move a lone media:thumbnail out of the media:group feedgen wraps it in.
+
+    Media RSS means a group for alternatives of one media object; a group without
+    several media:content children is an error to feed validators, while a
+    thumbnail directly in the item is what readers look for.
+    """
+    for group in list(tree.iter(f"{{{MEDIA_NS}}}group")):
+        if len(group.findall(f"{{{MEDIA_NS}}}content")) > 1:
+            continue
+        parent = group.getparent()
+        assert parent is not None
+        position = parent.index(group)
+        for offset, child in enumerate(list(group)):
+            parent.insert(position + offset, child)
+        parent.remove(group)
 
 
 def _serialize(tree: etree._Element) -> bytes:
