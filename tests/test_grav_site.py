@@ -161,3 +161,23 @@ def test_check_counts_collections_and_names_sources_with_verbose(blog_site: Path
     assert "_intro/text.md: a modular part" in result.output
     quiet = CliRunner().invoke(main, ["check", "--config", str(blog_site), "--now", now])
     assert "site.title:" not in quiet.output and "3 collection pages" in quiet.output
+
+
+def test_the_sample_site_is_a_grav_user_tree(tmp_path: Path) -> None:
+    root = Path(__file__).parent.parent
+    for name in ("content", "templates"):
+        shutil.copytree(root / name, tmp_path / name)
+    shutil.copy(root / "config.yaml", tmp_path / "config.yaml")
+    config = load_config(tmp_path / "config.yaml")
+    assert config.content.grav and config.site.title == "Центр гематологии — новости"
+    build(config, dt.datetime(2026, 11, 1, tzinfo=ALMATY))
+    public = config.feeds.output_dir
+    main_feed = feedparser.parse(public / "feed.xml")
+    # The home page (/blog) collects its own children and the notes: the main feed is both.
+    assert urls(main_feed) == urls(feedparser.parse(public / "blog.rss"))
+    notes = {"https://centre.example/notes/parking", "https://centre.example/notes/new-phone-line"}
+    assert notes < set(urls(main_feed)) and set(urls(feedparser.parse(public / "notes.atom"))) == notes
+    assert not any("/about" in url for url in urls(main_feed))
+    rss = (public / "feed.xml").read_bytes()
+    # The donor-day image: a media:thumbnail in the item itself, never in a lone media:group.
+    assert b"<media:thumbnail" in rss and b"media:group" not in rss
