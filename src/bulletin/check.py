@@ -12,10 +12,11 @@ import jinja2
 
 from .config import Config, load_config
 from .errors import BulletinError
-from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest, template_environment
+from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest
 from .site.grav_site import Site, read_site
 from .site.posts import Post
 from .site.render import markdown_to_html, split_summary, text_of
+from .templating import template_environment
 
 _LOCAL_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)""")  # Markdown images
 _HTML_SRC = re.compile(r"""<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)

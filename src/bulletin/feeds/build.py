@@ -59,8 +59,8 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     archive: dict[Path, bytes] = {}
     if store_exists(config):
         # The archive of sent digests, as static pages beside the feeds.
-        from ..mail.digest import template_environment
         from ..store import open_store
+        from ..templating import template_environment
         from ..web.digest_archive import archive_files
 
         with open_store(config) as store:

@@ -19,10 +19,8 @@ from ..config import Config
 from ..i18n import texts
 from ..site.posts import Post, with_body
 from ..site.render import RenderedPost, render_post, text_of, xml_safe
+from .paths import ATOM_FILE, JSON_FILE, RSS_FILE
 
-RSS_FILE = "feed.xml"
-ATOM_FILE = "atom.xml"
-JSON_FILE = "feed.json"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 GENERATOR_URI = "https://pypi.org/project/bulletin/"
 # An empty feed still needs an "updated" date; the build time would make every

@@ -14,9 +14,6 @@ from ..site.collections import CollectionPage
 from ..site.grav_site import Site, collection_posts
 from ..site.posts import Post
 from .documents import (
-    ATOM_FILE,
-    JSON_FILE,
-    RSS_FILE,
     FeedItem,
     FeedSpec,
     enclosure_file,
@@ -24,12 +21,7 @@ from .documents import (
     main_spec,
 )
 from .documents import feed_items as render_items
-
-ARCHIVE_DIR = "feed-archive"
-
-
-def archive_paths(page: int) -> tuple[str, str]:
-    return f"{ARCHIVE_DIR}/rss-{page}.xml", f"{ARCHIVE_DIR}/atom-{page}.xml"
+from .paths import ATOM_FILE, JSON_FILE, RSS_FILE, archive_paths
 
 
 def feed_files(

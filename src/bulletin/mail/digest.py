@@ -18,22 +18,13 @@ from ..i18n import texts
 from ..site.posts import Post
 from ..site.render import html_to_text, render_post
 from ..store import RenderedDigest, RenderedVariant
+from ..templating import template_environment
+from .markers import EMAIL_MARK, NAME_MARK, UNSUBSCRIBE_MARK
+from .messages import one_line
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 
-# Per-subscriber values are rendered as these markers once per digest and swapped
-# for each subscriber's values when the message is assembled, so the templates are
-# not rendered again for every subscriber. They contain nothing that HTML escaping
-# or CSS inlining would change.
-NAME_MARK = "%%bulletin:subscriber.name%%"
-EMAIL_MARK = "%%bulletin:subscriber.email%%"
-UNSUBSCRIBE_MARK = "%%bulletin:unsubscribe_url%%"
-MARKS = (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK)
-# The templates wrap everything addressed to one subscriber (greeting, footer with
-# the address and unsubscribe link) in these comments; the public archive drops it.
-PERSONAL_START = "<!--bulletin:personal-->"
-PERSONAL_END = "<!--/bulletin:personal-->"
 # Two renderings (RenderedDigest's fields): with a name (templates can say
 # "Hello, {{ subscriber.name }}") and without one (so `{% if subscriber.name %}` still works).
 VARIANTS = ("named", "anonymous")
@@ -50,29 +41,6 @@ def select_new_posts(
     ]
     chosen.sort(key=lambda post: (post.date, post.route))
     return chosen
-
-
-def template_environment(config: Config) -> jinja2.Environment:
-    """The site's templates folder first, then the defaults shipped with bulletin."""
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.FileSystemLoader(config.digest.templates_dir),
-                jinja2.PackageLoader("bulletin", "templates"),
-            ]
-        ),
-        autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    env.filters["quoted"] = quoted
-    return env
-
-
-def quoted(text: str) -> str:
-    """«text», with quotes inside it turned into „inner“ ones: «Центр „Шипагер“», not «Центр «Шипагер»»."""
-    inner = text.replace("«", "„").replace("»", "“")
-    return f"«{inner}»"
 
 
 def long_date(moment: dt.datetime, config: Config) -> str:
@@ -151,8 +119,3 @@ def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.da
     except Exception as exc:  # noqa: BLE001 - a template may fail in any way; say which, in one line
         raise TemplateError(f"template error: {type(exc).__name__}: {exc}") from None
     return RenderedDigest(named=variants["named"], anonymous=variants["anonymous"])
-
-
-def one_line(text: str) -> str:
-    """Collapse all whitespace (CR and LF included), so a header can never be split."""
-    return " ".join(text.split())

@@ -20,7 +20,7 @@ from ..config import Config
 from ..errors import ConfigError
 from ..store import DigestRecord
 from ..subscribers import transport_address
-from .digest import EMAIL_MARK, MARKS, NAME_MARK, UNSUBSCRIBE_MARK, one_line
+from .markers import EMAIL_MARK, MARKS, NAME_MARK, UNSUBSCRIBE_MARK
 
 CRLF = "\r\n"
 
@@ -44,6 +44,11 @@ class MessageTemplate:
     unsubscribe_base: str  # web.url + "/unsubscribe/"
     unsubscribe_mailto: str
     variants: dict[str, Variant]
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (CR and LF included), so a header can never be split."""
+    return " ".join(text.split())
 
 
 def encode_header(name: str, value: str) -> str:
