@@ -18,7 +18,8 @@ from bulletin.feeds.build import build
 from bulletin.store import DigestPost, RenderedDigest, RenderedVariant
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
-from bulletin.web.app import CSRF_COOKIE, create_app
+from bulletin.web.app import create_app
+from bulletin.web.security import CSRF_COOKIE
 
 from .digest_site import NOW, SECRET, WEB_URL, DigestSite, secret, site  # noqa: F401
 from .smtp_server import SmtpServer, smtp_server  # noqa: F401

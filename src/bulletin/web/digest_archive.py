@@ -9,7 +9,7 @@ import jinja2
 
 from ..config import Config
 from ..i18n import texts
-from ..mail.digest import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
+from ..mail.markers import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
 from ..store import DigestRecord, Store
 
 _PERSONAL = re.compile(re.escape(PERSONAL_START) + ".*?" + re.escape(PERSONAL_END), re.S)

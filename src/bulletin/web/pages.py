@@ -1,0 +1,62 @@
+"""The HTML pages every endpoint answers with: templates, fixed messages, forms with a CSRF pair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from .security import STRICT_CSP, new_csrf_pair, security_headers, set_csrf_cookie
+from .state import WebState, web_state
+
+
+def page(
+    state: WebState, name: str, status: int = 200, csp: str = STRICT_CSP, **context: Any
+) -> HTMLResponse:
+    html = state.env.get_template(f"web/{name}").render(site=state.config.site, t=state.texts, **context)
+    return HTMLResponse(html, status_code=status, headers=security_headers(csp))
+
+
+def message_page(state: WebState, title: str, text: str, status: int = 200) -> HTMLResponse:
+    """A page with a title and one paragraph, both from the site language's texts."""
+    html = state.message_pages.get((title, text))
+    if html is None:
+        html = state.env.get_template("web/message.html.j2").render(
+            site=state.config.site, t=state.texts, title=state.texts[title], text=state.texts[text]
+        )
+        state.message_pages[(title, text)] = html
+    return HTMLResponse(html, status_code=status, headers=security_headers(STRICT_CSP))
+
+
+def not_found(state: WebState) -> HTMLResponse:
+    return message_page(state, "not_found_title", "not_found_text", 404)
+
+
+def forbidden(state: WebState) -> HTMLResponse:
+    """The answer to a form posted without its CSRF pair."""
+    return message_page(state, "forbidden_title", "forbidden_text", 403)
+
+
+def form_page(state: WebState, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page with a form: a fresh CSRF pair, the nonce in a cookie and its MAC in the form."""
+    nonce, mac = new_csrf_pair(state.signer)
+    response = page(state, name, status, csrf=mac, **context)
+    set_csrf_cookie(response, nonce, secure=state.secure_cookie)
+    return response
+
+
+def action_page(state: WebState, action: str) -> HTMLResponse:
+    """The one-button page of an unsubscribe or confirm link (texts ``<action>_*``)."""
+    return form_page(
+        state,
+        "action.html.j2",
+        title=state.texts[f"{action}_title"],
+        question=state.texts[f"{action}_question"],
+        button=state.texts[f"{action}_button"],
+    )
+
+
+async def stylesheet(request: Request) -> Response:
+    css = web_state(request).env.get_template("web/bulletin.css").render()
+    return Response(css, media_type="text/css", headers=security_headers(STRICT_CSP))

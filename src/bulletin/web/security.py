@@ -1,0 +1,90 @@
+"""What every answer carries and every form needs: CSP headers, the CSRF pair, the sign-up limiter."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import deque
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from ..tokens import TokenSigner
+
+CSRF_COOKIE = "bulletin_csrf"
+CSRF_COOKIE_AGE = 7200  # seconds a form may stay open
+# Pages load nothing but their own stylesheet and post nothing but to themselves.
+STRICT_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+# Archived digests carry the inline styles mail clients need; nothing else is allowed.
+ARCHIVE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def security_headers(csp: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        # Unsubscribe and confirm URLs carry tokens: never leak them to another site.
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def new_csrf_pair(signer: TokenSigner) -> tuple[str, str]:
+    """(nonce for the cookie, its MAC for the form): a POST must bring both back."""
+    nonce = secrets.token_urlsafe(16)
+    return nonce, signer.mac("csrf:" + nonce)
+
+
+def set_csrf_cookie(response: Response, nonce: str, *, secure: bool) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, nonce, max_age=CSRF_COOKIE_AGE, httponly=True, samesite="strict", secure=secure, path="/"
+    )
+
+
+def csrf_ok(signer: TokenSigner, request: Request, form: FormData) -> bool:
+    nonce = request.cookies.get(CSRF_COOKIE)
+    sent = form.get("csrf")
+    if not nonce or not isinstance(sent, str):
+        return False
+    return secrets.compare_digest(signer.mac("csrf:" + nonce), sent)
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` events per key within ``window`` seconds (kept in memory)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.events: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        events = self.events.setdefault(key, deque())
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        if len(self.events) > 10_000:  # forget idle clients so memory stays bounded
+            for stale in [k for k, v in self.events.items() if not v or v[-1] <= now - self.window]:
+                del self.events[stale]
+        return True
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    # Starlette's own answers (405 and the like) get the same headers as every page.
+    assert isinstance(exc, HTTPException)
+    headers = {**(exc.headers or {}), **security_headers(STRICT_CSP)}
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=headers)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("Internal Server Error", status_code=500, headers=security_headers(STRICT_CSP))

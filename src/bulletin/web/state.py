@@ -1,0 +1,77 @@
+"""What the endpoints share, held on ``app.state``: config, signer, templates, the store, the limits."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Concatenate, ParamSpec, TypeVar
+
+import jinja2
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from ..config import Config
+from ..store import Store, Subscriber
+from ..tokens import TokenSigner
+from .feed_cache import FeedFiles
+from .security import SlidingWindowLimiter
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StoreAccess:
+    """The app's store, called from the thread pool so a slow or locked database
+    (a `bulletin send` holding the write lock) never stalls the event loop.
+
+    The store is one connection, so calls take turns: a transaction begun in one
+    worker thread must not see another thread's statements inside it.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._turn = threading.Lock()
+
+    async def run(self, call: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``call(store, *args, **kwargs)`` in a worker thread."""
+        return await run_in_threadpool(self._in_turn, functools.partial(call, self._store, *args, **kwargs))
+
+    def _in_turn(self, call: Callable[[], T]) -> T:
+        with self._turn:
+            return call()
+
+    def close(self) -> None:
+        with self._turn:
+            self._store.close()
+
+
+@dataclass(frozen=True)
+class WebState:
+    config: Config
+    signer: TokenSigner
+    env: jinja2.Environment
+    texts: dict[str, str]
+    store: StoreAccess
+    feeds: FeedFiles
+    limiter: SlidingWindowLimiter
+    secure_cookie: bool  # web.url is https: the CSRF cookie is sent over https only
+    # The few fixed message pages, rendered once each: the one-click answer is the hot path.
+    message_pages: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def web_state(request: Request) -> WebState:
+    state = request.app.state.web
+    assert isinstance(state, WebState)
+    return state
+
+
+async def token_subscriber(state: WebState, purpose: str, token: str) -> Subscriber | None:
+    """The subscriber a link's token was made for, or None for any bad token."""
+    subscriber_id = state.signer.check(purpose, token)
+    return await state.store.run(_subscriber, subscriber_id) if subscriber_id is not None else None
+
+
+def _subscriber(store: Store, subscriber_id: int) -> Subscriber | None:
+    return store.subscriber(id=subscriber_id)

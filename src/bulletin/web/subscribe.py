@@ -1,0 +1,90 @@
+"""Double opt-in: the sign-up form, the sign-up itself, and the link that confirms it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..errors import SubscriberError
+from ..store import Store, Subscriber
+from ..subscribers import clean_name, normalise_address
+from ..tokens import CONFIRM
+from .confirmation import send_confirmation
+from .pages import action_page, forbidden, form_page, message_page, not_found
+from .security import csrf_ok
+from .state import WebState, token_subscriber, web_state
+
+CONFIRMATION_INTERVAL = dt.timedelta(minutes=10)  # at most one confirmation mail per address per this
+
+
+async def subscribe(request: Request) -> Response:
+    state = web_state(request)
+    if request.method == "GET":
+        return form_page(state, "subscribe.html.j2")
+    form = await request.form()
+    if not csrf_ok(state.signer, request, form):
+        return forbidden(state)
+    client = request.client.host if request.client else "unknown"
+    if not state.limiter.allow(client):
+        return message_page(state, "too_many_title", "too_many_text", 429)
+    email_text, name = form.get("email"), form.get("name")
+    if form.get("website"):
+        # The honeypot field is hidden from people; only a bot fills it in.
+        return message_page(state, "subscribe_sent_title", "subscribe_sent_text")
+    email_text = email_text if isinstance(email_text, str) else ""
+    try:
+        email = normalise_address(email_text)
+    except SubscriberError:
+        return form_page(
+            state, "subscribe.html.j2", 400, error=state.texts["subscribe_invalid"], email=email_text
+        )
+    name = clean_name(name if isinstance(name, str) else None)
+    subscriber, mail_now = await state.store.run(_request_subscription, email, name, dt.datetime.now(dt.UTC))
+    response = message_page(state, "subscribe_sent_title", "subscribe_sent_text")
+    if mail_now:
+        # Written and sent after the response: the answer takes the same time
+        # whether the address was new, pending or active, so it reveals nothing.
+        response.background = _confirmation_task(state, email, subscriber)
+    return response
+
+
+def _request_subscription(
+    store: Store, email: str, name: str | None, now: dt.datetime
+) -> tuple[Subscriber, bool]:
+    """The signed-up subscriber, and whether a confirmation mail is due (not active, and
+    none sent within CONFIRMATION_INTERVAL)."""
+    subscriber = store.request_subscription(email, name, now)
+    due = subscriber.status != "active" and store.claim_confirmation_slot(
+        subscriber.id, now, CONFIRMATION_INTERVAL
+    )
+    return subscriber, due
+
+
+def _confirmation_task(state: WebState, email: str, subscriber: Subscriber) -> BackgroundTask:
+    url = f"{state.config.web.url}/confirm/{state.signer.make(CONFIRM, subscriber.id)}"
+    return BackgroundTask(send_confirmation, state.config, state.env, email, subscriber.name, url)
+
+
+async def confirm(request: Request) -> Response:
+    state = web_state(request)
+    subscriber = await token_subscriber(state, CONFIRM, request.path_params["token"])
+    # A confirm link only ever turns 'pending' into 'active' (a second click on it
+    # is harmless); for an unsubscribed or bounced address it is dead, and a new
+    # sign-up sends a new one.
+    if subscriber is None or subscriber.status not in ("pending", "active"):
+        return not_found(state)
+    if request.method == "GET":
+        return action_page(state, "confirm")
+    form = await request.form()
+    if not csrf_ok(state.signer, request, form):
+        return forbidden(state)
+    if not await state.store.run(_confirm, subscriber.id) and subscriber.status != "active":
+        return not_found(state)  # unsubscribed between the page and the click
+    return message_page(state, "confirmed_title", "confirmed_text")
+
+
+def _confirm(store: Store, subscriber_id: int) -> bool:
+    return store.confirm_subscriber(subscriber_id)

@@ -1,0 +1,44 @@
+"""Unsubscribe links: a page with one button (GET) and the unsubscribe itself (POST, RFC 8058 one-click)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..store import Store
+from ..tokens import UNSUBSCRIBE
+from .pages import action_page, forbidden, message_page, not_found
+from .security import csrf_ok
+from .state import token_subscriber, web_state
+
+ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+async def unsubscribe(request: Request) -> Response:
+    state = web_state(request)
+    subscriber = await token_subscriber(state, UNSUBSCRIBE, request.path_params["token"])
+    if subscriber is None:
+        return not_found(state)
+    if request.method == "GET":
+        # Mail scanners follow links: a GET only shows the button.
+        return action_page(state, "unsubscribe")
+    if not await _is_one_click(request):
+        form = await request.form()
+        if form.get("List-Unsubscribe") != "One-Click" and not csrf_ok(state.signer, request, form):
+            return forbidden(state)
+    if subscriber.status != "unsubscribed":
+        await state.store.run(_unsubscribe, subscriber.id)
+    return message_page(state, "unsubscribed_title", "unsubscribed_text")
+
+
+async def _is_one_click(request: Request) -> bool:
+    """RFC 8058: the mail provider POSTs exactly this body, without cookies; the token
+    in the URL is the proof. The exact body skips the form parser; anything else
+    (a browser form, which must pass the CSRF check) takes it."""
+    body = await request.body()
+    return body == ONE_CLICK_BODY and request.headers.get("content-type", "").startswith(URLENCODED)
+
+
+def _unsubscribe(store: Store, subscriber_id: int) -> None:
+    store.set_subscriber_status(subscriber_id, "unsubscribed")
