@@ -1,0 +1,117 @@
+"""`bulletin serve` as a server: store calls never stall the event loop, and it starts light."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from bulletin.feeds.build import build
+from bulletin.tokens import UNSUBSCRIBE, TokenSigner
+from bulletin.web.app import create_app
+
+from .digest_site import NOW, SECRET, DigestSite, secret, site  # noqa: F401
+from .smtp_server import free_port, smtp_server  # noqa: F401
+
+# What only `bulletin build` and `bulletin send` need: feed documents, Markdown and the
+# digest's HTML tools. `bulletin serve` answers without any of them.
+BUILD_AND_DIGEST_MODULES = (
+    "feedgen",
+    "lxml",
+    "markdown",
+    "pygments",
+    "dateutil",
+    "css_inline",
+    "nh3",
+    "babel",
+    "frontmatter",
+    "slugify",
+)
+
+
+@contextlib.contextmanager
+def running_server(app: Starlette) -> Iterator[str]:
+    """The app under uvicorn on 127.0.0.1 in a thread of this process; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_other_requests_are_answered_while_a_store_call_waits_for_the_write_lock(site: DigestSite) -> None:
+    site.subscribe("waiting@example.org")
+    (subscriber_id,) = site.rows("SELECT id FROM subscribers WHERE email = ?", "waiting@example.org")[0]
+    token = TokenSigner(SECRET).make(UNSUBSCRIBE, subscriber_id)
+    app = create_app(site.config)  # opens the store, before anyone holds its lock
+    # Another process writing (a `bulletin send` storing a digest) holds the write lock.
+    holder = sqlite3.connect(site.store_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with running_server(app) as url, ThreadPoolExecutor(1) as pool:
+            unsubscribing = pool.submit(
+                httpx.post,
+                f"{url}/unsubscribe/{token}",
+                content=b"List-Unsubscribe=One-Click",
+                headers={"content-type": "application/x-www-form-urlencoded"},
+                timeout=60,
+            )
+            time.sleep(0.5)  # the POST reaches the store and waits there for the lock
+            assert not unsubscribing.done(), "the unsubscribe did not wait for the write lock"
+            # A handler calling SQLite on the event loop would leave this unanswered.
+            page = httpx.get(f"{url}/subscribe", timeout=5)
+            assert page.status_code == 200 and 'name="email"' in page.text
+            assert not unsubscribing.done(), "the unsubscribe did not wait for the write lock"
+            holder.execute("COMMIT")
+            assert unsubscribing.result(timeout=30).status_code == 200
+    finally:
+        if holder.in_transaction:
+            holder.execute("ROLLBACK")
+        holder.close()
+    assert site.subscriber_status("waiting@example.org") == "unsubscribed"
+
+
+def test_serve_neither_starts_nor_answers_with_the_build_and_digest_libraries(site: DigestSite) -> None:
+    site.post("one", "Первая новость", "2026-04-01 10:00")
+    build(site.config, NOW)  # in this process: the feed is there for the server to serve
+    program = textwrap.dedent(
+        f"""
+        import sys
+        import bulletin.cli
+        from bulletin.config import load_config
+        from bulletin.web.app import create_app, serve
+
+        def loaded():
+            return sorted(name for name in {BUILD_AND_DIGEST_MODULES!r} if name in sys.modules)
+
+        app = create_app(load_config({str(site.config_path)!r}))
+        print("start", *loaded())
+        from starlette.testclient import TestClient
+        brought_by_client = set(loaded())  # httpx imports pygments for its own command line
+        paths = ("/health", "/subscribe", "/archive/", "/archive/1", "/feed.xml", "/static/bulletin.css")
+        with TestClient(app) as client:
+            print(*(client.get(path).status_code for path in paths))
+        print("answered", *sorted(set(loaded()) - brought_by_client))
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["start", "200 200 200 404 200 200", "answered"]
