@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -48,8 +51,20 @@ ROUTES = [
 ]
 
 
+@contextlib.asynccontextmanager
+async def close_store_at_shutdown(app: Starlette) -> AsyncIterator[None]:
+    yield
+    state = app.state.web
+    assert isinstance(state, WebState)
+    state.store.close()
+
+
 def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
-    app = Starlette(routes=ROUTES, exception_handlers={HTTPException: http_error, 500: server_error})
+    app = Starlette(
+        routes=ROUTES,
+        exception_handlers={HTTPException: http_error, 500: server_error},
+        lifespan=close_store_at_shutdown,
+    )
     app.state.web = WebState(
         config=config,
         signer=signer or TokenSigner.from_env(config.digest.secret_env),

@@ -9,7 +9,7 @@ from ..store import Store
 from ..tokens import UNSUBSCRIBE
 from .pages import action_page, forbidden, message_page, not_found
 from .security import csrf_ok
-from .state import token_subscriber, web_state
+from .state import WebState, token_subscriber, web_state
 
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -17,18 +17,27 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 async def unsubscribe(request: Request) -> Response:
     state = web_state(request)
-    subscriber = await token_subscriber(state, UNSUBSCRIBE, request.path_params["token"])
+    token = request.path_params["token"]
+    if request.method == "POST" and await _is_one_click(request):
+        # The hot path (a mail provider's one-click), in one store call: it can only
+        # answer 404 (no such subscriber) or done.
+        subscriber_id = state.signer.check(UNSUBSCRIBE, token)
+        found = subscriber_id is not None and await state.store.run(_unsubscribe, subscriber_id)
+        return unsubscribed(state) if found else not_found(state)
+    subscriber = await token_subscriber(state, UNSUBSCRIBE, token)
     if subscriber is None:
         return not_found(state)
     if request.method == "GET":
         # Mail scanners follow links: a GET only shows the button.
         return action_page(state, "unsubscribe")
-    if not await _is_one_click(request):
-        form = await request.form()
-        if form.get("List-Unsubscribe") != "One-Click" and not csrf_ok(state.signer, request, form):
-            return forbidden(state)
-    if subscriber.status != "unsubscribed":
-        await state.store.run(_unsubscribe, subscriber.id)
+    form = await request.form()
+    if form.get("List-Unsubscribe") != "One-Click" and not csrf_ok(state.signer, request, form):
+        return forbidden(state)
+    await state.store.run(_unsubscribe, subscriber.id)
+    return unsubscribed(state)
+
+
+def unsubscribed(state: WebState) -> Response:
     return message_page(state, "unsubscribed_title", "unsubscribed_text")
 
 
@@ -40,5 +49,9 @@ async def _is_one_click(request: Request) -> bool:
     return body == ONE_CLICK_BODY and request.headers.get("content-type", "").startswith(URLENCODED)
 
 
-def _unsubscribe(store: Store, subscriber_id: int) -> None:
-    store.set_subscriber_status(subscriber_id, "unsubscribed")
+def _unsubscribe(store: Store, subscriber_id: int) -> bool:
+    """Unsubscribe (once: a second time changes nothing); False when there is no such subscriber."""
+    subscriber = store.subscriber(id=subscriber_id)
+    if subscriber is not None and subscriber.status != "unsubscribed":
+        store.set_subscriber_status(subscriber_id, "unsubscribed")
+    return subscriber is not None
