@@ -26,9 +26,9 @@ class StoreAccess:
     """The app's store, called on a thread of its own so a slow or locked database (a
     `bulletin send` holding the write lock) never stalls the event loop.
 
-    One thread, as datasette keeps one for writes: the store is one connection, so its
-    calls queue there, and a transaction one call begins never sees another's statements.
-    (A pool of threads taking turns on a lock cost twice the CPU per request under load.)
+    One thread, as datasette keeps one for writes: a store takes its calls one at a
+    time anyway (the SQLite store is one connection behind a lock), and a pool of
+    threads queueing on that lock cost twice the CPU per request under load.
     """
 
     def __init__(self, store: Store) -> None:
