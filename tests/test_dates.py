@@ -67,7 +67,8 @@ def test_iso_with_offset_is_the_same_instant() -> None:
     assert parse_date("2022-04-12T10:00:00+03:00", ALMATY) == dt.datetime(2022, 4, 12, 7, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("value", [1649736900, "1649736900", "@1649736900"])
+# A bare run of digits as text is refused by PHP ("Unexpected character"); a YAML number is an instant.
+@pytest.mark.parametrize("value", [1649736900, "@1649736900"])
 def test_unix_timestamp_is_utc_instant_shown_in_site_time(value: object) -> None:
     moment = parse_date(value, ALMATY)
     assert moment == dt.datetime(2022, 4, 12, 4, 15, tzinfo=UTC)
@@ -89,11 +90,10 @@ def test_yaml_date_objects() -> None:
         "",
         "   ",
         "soon",
-        "31-02-2022",
         "13/13/2022",
         "2022-04-12 25:00",
         "12-04-2022 13:00 pm",
-        "20220412",
+        "1649736900",  # PHP: digits without '@' are no date
         True,
         None,
         [2022, 4, 12],
@@ -126,4 +126,38 @@ def test_timestamp_round_trip(seconds: int) -> None:
     if seconds < 100_000_000:  # fewer than nine digits reads as something else
         seconds += 100_000_000
     assert parse_date(seconds, ALMATY).timestamp() == seconds
-    assert parse_date(str(seconds), ALMATY).timestamp() == seconds
+    assert parse_date(f"@{seconds}", ALMATY).timestamp() == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # PHP proves these two once-refused values dates: timelib rolls an invalid day over
+        # (a warning, not an error) and reads eight digits as YYYYMMDD.
+        ("31-02-2022", (2022, 3, 3, 0, 0)),
+        ("20220412", (2022, 4, 12, 0, 0)),
+        # Grav's own skeletons write the time first.
+        ("14:55 08/11/2017", (2017, 8, 11, 14, 55)),
+        ("20:18 23-06-2015", (2015, 6, 23, 20, 18)),
+        ("24:00 12-04-2022", (2022, 4, 13, 0, 0)),
+    ],
+)
+def test_php_readings(text: str, expected: tuple[int, ...]) -> None:
+    moment = parse_date(text, ALMATY)
+    assert (moment.year, moment.month, moment.day, moment.hour, moment.minute) == expected
+
+
+@pytest.mark.parametrize("text", ["today", "+1 day", "next monday", "10:00", "April 12"])
+def test_relative_dates_need_an_explicit_now(text: str) -> None:
+    with pytest.raises(DateFormatError):
+        parse_date(text, ALMATY)
+    now = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # 15 Nov 04:13 in Almaty
+    assert parse_date(text, ALMATY, now=now).year == 2023
+
+
+def test_dateformat_fields_it_lacks_are_zero_not_the_clock() -> None:
+    moment = parse_date("12-04-2022", ALMATY, dateformat="d-m-Y")
+    assert (moment.hour, moment.minute, moment.second) == (0, 0, 0)
+    assert parse_date("10:00 12-04-2022", ALMATY, dateformat="H:i d-m-Y").hour == 10
+    # Not in the format: Grav falls back to strtotime.
+    assert parse_date("2022-04-12 10:00", ALMATY, dateformat="H:i d-m-Y").day == 12

@@ -1,31 +1,54 @@
-"""Read post dates the way Grav (PHP's strtotime) reads them."""
+"""Read post dates the way Grav reads them (``Utils::date2timestamp``).
+
+With a date format (``pages.dateformat.default`` or a page's ``dateformat`` header) PHP's
+``DateTime::createFromFormat`` first, then PHP's strtotime grammar: time-first
+(``14:55 08/11/2017``), dashes and dots day-first, slashes month-first (American), ISO 8601,
+month names, ``@unix``. Relative forms ("today", "+1 day", "next monday") are read only
+against a ``now`` the caller passes, so a build does not depend on when it runs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from zoneinfo import ZoneInfo
 
-# strtotime's rule: dashes or dots between the parts mean day-month-year,
-# slashes mean month/day/year (American), a leading four-digit year means year first.
-_TIME = r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<ampm>[ap]\.?m\.?)?)?"
-_ZONE = r"\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}:?\d{2})?"
-_DAY_FIRST = re.compile(r"(?P<d>\d{1,2})[-.](?P<m>\d{1,2})[-.](?P<y>\d{4})" + _TIME + _ZONE + r"$", re.I)
-_MONTH_FIRST = re.compile(r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})" + _TIME + _ZONE + r"$", re.I)
-_YEAR_FIRST = re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _TIME + _ZONE + r"$", re.I)
-_TIMESTAMP = re.compile(r"@?(?P<ts>-?\d{9,})$")
+from .datefields import DateFormatError, fill_and_resolve, localize
+from .dateformat import _Unsupported, parse_with_format
+from .strtotime import scan
+
+__all__ = ["DateFormatError", "parse_date"]
+
+# The shapes nearly every post uses, read without the full scanner (the build reads
+# thousands of dates). Each is a form strtotime reads as one date token and one time token,
+# so the answer is the scanner's; anything unusual (24:00, 31 April, a zone) goes the slow way.
+_CLOCK = r"(?P<H>[01]?[0-9]|2[0-3])[:.](?P<M>[0-5][0-9])(?:[:.](?P<S>[0-5][0-9]))?"
+_DMY = r"(?P<d>3[01]|[0-2]?[0-9])(?P<sep>[-.])(?P<m>1[0-2]|0?[1-9])(?P=sep)(?P<y>[0-9]{4})"
+_MDY = r"(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[0-2]?[0-9])/(?P<y>[0-9]{4})"
+_YMD = r"(?P<y>[0-9]{4})-(?P<m>1[0-2]|0[1-9])-(?P<d>3[01]|[12][0-9]|0[1-9])"
+_FAST = [
+    re.compile(rf"{date}(?:{gap}{_CLOCK})?$") for date, gap in ((_DMY, " "), (_MDY, " "), (_YMD, "[ T]"))
+]
+_FAST += [re.compile(rf"{_CLOCK} {date}$") for date in (_DMY, _MDY, _YMD)]
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-class DateFormatError(ValueError):
-    """The value is not a date Grav would understand."""
+def parse_date(
+    value: object,
+    tz: ZoneInfo,
+    *,
+    dateformat: str | None = None,
+    now: dt.datetime | None = None,
+) -> dt.datetime:
+    """An aware datetime; a value without a zone is local time in ``tz``.
 
-
-def parse_date(value: object, tz: ZoneInfo) -> dt.datetime:
-    """Return an aware datetime; a value without an offset is local time in ``tz``."""
+    ``dateformat`` is Grav's date format (PHP ``date()`` letters) tried first; ``now`` the
+    moment relative dates ("today", "+1 day") are read against; without it they are errors.
+    """
     if isinstance(value, bool):
         raise DateFormatError(f"not a date: {value!r}")
     if isinstance(value, (int, float)):
+        # A YAML number: an instant (PHP would read its digits as text and refuse them).
         return _from_timestamp(value, tz)
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
@@ -33,30 +56,38 @@ def parse_date(value: object, tz: ZoneInfo) -> dt.datetime:
         return dt.datetime.combine(value, dt.time(), tzinfo=tz)
     if not isinstance(value, str):
         raise DateFormatError(f"not a date: {value!r}")
-    text = value.strip()
+    # PHP trims the same whitespace (space, tab, line breaks, NUL and vertical tab).
+    text = value.strip(" \t\n\r\v\f\0")
     if not text:
         raise DateFormatError("empty date")
-    if match := _TIMESTAMP.match(text):
-        return _from_timestamp(int(match["ts"]), tz)
-    for pattern in (_DAY_FIRST, _MONTH_FIRST, _YEAR_FIRST):
-        if match := pattern.match(text):
-            return _from_match(match, tz, text)
-    if re.search(r"[A-Za-z]{3,}", text):
-        # Written-out months ("12 April 2022", "April 12, 2022 10:00"): strtotime
-        # accepts these, and dateutil reads them the same way.
-        from dateutil import parser as dateutil_parser  # rare: not worth its import time up front
+    try:
+        if dateformat:
+            found = parse_with_format(dateformat, value)
+            if found is not None:
+                return fill_and_resolve(found, tz, now)
+        elif fast := _fast(text, tz):
+            return fast
+        scanned = scan(text)
+        if scanned is None:
+            raise DateFormatError("not a form strtotime reads")
+        return fill_and_resolve(scanned, tz, now)
+    except _Unsupported as exc:
+        raise DateFormatError(f"date format letter {exc} is not supported: {dateformat!r}") from None
+    except DateFormatError as exc:
+        raise DateFormatError(f"unparseable date: {value!r} ({exc})") from None
 
-        # A fixed default: "April 2022" is 1 April, as strtotime reads it, not today's
-        # day of the month. A time zone name dateutil does not know is an error, not
-        # a warning that leaves the time read as local.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
-            try:
-                moment = dateutil_parser.parse(text, dayfirst=True, default=dt.datetime(2000, 1, 1))
-            except (ValueError, OverflowError, dateutil_parser.UnknownTimezoneWarning):
-                raise DateFormatError(f"unparseable date: {value!r}") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-    raise DateFormatError(f"unparseable date: {value!r}")
+
+def _fast(text: str, tz: ZoneInfo) -> dt.datetime | None:
+    for pattern in _FAST:
+        if match := pattern.match(text):
+            day, month = int(match["d"]), int(match["m"])
+            if day == 0 or day > _DAYS_IN_MONTH[month - 1] or (month == 2 and day == 29):
+                return None  # PHP rolls 31 April over to 1 May; the slow path does that
+            wall = dt.datetime(
+                int(match["y"]), month, day, int(match["H"] or 0), int(match["M"] or 0), int(match["S"] or 0)
+            )
+            return localize(wall, tz)
+    return None
 
 
 def _from_timestamp(seconds: float, tz: ZoneInfo) -> dt.datetime:
@@ -66,31 +97,3 @@ def _from_timestamp(seconds: float, tz: ZoneInfo) -> dt.datetime:
         return dt.datetime.fromtimestamp(seconds, tz=tz)
     except (OverflowError, OSError, ValueError):
         raise DateFormatError(f"timestamp out of range: {seconds!r}") from None
-
-
-def _from_match(match: re.Match[str], tz: ZoneInfo, text: str) -> dt.datetime:
-    hour = int(match["H"] or 0)
-    if ampm := match["ampm"]:
-        if not 1 <= hour <= 12:
-            raise DateFormatError(f"unparseable date: {text!r}")
-        hour = hour % 12 + (12 if ampm.lower().startswith("p") else 0)
-    try:
-        moment = dt.datetime(
-            int(match["y"]),
-            int(match["m"]),
-            int(match["d"]),
-            hour,
-            int(match["M"] or 0),
-            int(match["S"] or 0),
-        )
-    except ValueError:
-        raise DateFormatError(f"impossible date: {text!r}") from None
-    zone = match["zone"]
-    if not zone:
-        return moment.replace(tzinfo=tz)
-    if zone.upper() in ("Z", "UTC", "GMT"):
-        return moment.replace(tzinfo=dt.UTC)
-    sign = -1 if zone[0] == "-" else 1
-    digits = zone[1:].replace(":", "")
-    offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return moment.replace(tzinfo=dt.timezone(sign * offset))
