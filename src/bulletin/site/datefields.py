@@ -138,7 +138,7 @@ def to_moment(
     if instant:
         return dt.datetime.fromtimestamp((wall - _EPOCH) // _SECOND, tz=site)
     if isinstance(zone, ZoneInfo):
-        return localize(wall, zone)
+        return localize(wall.replace(tzinfo=zone), zone)
     if isinstance(zone, int):
         if abs(zone) < 86400:
             return wall.replace(tzinfo=dt.timezone(dt.timedelta(seconds=zone)))
@@ -147,8 +147,8 @@ def to_moment(
     return wall.replace(tzinfo=zone)
 
 
-def localize(wall: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    """A naive wall time in ``zone`` placed as timelib places it where the offset changes.
+def localize(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """``moment``, a wall time with tzinfo ``zone``, placed as timelib places it where the offset changes.
 
     timelib reads the wall time as if UTC, takes the offset there, then the offset at that
     instant minus the first: a time the clocks skip (02:30 on a spring-forward night) is then
@@ -156,7 +156,9 @@ def localize(wall: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     after the change east of Greenwich (Berlin, Almaty's 29 February 2024) and before it west
     of it (New York), exactly as PHP does.
     """
-    as_utc = (wall - _EPOCH) // _SECOND
+    if moment.utcoffset() == moment.replace(fold=1).utcoffset():
+        return moment  # nearly always: a wall time the zone shows exactly once
+    as_utc = (moment.replace(tzinfo=None) - _EPOCH) // _SECOND
     current = _offset_at(as_utc, zone)
     after = _offset_at(as_utc - current, zone)
     offset = current

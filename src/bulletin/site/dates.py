@@ -83,10 +83,17 @@ def _fast(text: str, tz: ZoneInfo) -> dt.datetime | None:
             day, month = int(match["d"]), int(match["m"])
             if day == 0 or day > _DAYS_IN_MONTH[month - 1] or (month == 2 and day == 29):
                 return None  # PHP rolls 31 April over to 1 May; the slow path does that
-            wall = dt.datetime(
-                int(match["y"]), month, day, int(match["H"] or 0), int(match["M"] or 0), int(match["S"] or 0)
+            hour, minute, second = match["H"], match["M"], match["S"]
+            moment = dt.datetime(
+                int(match["y"]),
+                month,
+                day,
+                int(hour) if hour else 0,
+                int(minute) if minute else 0,
+                int(second) if second else 0,
+                tzinfo=tz,
             )
-            return localize(wall, tz)
+            return localize(moment, tz)
     return None
 
 
