@@ -176,13 +176,14 @@ def test_publish_date_alone_is_enough(write_config: WriteConfig, tmp_path: Path)
 
 def test_bad_date_names_file_and_value(write_config: WriteConfig, tmp_path: Path) -> None:
     content = tmp_path / "content"
-    path = write_post(content, "bad_date.md", simple_post("Bad", "31-02-2025 10:00"))
+    # PHP refuses day 32 ("Unexpected character"); 31-02 it would roll over to 3 March.
+    path = write_post(content, "bad_date.md", simple_post("Bad", "32-02-2025 10:00"))
     config = load_config(write_config())
     with pytest.raises(ContentError) as info:
         load_posts(content, config.site)
     [problem] = info.value.problems
     assert problem.startswith(f"{path}: ")
-    assert "'31-02-2025 10:00'" in problem
+    assert "'32-02-2025 10:00'" in problem
 
 
 def test_impossible_unquoted_yaml_date_is_reported_not_raised(

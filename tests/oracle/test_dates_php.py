@@ -1,4 +1,15 @@
-"""bulletin's date reading against PHP's own (Grav's Utils::date2timestamp), case by case."""
+"""bulletin's date reading against PHP's own (Grav's Utils::date2timestamp), case by case.
+
+Hypothesis draws batches of 200 cases (a text written in one of Grav's date shapes, often out
+of range or slightly mangled; a site time zone; sometimes a Grav date format); dates.php reads
+each batch in one PHP process, bulletin reads it too, and every timestamp must be equal (or
+both refused). The figure is printed in pytest's closing summary.
+
+Differences kept on purpose (they are never generated here; see bulletin.site.dates):
+createFromFormat's missing fields are zero (PHP compared with "|" appended), relative texts
+are read against a fixed "now" both sides get, and zone abbreviations other than UTC, GMT, Z,
+UT and the military letters are refused by bulletin where PHP knows them (MSK, EST, ...).
+"""
 
 from __future__ import annotations
 
@@ -37,149 +48,40 @@ T = TypeVar("T")
 BATCH = 200
 EXAMPLES = 110
 
+# fmt: off
 # Texts strtotime reads, as PHP date() formats ("\\T" a literal T).
 STRTOTIME_SHAPES = (
-    "H:i d-m-Y",
-    "H:i:s d-m-Y",
-    "G:i d-m-Y",
-    "H:i m/d/Y",
-    "G:i n/j/Y",
-    "H:i d.m.Y",
-    "H:i:s d.m.Y",
-    "d-m-Y H:i",
-    "d-m-Y H:i:s",
-    "j-n-Y G:i",
-    "d-m-Y",
-    "m/d/Y",
-    "n/j/Y",
-    "m/d/Y H:i",
-    "m/d/Y H:i:s",
-    "d.m.Y",
-    "j.n.Y",
-    "d.m.Y H:i",
-    "d.m.Y H.i",
-    "Y-m-d",
-    "Y-m-d H:i",
-    "Y-m-d H:i:s",
-    "Y-n-j",
-    "Y-m-d\\TH:i",
-    "Y-m-d\\TH:i:s",
-    "Y-m-d\\TH:i:sP",
-    "Y-m-d\\TH:i:sO",
-    "Y-m-d\\TH:iP",
-    "Y-m-d H:i:s P",
-    "Y-m-d\\TH:i:s\\Z",
-    "Y-m-d H:i \\U\\T\\C",
-    "Y/m/d",
-    "Ymd",
-    "j F Y",
-    "j F Y H:i",
-    "d F Y H:i:s",
-    "F j, Y",
-    "F j, Y H:i",
-    "F jS, Y",
-    "jS F Y",
-    "M Y",
-    "F Y",
-    "d M Y",
-    "j M Y G:i",
-    "M j Y",
-    "D, d M Y H:i:s O",
-    "g:i a d-m-Y",
-    "g:i A m/d/Y",
-    "m/d/Y g:i a",
-    "d-m-y",
-    "d.m.y",
-    "y-m-d",
-    "@U",
-    "d/m/Y",
-    "d/m/Y H:i",
-    "Y.m.d",
-    "d M Y, H:i",
-    "d-M-Y",
-    "M-d-Y",
-    "Y-M-d",
-    "l, F jS, Y",
-    "D, d M Y",
-    "l jS \\o\\f F Y h:i:s A",
-    "Y-m-d\\TH:i:s.vP",
-    "H:i:s.v d-m-Y",
-    "j. F Y",
-    "d.m.Y, H:i",
-    "Y-m-d, H:i",
+    "H:i d-m-Y", "H:i:s d-m-Y", "G:i d-m-Y", "H:i m/d/Y", "G:i n/j/Y", "H:i d.m.Y", "H:i:s d.m.Y",
+    "d-m-Y H:i", "d-m-Y H:i:s", "j-n-Y G:i", "d-m-Y", "m/d/Y", "n/j/Y", "m/d/Y H:i", "m/d/Y H:i:s",
+    "d.m.Y", "j.n.Y", "d.m.Y H:i", "d.m.Y H.i", "Y-m-d", "Y-m-d H:i", "Y-m-d H:i:s", "Y-n-j",
+    "Y-m-d\\TH:i", "Y-m-d\\TH:i:s", "Y-m-d\\TH:i:sP", "Y-m-d\\TH:i:sO", "Y-m-d\\TH:iP", "Y-m-d H:i:s P",
+    "Y-m-d\\TH:i:s\\Z", "Y-m-d H:i \\U\\T\\C", "Y/m/d", "Ymd", "j F Y", "j F Y H:i", "d F Y H:i:s",
+    "F j, Y", "F j, Y H:i", "F jS, Y", "jS F Y", "M Y", "F Y", "d M Y", "j M Y G:i", "M j Y",
+    "D, d M Y H:i:s O", "g:i a d-m-Y", "g:i A m/d/Y", "m/d/Y g:i a", "d-m-y", "d.m.y", "y-m-d", "@U",
+    "d/m/Y", "d/m/Y H:i", "Y.m.d", "d M Y, H:i", "d-M-Y", "M-d-Y", "Y-M-d", "l, F jS, Y", "D, d M Y",
+    "l jS \\o\\f F Y h:i:s A", "Y-m-d\\TH:i:s.vP", "H:i:s.v d-m-Y", "j. F Y", "d.m.Y, H:i", "Y-m-d, H:i",
 )
 # Grav's date formats (admin's choices for pages.dateformat.default, and the skeletons').
 GRAV_FORMATS = (
-    "d-m-Y H:i",
-    "Y-m-d H:i",
-    "m/d/Y h:i a",
-    "H:i d-m-Y",
-    "h:i a m/d/Y",
-    "d.m.Y H:i",
-    "H:i d.m.Y",
-    "D, d M Y H:i",
-    "d-m-Y",
-    "Y-m-d",
-    "m/d/Y",
-    "Y-m-d H:i:s",
-    "d/m/Y H:i",
-    "j F Y",
-    "F jS Y g:ia",
-    "d M Y H:i",
-    "y-m-d H:i",
-    "Y-m-d\\TH:i:sP",
-    "U",
+    "d-m-Y H:i", "Y-m-d H:i", "m/d/Y h:i a", "H:i d-m-Y", "h:i a m/d/Y", "d.m.Y H:i", "H:i d.m.Y",
+    "D, d M Y H:i", "d-m-Y", "Y-m-d", "m/d/Y", "Y-m-d H:i:s", "d/m/Y H:i", "j F Y", "F jS Y g:ia",
+    "d M Y H:i", "y-m-d H:i", "Y-m-d\\TH:i:sP", "U",
 )
 RELATIVE = (
-    "now",
-    "today",
-    "tomorrow",
-    "yesterday",
-    "midnight",
-    "noon",
-    "+1 day",
-    "-1 day",
-    "+2 days",
-    "+1 week",
-    "-3 weeks",
-    "+1 month",
-    "-1 month",
-    "+1 year",
-    "+3 hours",
-    "-90 minutes",
-    "+1 day 2 hours",
-    "next monday",
-    "last friday",
-    "monday",
-    "sunday",
-    "next month",
-    "last year",
-    "this friday",
-    "tomorrow 10:00",
-    "today 18:30",
-    "yesterday noon",
-    "10:00",
-    "23:59:59",
-    "April 12",
-    "12 April",
-    "2022-04-12 +1 month",
-    "2022-01-31 +1 month",
-    "2024-02-29 +1 year",
-    "10:00 tomorrow",
+    "now", "today", "tomorrow", "yesterday", "midnight", "noon", "+1 day", "-1 day", "+2 days", "+1 week",
+    "-3 weeks", "+1 month", "-1 month", "+1 year", "+3 hours", "-90 minutes", "+1 day 2 hours",
+    "next monday", "last friday", "monday", "sunday", "next month", "last year", "this friday",
+    "tomorrow 10:00", "today 18:30", "yesterday noon", "10:00", "23:59:59", "April 12", "12 April",
+    "2022-04-12 +1 month", "2022-01-31 +1 month", "2024-02-29 +1 year", "10:00 tomorrow",
+)
+# Texts a Russian or Kazakh site might write, and letters that only look like ASCII ones.
+LOCAL_TEXTS = (
+    "12 апреля 2022", "12.04.2022 г.", "2022 ж. 12 сәуір", "12.04.2022 10:00 (Алматы)", "ſep 12, 2022",
+    "12 \u212aAN 2022", "12\u00a0April\u00a02022", "１２-04-2022", "12-04-2022 10:00 MSK",
 )
 MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
 )
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MUTATIONS = (" ", ",", ".", "-", "/", ":", "T", "t", "Z", "0", "1", "9", "+", "a", "th", "\t")
@@ -190,23 +92,23 @@ OFFSETS = (0, 3 * 3600, -4 * 3600 - 1800, 5 * 3600 + 2700, 6 * 3600, -10 * 3600,
 # Moments where a zone changes its offset: DST in Berlin and New York, Almaty's move
 # from UTC+6 to UTC+5 at midnight, 1 March 2024.
 EDGES = (
-    (2024, 2, 29, 23),
-    (2024, 3, 1, 0),
-    (2024, 2, 29, 0),
-    (2023, 3, 26, 2),
-    (2023, 10, 29, 2),
-    (2022, 3, 27, 2),
-    (2022, 10, 30, 2),
-    (2023, 3, 12, 2),
-    (2023, 11, 5, 1),
-    (2021, 3, 28, 2),
+    (2024, 2, 29, 23), (2024, 3, 1, 0), (2024, 2, 29, 0), (2023, 3, 26, 2), (2023, 10, 29, 2),
+    (2022, 3, 27, 2), (2022, 10, 30, 2), (2023, 3, 12, 2), (2023, 11, 5, 1), (2021, 3, 28, 2),
 )
+# fmt: on
+
+
+# Disagreements kept on purpose, each with its reason (bulletin.site.dates lists them).
+DOCUMENTED = {
+    "12-04-2022 10:00 MSK": "zone abbreviations other than UTC/GMT/Z/UT/military letters are refused",
+}
 
 
 @dataclass
 class Tally:
     cases: int = 0
     disagreements: list[str] = field(default_factory=list)
+    documented: int = 0
 
 
 TALLY = Tally()
@@ -221,7 +123,8 @@ class TallyReport:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"Grav date oracle: {TALLY.cases} cases against PHP {PHP_VERSION}, "
-            f"{len(TALLY.disagreements)} disagreements, {time.perf_counter() - self.started:.1f} s"
+            f"{len(TALLY.disagreements)} disagreements ({TALLY.documented} more documented ones), "
+            f"{time.perf_counter() - self.started:.1f} s"
         )
 
 
@@ -354,7 +257,7 @@ def case(number: int) -> tuple[str, str, str | None]:
         # Mostly the format's own shape; sometimes another one, so Grav falls back to strtotime.
         shape = dateformat if pick.below(4) else pick.of(STRTOTIME_SHAPES)
         return render(shape, fields(pick)), zone, dateformat
-    return pick.of(RELATIVE), zone, None
+    return pick.of(RELATIVE if pick.below(4) else LOCAL_TEXTS), zone, None
 
 
 def mutate(text: str, pick: Choices) -> str:
@@ -403,7 +306,9 @@ def test_dates_agree_with_php(numbers: list[int]) -> None:
     wrong = []
     for (text, zone, dateformat), php in zip(cases, expected, strict=True):
         ours = bulletin_reading(text, zone, dateformat)
-        if ours != php:
+        if ours != php and text in DOCUMENTED and ours is None:
+            TALLY.documented += 1
+        elif ours != php:
             wrong.append(f"{text!r} in {zone} (format {dateformat!r}): PHP {php}, bulletin {ours}")
     TALLY.cases += len(cases)
     TALLY.disagreements.extend(wrong)

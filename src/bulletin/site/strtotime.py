@@ -52,7 +52,7 @@ _RELUNIT = (
 )
 _RELTEXT = r"(?i:next|last|previous|this)"
 
-_TIME12 = rf"{_HOUR12}(?:[:.]{_MINUTE}(?:[:.]{_SECOND})?)?(?:{_SPACE})?{_MERIDIAN}"
+_TIME12 = rf"{_HOUR12}(?:[:.]{_MINUTELZ}(?:[:.]{_SECONDLZ})?)?(?:{_SPACE})?{_MERIDIAN}"
 _TIME24 = rf"[tT]?{_HOUR24}[:.]{_MINUTE}(?:[:.]{_SECOND}{_FRAC}?)?"
 _DATENOYEAR = rf"{_MONTHTEXT}[ .\t-]*{_DAY}(?:[,.stndrh\t ]+|$)"
 
@@ -104,7 +104,8 @@ _RULES: list[tuple[str, Action]] = [
     (rf"[+-]*[ \t]*[0-9]{{1,13}}(?:{_SPACE})?(?:{_RELUNIT}|(?i:week))", tokens.relative),
     (r"[ .,\t\n]", tokens.skip),
 ]
-_COMPILED = [(re.compile(pattern), action) for pattern, action in _RULES]
+# ASCII: timelib compares bytes, so "ſep" (a long s) is no "sep" and Cyrillic is no letter it knows.
+_COMPILED = [(re.compile(pattern, re.ASCII), action) for pattern, action in _RULES]
 
 
 def scan(text: str) -> Fields | None:
