@@ -273,6 +273,11 @@ def mutate(text: str, pick: Choices) -> str:
     return {3: text.upper(), 4: text.lower(), 5: f" {text}\t"}.get(how, text)
 
 
+def outside_python_years(timestamp: int | None) -> bool:
+    """PHP reads years before 1 and after 9999 ("T@1" is the year 0); Python's datetime cannot."""
+    return timestamp is not None and not -62_135_596_800 <= timestamp <= 253_402_300_799
+
+
 def php_readings(cases: list[tuple[str, str, str | None]]) -> list[int | None]:
     payload = json.dumps({"now": NOW, "cases": cases})
     done = subprocess.run(
@@ -306,7 +311,7 @@ def test_dates_agree_with_php(numbers: list[int]) -> None:
     wrong = []
     for (text, zone, dateformat), php in zip(cases, expected, strict=True):
         ours = bulletin_reading(text, zone, dateformat)
-        if ours != php and text in DOCUMENTED and ours is None:
+        if ours != php and ours is None and (text in DOCUMENTED or outside_python_years(php)):
             TALLY.documented += 1
         elif ours != php:
             wrong.append(f"{text!r} in {zone} (format {dateformat!r}): PHP {php}, bulletin {ours}")

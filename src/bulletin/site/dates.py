@@ -3,8 +3,19 @@
 With a date format (``pages.dateformat.default`` or a page's ``dateformat`` header) PHP's
 ``DateTime::createFromFormat`` first, then PHP's strtotime grammar: time-first
 (``14:55 08/11/2017``), dashes and dots day-first, slashes month-first (American), ISO 8601,
-month names, ``@unix``. Relative forms ("today", "+1 day", "next monday") are read only
-against a ``now`` the caller passes, so a build does not depend on when it runs.
+month names, ``@unix``; checked against PHP 8.2 itself by tests/oracle/test_dates_php.py.
+
+Differences from PHP, on purpose:
+- a field a date format does not give is 0 (1970, January, the 1st, midnight), as with PHP's
+  ``|``, not the current clock, so a rebuild is byte-identical;
+- whatever PHP takes from the clock (relative forms such as "today", "+1 day", "next monday";
+  a time alone; "April 12" without a year) is read against the ``now`` the caller passes, and
+  is an error without one: a date never silently becomes "now";
+- zone abbreviations other than UTC, GMT, UT, Z and the military letters (MSK, EST, ALMT...)
+  are errors, where PHP knows them; tz database names ("Asia/Almaty") and offsets are read;
+- rare strtotime forms ("ago", "first day of", "next week", ISO week dates, "weekdays",
+  sub-second units) and years outside 1-9999 are errors;
+- a YAML number is a Unix timestamp (PHP refuses a bare run of digits, as bulletin does for text).
 """
 
 from __future__ import annotations

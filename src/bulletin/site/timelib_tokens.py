@@ -121,85 +121,32 @@ def american(f: Fields, c: Cursor) -> bool:
     return True
 
 
-def ymd(process_year: bool) -> Action:
+def date_token(order: str) -> Action:
+    """A date token read as timelib reads it: ``order`` names the parts as they come.
+
+    y: a year (two digits are 1970-2069), m: a month number, M: a month name or Roman
+    numeral, d: a day, s: an optional English day suffix. Without a day it is the 1st.
+    """
+
     def action(f: Fields, c: Cursor) -> bool:
         if not f.set_date():
             return False
-        year, length = c.number(4)
-        f.y = _year(year, length) if process_year else year
-        f.m, _ = c.number(2)
-        f.d, _ = c.number(2)
+        if "d" not in order:
+            f.d = 1
+        for part in order:
+            if part == "y":
+                f.y = _year(*c.number(4))
+            elif part == "m":
+                f.m, _ = c.number(2)
+            elif part == "M":
+                f.m = c.month()
+            elif part == "d":
+                f.d, _ = c.number(2)
+            else:
+                c.skip_day_suffix()
         return True
 
     return action
-
-
-def gnudateshorter(f: Fields, c: Cursor) -> bool:
-    if not f.set_date():
-        return False
-    f.y = _year(*c.number(4))
-    f.m, _ = c.number(2)
-    f.d = 1
-    return True
-
-
-def datefull(f: Fields, c: Cursor) -> bool:
-    if not f.set_date():
-        return False
-    f.d, _ = c.number(2)
-    c.skip_day_suffix()
-    f.m = c.month()
-    f.y = _year(*c.number(4))
-    return True
-
-
-def dmy(process_year: bool) -> Action:
-    def action(f: Fields, c: Cursor) -> bool:
-        if not f.set_date():
-            return False
-        f.d, _ = c.number(2)
-        f.m, _ = c.number(2)
-        year, length = c.number(4)
-        f.y = _year(year, length) if process_year else year
-        return True
-
-    return action
-
-
-def datenoday(f: Fields, c: Cursor) -> bool:
-    if not f.set_date():
-        return False
-    f.m = c.month()
-    f.y = _year(*c.number(4))
-    f.d = 1
-    return True
-
-
-def datenodayrev(f: Fields, c: Cursor) -> bool:
-    if not f.set_date():
-        return False
-    f.y = _year(*c.number(4))
-    f.m = c.month()
-    f.d = 1
-    return True
-
-
-def datetextual(f: Fields, c: Cursor) -> bool:
-    if not f.set_date():
-        return False
-    f.m = c.month()
-    f.d, _ = c.number(2)
-    f.y = _year(*c.number(4))
-    return True
-
-
-def datenoyearrev(f: Fields, c: Cursor) -> bool:
-    if not f.set_date():
-        return False
-    f.d, _ = c.number(2)
-    c.skip_day_suffix()
-    f.m = c.month()
-    return True
 
 
 def pgydotd(f: Fields, c: Cursor) -> bool:
@@ -209,35 +156,6 @@ def pgydotd(f: Fields, c: Cursor) -> bool:
     f.y = _year(*c.number(4))
     f.d, _ = c.number(3)
     f.m = 1
-    return True
-
-
-def pgtextshort(f: Fields, c: Cursor) -> bool:
-    # "Apr-12-2022", PostgreSQL's month-day-year.
-    if not f.set_date():
-        return False
-    f.m = c.month()
-    f.d, _ = c.number(2)
-    f.y = _year(*c.number(4))
-    return True
-
-
-def pgtextreverse(f: Fields, c: Cursor) -> bool:
-    # "2022-Apr-12".
-    if not f.set_date():
-        return False
-    f.y = _year(*c.number(4))
-    f.m = c.month()
-    f.d, _ = c.number(2)
-    return True
-
-
-def datenocolon(f: Fields, c: Cursor) -> bool:
-    if not f.set_date():
-        return False
-    f.y, _ = c.number(4)
-    f.m, _ = c.number(2)
-    f.d, _ = c.number(2)
     return True
 
 
