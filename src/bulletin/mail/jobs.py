@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import itertools
 import logging
 import secrets
@@ -20,9 +19,10 @@ from ..subscribers import transport_address
 from ..tokens import UNSUBSCRIBE, TokenSigner
 from .digest import render_digest, select_new_posts
 from .dkim import message_signer
-from .mailer import DeliveryReport, Job, OutboxSession, Outcome, Session, deliver
+from .mailer import Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
-from .smtp_session import SmtpSession, check_login_settings
+from .sessions import open_sessions
+from .smtp_session import check_login_settings
 
 log = logging.getLogger(__name__)
 
@@ -282,19 +282,13 @@ async def _deliver_digest(
         return sign(personalise(template, job.subscriber_id, job.email, job.name, token))
 
     smtp = config.smtp
-    session_factory: Callable[[], Session]
-    if smtp.host is None:
-        session_factory = functools.partial(OutboxSession, smtp.outbox)
-    else:
-        session_factory = functools.partial(SmtpSession, smtp)
-    return await deliver(
-        jobs,
+    delivery = Delivery(
         message_for,
         template.sender,
-        session_factory,
+        open_sessions(smtp),
         record,
-        connections=smtp.connections if smtp.host else 1,
         rate_per_second=smtp.rate_per_second,
         max_attempts=smtp.max_attempts,
         retry_delay=smtp.retry_delay,
     )
+    return await delivery.run(jobs)

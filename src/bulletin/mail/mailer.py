@@ -1,6 +1,6 @@
 """Delivery: a pool of sessions (SMTP connections or an outbox folder), retries, rate limit.
 
-The SMTP session itself is in smtp_session.py."""
+sessions.py decides which sessions a run gets; the SMTP session itself is in smtp_session.py."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Protocol
 
-from ..files import write_file_atomically
+from .delivery_errors import (
+    BouncedError,
+    ConnectionFailed,
+    ConnectionTrouble,
+    PermanentError,
+    RunAborted,
+    TransientError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,48 +50,10 @@ class Job:
     attempts: int  # attempts made in earlier runs
 
 
-class TransientError(Exception):
-    """Worth trying again: a 4xx reply, a dropped connection, a timeout."""
-
-
-class ConnectionTrouble(TransientError):
-    """The connection failed mid-conversation: no reply in time, hung up, or not SMTP."""
-
-
-class PermanentError(Exception):
-    """A 5xx reply for this message: trying again would fail the same way."""
-
-
-class BouncedError(PermanentError):
-    """The server says the address does not exist."""
-
-
-class RunAborted(Exception):
-    """Nothing can be delivered this run: server unreachable, login or TLS refused."""
-
-
-class ConnectionFailed(Exception):
-    """The connection could not be opened (no message was sent)."""
-
-
 class Session(Protocol):
     async def send(self, sender: str, job: Job, data: bytes) -> None: ...
 
     async def close(self) -> None: ...
-
-
-class OutboxSession:
-    """Writes each message as an .eml file instead of speaking SMTP (smtp.host: null)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    async def send(self, sender: str, job: Job, data: bytes) -> None:
-        name = f"digest-{job.digest_id:04d}/{job.subscriber_id:08d}.eml"
-        write_file_atomically(self.folder / name, data)
-
-    async def close(self) -> None:
-        return None
 
 
 class RateLimiter:
@@ -117,124 +85,149 @@ class DeliveryReport:
     aborted: str | None = None
 
 
-async def deliver(
-    jobs: Iterable[Job],
-    message_for: Callable[[Job], bytes],
-    sender: str,
-    session_factory: Callable[[], Session],
-    record: Recorder,
-    *,
-    connections: int,
-    rate_per_second: float,
-    max_attempts: int,
-    retry_delay: float,
-) -> DeliveryReport:
-    """Send every job over ``connections`` parallel sessions and record each outcome.
+@dataclass(frozen=True)
+class Sessions:
+    """Where a run's messages go (sessions.open_sessions decides): how to open one, how many at once."""
 
-    ``record`` is called once per attempt, right after the server's answer, so the
-    store always knows what was accepted. One slow or failing recipient holds up
-    only its own connection.
+    open: Callable[[], Session]
+    connections: int
+
+
+class Delivery:
+    """One delivery run: its report, its rate limiter and its count of connection failures.
+
+    ``run`` sends every job over ``sessions.connections`` parallel sessions; ``record``
+    is called once per attempt, right after the server's answer, so the store always
+    knows what was accepted. One slow or failing recipient holds up only its own
+    connection.
     """
-    report = DeliveryReport()
-    limiter = RateLimiter(rate_per_second)
-    queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=connections * 4)
-    aborted = asyncio.Event()
 
-    def note(job: Job, outcome: Outcome, error: str | None) -> None:
-        record(job, outcome, error)
-        if outcome is Outcome.SENT:
-            log.debug("digest %s to %s: sent", job.digest_id, job.email)
-            report.sent += 1
-            return
-        log.info("digest %s to %s: %s (%s)", job.digest_id, job.email, outcome.value, error)
-        if outcome is Outcome.FAILED:
-            report.failed += 1
-        elif outcome is Outcome.BOUNCED:
-            report.bounced += 1
+    def __init__(
+        self,
+        message_for: Callable[[Job], bytes],
+        sender: str,
+        sessions: Sessions,
+        record: Recorder,
+        *,
+        rate_per_second: float,
+        max_attempts: int,
+        retry_delay: float,
+    ) -> None:
+        self.message_for = message_for
+        self.sender = sender
+        self.sessions = sessions
+        self.record = record
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.report = DeliveryReport()
+        self.limiter = RateLimiter(rate_per_second)
+        self.aborted = asyncio.Event()
+        self.troubles = 0  # connection failures in a row across the run; any server answer resets it
 
-    troubles = 0  # connection failures in a row across the run; any server answer resets it
+    async def run(self, jobs: Iterable[Job]) -> DeliveryReport:
+        connections = self.sessions.connections
+        queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=connections * 4)
+        workers = [asyncio.create_task(self._work(queue)) for _ in range(connections)]
+        producer = asyncio.create_task(self._produce(jobs, queue))
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in (*workers, producer):
+                task.cancel()
+            await asyncio.gather(*workers, producer, return_exceptions=True)
+        return self.report
 
-    def trouble(failed: bool, reason: str = "") -> None:
-        """Count a connection failure (or reset the count); abort the run after too many."""
-        nonlocal troubles
-        troubles = troubles + 1 if failed else 0
-        if troubles >= TROUBLE_PER_CONNECTION * connections:
-            abort(f"{troubles} connection failures in a row, the last: {reason}")
+    async def _produce(self, jobs: Iterable[Job], queue: asyncio.Queue[Job | None]) -> None:
+        for job in jobs:
+            if self.aborted.is_set():
+                break
+            await queue.put(job)
+        for _ in range(self.sessions.connections):
+            await queue.put(None)
 
-    async def process(session: Session, job: Job) -> None:
-        data = message_for(job)
-        tries = 0
-        connect_failures = 0
-        while not aborted.is_set():
-            await limiter.wait()
-            try:
-                await session.send(sender, job, data)
-            except ConnectionFailed as exc:
-                connect_failures += 1
-                if connect_failures >= CONNECT_TRIES:
-                    abort(str(exc))
-                    return
-                trouble(True, str(exc))
-                await asyncio.sleep(min(retry_delay * 2 ** (connect_failures - 1), MAX_BACKOFF))
-                continue
-            except RunAborted as exc:
-                abort(str(exc))
-                return
-            except BouncedError as exc:
-                trouble(False)
-                note(job, Outcome.BOUNCED, str(exc))
-                return
-            except PermanentError as exc:
-                trouble(False)
-                note(job, Outcome.FAILED, str(exc))
-                return
-            except TransientError as exc:
-                trouble(isinstance(exc, ConnectionTrouble), str(exc))
-                tries += 1
-                if job.attempts + tries >= max_attempts:
-                    reason = f"gave up after {job.attempts + tries} attempts: {exc}"
-                    note(job, Outcome.FAILED, reason)
-                    return
-                note(job, Outcome.RETRY, str(exc))
-                if tries >= TRIES_PER_RUN or aborted.is_set():
-                    report.retry += 1
-                    return
-                await asyncio.sleep(min(retry_delay * 2 ** (tries - 1), MAX_BACKOFF))
-                continue
-            trouble(False)
-            note(job, Outcome.SENT, None)
-            return
-
-    def abort(reason: str) -> None:
-        if not aborted.is_set():
-            report.aborted = reason
-            aborted.set()
-
-    async def worker() -> None:
-        session = session_factory()
+    async def _work(self, queue: asyncio.Queue[Job | None]) -> None:
+        """One connection: take jobs off the queue until it says stop or the run is aborted."""
+        session = self.sessions.open()
         try:
             while True:
                 job = await queue.get()
-                if job is None or aborted.is_set():
+                if job is None or self.aborted.is_set():
                     return
-                await process(session, job)
+                await self._process(session, job)
         finally:
             await session.close()
 
-    async def produce() -> None:
-        for job in jobs:
-            if aborted.is_set():
-                break
-            await queue.put(job)
-        for _ in range(connections):
-            await queue.put(None)
+    async def _process(self, session: Session, job: Job) -> None:
+        """Try ``job`` until it is sent, refused for good, or has had its tries for this run."""
+        data = self.message_for(job)
+        tries = 0
+        connect_failures = 0
+        while not self.aborted.is_set():
+            await self.limiter.wait()
+            try:
+                await session.send(self.sender, job, data)
+            except ConnectionFailed as exc:
+                connect_failures += 1
+                if connect_failures >= CONNECT_TRIES:
+                    self._abort(str(exc))
+                    return
+                self._count_trouble(True, str(exc))
+                await self._back_off(connect_failures)
+                continue
+            except RunAborted as exc:
+                self._abort(str(exc))
+                return
+            except PermanentError as exc:
+                self._count_trouble(False)
+                self._note(
+                    job, Outcome.BOUNCED if isinstance(exc, BouncedError) else Outcome.FAILED, str(exc)
+                )
+                return
+            except TransientError as exc:
+                self._count_trouble(isinstance(exc, ConnectionTrouble), str(exc))
+                tries += 1
+                if await self._try_again(job, tries, exc):
+                    continue
+                return
+            self._count_trouble(False)
+            self._note(job, Outcome.SENT, None)
+            return
 
-    workers = [asyncio.create_task(worker()) for _ in range(connections)]
-    producer = asyncio.create_task(produce())
-    try:
-        await asyncio.gather(*workers)
-    finally:
-        for task in (*workers, producer):
-            task.cancel()
-        await asyncio.gather(*workers, producer, return_exceptions=True)
-    return report
+    async def _try_again(self, job: Job, tries: int, exc: TransientError) -> bool:
+        """After a transient failure: record it, and wait for the next try if there is one."""
+        attempts = job.attempts + tries
+        if attempts >= self.max_attempts:
+            self._note(job, Outcome.FAILED, f"gave up after {attempts} attempts: {exc}")
+            return False
+        self._note(job, Outcome.RETRY, str(exc))
+        if tries >= TRIES_PER_RUN or self.aborted.is_set():
+            self.report.retry += 1
+            return False
+        await self._back_off(tries)
+        return True
+
+    async def _back_off(self, failures: int) -> None:
+        await asyncio.sleep(min(self.retry_delay * 2 ** (failures - 1), MAX_BACKOFF))
+
+    def _note(self, job: Job, outcome: Outcome, error: str | None) -> None:
+        self.record(job, outcome, error)
+        if outcome is Outcome.SENT:
+            log.debug("digest %s to %s: sent", job.digest_id, job.email)
+            self.report.sent += 1
+            return
+        log.info("digest %s to %s: %s (%s)", job.digest_id, job.email, outcome.value, error)
+        if outcome is Outcome.FAILED:
+            self.report.failed += 1
+        elif outcome is Outcome.BOUNCED:
+            self.report.bounced += 1
+
+    def _count_trouble(self, failed: bool, reason: str = "") -> None:
+        """Count a connection failure (or reset the count); abort the run after too many."""
+        self.troubles = self.troubles + 1 if failed else 0
+        if self.troubles >= TROUBLE_PER_CONNECTION * self.sessions.connections:
+            self._abort(f"{self.troubles} connection failures in a row, the last: {reason}")
+
+    def _abort(self, reason: str) -> None:
+        if not self.aborted.is_set():
+            self.report.aborted = reason
+            self.aborted.set()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import functools
 
 from ..config import Config
-from ..files import write_file_atomically
 from ..subscribers import transport_address
 from .dkim import message_signer
-from .mailer import DeliveryReport, Job, Outcome, deliver
+from .mailer import Delivery, DeliveryReport, Job, Outcome
 from .messages import envelope_sender
-from .smtp_session import SmtpSession, check_login_settings
+from .sessions import open_sessions
+from .smtp_session import check_login_settings
 
 
 async def send_single(config: Config, email: str, data: bytes, outbox_folder: str) -> DeliveryReport:
@@ -23,22 +23,23 @@ async def send_single(config: Config, email: str, data: bytes, outbox_folder: st
     email = transport_address(email)  # as digests travel: punycode domains need no SMTPUTF8
     check_login_settings(config.smtp)
     data = message_signer(config.digest.dkim)(data)
-    if config.smtp.host is None:
+
+    def outbox_name(job: Job) -> str:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        write_file_atomically(config.smtp.outbox / outbox_folder / f"{stamp}.eml", data)
-        return DeliveryReport(sent=1)
+        return f"{outbox_folder}/{stamp}.eml"
 
     def ignore(job: Job, outcome: Outcome, error: str | None) -> None:
         return None
 
-    return await deliver(
-        [Job(0, 0, email, None, 0)],
+    # One message needs one connection (and a run's failure limits are counted per connection).
+    sessions = dataclasses.replace(open_sessions(config.smtp, outbox_name), connections=1)
+    delivery = Delivery(
         lambda job: data,
         envelope_sender(config),
-        functools.partial(SmtpSession, config.smtp),
+        sessions,
         ignore,
-        connections=1,
         rate_per_second=0,
         max_attempts=config.smtp.max_attempts,
         retry_delay=config.smtp.retry_delay,
     )
+    return await delivery.run([Job(0, 0, email, None, 0)])
