@@ -212,3 +212,12 @@ def test_a_parent_slug_change_moves_cached_children(tmp_path: Path) -> None:
     build(config, NOW)
     links = {e.link for e in feedparser.parse(config.feeds.output_dir / "news.rss").entries}
     assert f"{URL}/news/first" in links and not (config.feeds.output_dir / "blog.rss").exists()
+
+
+def test_a_folders_frontmatter_yaml_counts_for_collections(tmp_path: Path) -> None:
+    pages = {**BLOG, "01.blog/blog.md": listing("  items:\n    '@taxonomy.tag': z\n")}
+    config_path = grav_site(tmp_path, pages)
+    (tmp_path / "user/pages/01.blog/10.third/frontmatter.yaml").write_text(
+        "taxonomy:\n  tag: [z]\n", encoding="utf-8"
+    )
+    assert members(config_path, "/blog") == ["/blog/third"]

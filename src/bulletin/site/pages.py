@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ..config import Config
 from ..errors import ContentError
 from .frontmatter import read_page as read_page_file
+from .frontmatter import source_stat
 from .posts import Post, PostCache, _list_folder, _route_segment, post_from_header
 
 
@@ -103,7 +104,7 @@ def walk_pages(config: Config, cache: PageCache | None = None) -> PageTree:
 
 def _cached_or_read(path: str, parent_route: str, config: Config, cache: PageCache | None) -> Page:
     try:
-        stat = os.stat(path)
+        stat = source_stat(path, folder_defaults=True)  # changes with the folder's frontmatter.yaml too
     except OSError as exc:
         raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if cache is not None and (page := cache.lookup_page(path, stat, parent_route)) is not None:
@@ -116,7 +117,7 @@ def _cached_or_read(path: str, parent_route: str, config: Config, cache: PageCac
 
 def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Page:
     """One page file, read as Grav reads it; only unreadable files raise."""
-    header, body = read_page_file(path)
+    header, body = read_page_file(path, folder_defaults=True)
     folder_slug = _route_segment(os.path.basename(os.path.dirname(path)))
     route = _folder_route(parent_route, os.path.dirname(path), config)
     site = config.site
