@@ -19,6 +19,7 @@ import math
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -117,21 +118,23 @@ TALLY = Tally()
 class TallyReport:
     """Prints the figure the issue asks for in pytest's closing summary (with or without -s)."""
 
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
+    seconds = 0.0  # this module's own time, not the rest of the session's
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"Grav date oracle: {TALLY.cases} cases against PHP {PHP_VERSION}, "
             f"{len(TALLY.disagreements)} disagreements ({TALLY.documented} more documented ones), "
-            f"{time.perf_counter() - self.started:.1f} s"
+            f"{self.seconds:.1f} s"
         )
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report_tally(request: pytest.FixtureRequest) -> None:
-    if not request.config.pluginmanager.has_plugin("grav-date-tally"):
-        request.config.pluginmanager.register(TallyReport(), "grav-date-tally")
+def report_tally(request: pytest.FixtureRequest) -> Iterator[None]:
+    report = TallyReport()
+    request.config.pluginmanager.register(report, "grav-date-tally")
+    started = time.perf_counter()
+    yield
+    report.seconds = time.perf_counter() - started
 
 
 @dataclass(frozen=True)
