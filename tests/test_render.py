@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulletin.config import Author, SiteConfig
+from bulletin.site.markdown import MarkdownSettings
 from bulletin.site.posts import Post, discover, read_post
 from bulletin.site.render import (
     ELLIPSIS,
@@ -137,12 +138,27 @@ def test_split_summary_rules(body: str, summary: str | None) -> None:
 
 
 def test_markdown_extra_features() -> None:
+    """With Grav's pages.markdown.extra: true: footnotes and attribute lists."""
+    extra = MarkdownSettings(extra=True)
     html = render_post(
-        post_at(TESTS_CONTENT / "02.edge/code_fence_with_delimiter.md"), SITE_URL, 10_000
+        post_at(TESTS_CONTENT / "02.edge/code_fence_with_delimiter.md"), SITE_URL, 10_000, extra
     ).content_html
     assert "<table>" in html and "<td>один</td>" in html
     assert 'class="footnote"' in html and "The footnote text." in html
-    assert markdown_to_html("Para\n{: .lead }") == '<p class="lead">Para</p>'
+    assert markdown_to_html("Para\n{: .lead }", extra) == '<p class="lead">Para</p>'
+
+
+def test_grav_default_markdown_is_github_flavoured_without_extra() -> None:
+    """Grav's default (extra: false): tables, fenced code and ~~strike~~, but a footnote or
+    an attribute list is text, as Parsedown leaves it."""
+    html = render_post(
+        post_at(TESTS_CONTENT / "02.edge/code_fence_with_delimiter.md"), SITE_URL, 10_000
+    ).content_html
+    assert "<td>один</td>" in html and '<code class="language-text">' in html
+    assert "<p>A footnote[^1].</p>" in html and 'class="footnote"' not in html
+    assert markdown_to_html("Para\n{: .lead }") == "<p>Para\n{: .lead }</p>"
+    assert markdown_to_html("~~старое~~ H~2~O") == "<p><del>старое</del> H~2~O</p>"
+    assert markdown_to_html("3. три\n4. четыре") == '<ol start="3">\n<li>три</li>\n<li>четыре</li>\n</ol>'
 
 
 # Truncated summary --------------------------------------------------------------------

@@ -14,8 +14,9 @@ from .config import Config, load_config
 from .errors import BulletinError
 from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest
 from .site.grav_site import Site, read_site
+from .site.markdown import markdown_to_html
 from .site.posts import Post
-from .site.render import markdown_to_html, split_summary, text_of
+from .site.render import split_summary, text_of
 from .templating import template_environment
 
 _LOCAL_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)""")  # Markdown images

@@ -9,15 +9,14 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
-from markdown import Markdown
 
 from ..errors import ContentError
+from .markdown import GRAV_DEFAULTS, MarkdownSettings, markdown_to_html
 from .posts import Post, xml_safe
 
 ELLIPSIS = "\u2026"
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _LINK_ATTRIBUTES = ("href", "src")
-_MARKDOWN = Markdown(extensions=["extra"], output_format="html")
 
 
 @dataclass(frozen=True)
@@ -53,34 +52,24 @@ def split_summary(body: str) -> tuple[str | None, str]:
     return None, body
 
 
-def markdown_to_html(text: str) -> str:
-    global _MARKDOWN
-    _MARKDOWN.reset()
-    try:
-        return _MARKDOWN.convert(xml_safe(text))
-    except BaseException:
-        # reset() does not empty the block parser's state stack: after a parse that
-        # failed half-way (a RecursionError) every later post would render wrongly.
-        _MARKDOWN = Markdown(extensions=["extra"], output_format="html")
-        raise
-
-
 @functools.lru_cache(maxsize=4096)
-def render_post(post: Post, site_url: str, summary_size: int) -> RenderedPost:
+def render_post(
+    post: Post, site_url: str, summary_size: int, markdown: MarkdownSettings = GRAV_DEFAULTS
+) -> RenderedPost:
     """Render one post; cached because feeds and digests may ask for the same post."""
     try:
-        return _render(post, site_url, summary_size)
+        return _render(post, site_url, summary_size, markdown)
     except RecursionError:
         # Python-Markdown parses nested lists and quotes recursively: a few hundred
         # levels exhaust the stack. No reader needs that; the author gets one line.
         raise ContentError(f"{post.source}: nested too deeply to render (lists, quotes or HTML)") from None
 
 
-def _render(post: Post, site_url: str, summary_size: int) -> RenderedPost:
+def _render(post: Post, site_url: str, summary_size: int, markdown: MarkdownSettings) -> RenderedPost:
     summary_md, whole_md = split_summary(post.body)
-    content = make_links_absolute(markdown_to_html(whole_md), post.folder_url, site_url)
+    content = make_links_absolute(markdown_to_html(whole_md, markdown), post.folder_url, site_url)
     if summary_md is not None:
-        summary = make_links_absolute(markdown_to_html(summary_md), post.folder_url, site_url)
+        summary = make_links_absolute(markdown_to_html(summary_md, markdown), post.folder_url, site_url)
         has_more = bool(text_of(content).strip() != text_of(summary).strip())
     else:
         summary, has_more = truncate_html(content, summary_size)
@@ -113,7 +102,7 @@ def _serialize(root: etree._Element) -> str:
         if item.text is None and len(item) == 0:
             # libxml2 leaves out the end tag of an empty <li>; an empty text node keeps it.
             item.text = ""
-    html = lxml.html.tostring(root, encoding="unicode")
+    html = str(lxml.html.tostring(root, encoding="unicode"))
     # Drop the wrapper <div> added by fragment_fromstring.
     return html[len("<div>") : -len("</div>")]
 
