@@ -337,3 +337,42 @@ def test_a_flat_posts_images_resolve_against_its_folder(tmp_path: Path) -> None:
     page = render_post(posts["/blog/visit"], SITE_URL, 300).content_html
     assert f'src="{SITE_URL}/notes/parking.jpg"' in flat
     assert f'src="{SITE_URL}/blog/visit/photo.jpg"' in page
+
+
+@pytest.mark.parametrize(
+    ("markdown", "text", "html"),
+    [
+        (MarkdownSettings(auto_line_breaks=True), "первая\nвторая", "<p>первая<br>\nвторая</p>"),
+        (MarkdownSettings(), "первая\nвторая", "<p>первая\nвторая</p>"),
+        (
+            MarkdownSettings(auto_url_links=True),
+            "см. https://clinic.example/a и a@clinic.example",
+            '<p>см. <a href="https://clinic.example/a">https://clinic.example/a</a> и a@clinic.example</p>',
+        ),
+        (MarkdownSettings(), "см. https://clinic.example/a", "<p>см. https://clinic.example/a</p>"),
+        (MarkdownSettings(escape_markup=True), "<b>жирный</b>", "<p>&lt;b&gt;жирный&lt;/b&gt;</p>"),
+        (
+            MarkdownSettings(),
+            '<img src="a.png" alt="Сурет">\n\nтекст',
+            '<img src="a.png" alt="Сурет">\n<p>текст</p>',
+        ),
+        (
+            MarkdownSettings(),
+            "- a\n- b\n\n- c",
+            "<ul>\n<li>\n<p>a</p>\n</li>\n<li>\n<p>b</p>\n</li>\n<li>\n<p>c</p>\n</li>\n</ul>",
+        ),
+    ],
+    ids=[
+        "line-breaks",
+        "no-line-breaks",
+        "url-links",
+        "no-url-links",
+        "escape-markup",
+        "lone-img",
+        "loose-list",
+    ],
+)
+def test_grav_markdown_settings(markdown: MarkdownSettings, text: str, html: str) -> None:
+    """system.yaml pages.markdown switches, as Parsedown renders them (the PHP oracle in
+    tests/oracle checks these against Parsedown itself)."""
+    assert markdown_to_html(text, markdown) == html

@@ -20,8 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bulletin.site.frontmatter import read_page
 from bulletin.site.markdown import MarkdownSettings, markdown_to_html
-from bulletin.site.posts import split_front_matter, xml_safe
+from bulletin.site.posts import xml_safe
 from bulletin.site.render import split_summary
 
 from ..conftest import TESTS_CONTENT
@@ -44,7 +45,7 @@ BATCH = 50
 GRAV_SETTINGS = [
     MarkdownSettings(),
     MarkdownSettings(extra=True),
-    MarkdownSettings(auto_line_breaks=True),
+    MarkdownSettings(auto_line_breaks=True, escape_markup=True),
     MarkdownSettings(auto_url_links=True, extra=True),
 ]
 
@@ -83,13 +84,10 @@ def disagreements(texts: list[str], markdown: MarkdownSettings) -> list[tuple[st
 
 
 def post_bodies() -> list[str]:
-    paths = sorted((REPO / "content").rglob("*.md")) + sorted(TESTS_CONTENT.rglob("*.md"))
-    bodies = []
-    for path in paths:
-        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
-        _, body = split_front_matter(text, path)
-        bodies.append(split_summary(body)[1])  # the whole post, as Grav renders it
-    return bodies
+    """Every page body of the sample site and the test sites, whole (no summary delimiter)."""
+    roots = [REPO / "content", TESTS_CONTENT, REPO / "tests" / "sites"]
+    paths = [path for root in roots for path in sorted(root.rglob("*.md"))]
+    return [split_summary(read_page(path)[1])[1] for path in paths]
 
 
 def test_normal_form_hides_only_what_does_not_render() -> None:
@@ -113,7 +111,9 @@ def test_every_sample_and_fixture_post_renders_as_grav_does(markdown: MarkdownSe
     assert all("[^1]" in text for text, _, _ in found)
 
 
-@pytest.mark.parametrize("markdown", GRAV_SETTINGS, ids=["gfm", "extra", "line-breaks", "extra-url-links"])
+@pytest.mark.parametrize(
+    "markdown", GRAV_SETTINGS, ids=["gfm", "extra", "line-breaks-escape-markup", "extra-url-links"]
+)
 def test_generated_documents_render_as_grav_does(markdown: MarkdownSettings) -> None:
     checked: list[int] = []
 

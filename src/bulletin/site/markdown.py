@@ -14,8 +14,11 @@ Known differences, kept because closing them means writing a Markdown parser of 
 - An item of a list whose text is a second paragraph, followed directly by the next item,
   and an item right under a loose nested list: Python-Markdown joins them to the paragraph
   or the nested list; Parsedown starts a new item of the outer list.
+- `1. x` right under a `- item` (or the reverse), without a blank line, is a nested list to
+  Parsedown and text of the item here.
 - Parsedown opens `_emphasis_` inside a word (snake_case ... `_x_` later in the paragraph),
-  drops an escaped `#` that ends a heading (`## a \\#`), and reads `* * *` right under a list as an item.
+  drops an escaped `#` that ends a heading (`## a \\#`), and reads `* * *` right under a
+  list as one more item.
 - A line that starts with `{` and holds a Twig tag (`{{ x }}`) is a raw block to Grav; here it
   is a paragraph. Bulletin does not run Twig, so the braces show either way.
 - With auto_url_links, `www.example.org` without a scheme is linked here, not by Parsedown.
@@ -135,7 +138,10 @@ def _wrap_leading_inline(item: etree.Element) -> None:
         item.text = paragraph.text
 
 
-def _is_block(tag: str) -> bool:
+def _is_block(tag: object) -> bool:
+    # A comment's tag is a function, not a name: it is no block.
+    if not isinstance(tag, str):
+        return False
     return tag in ("p", "ul", "ol", "pre", "blockquote", "table", "div", "hr", "dl") or tag[:1] == "h"
 
 
