@@ -221,3 +221,19 @@ def test_a_folders_frontmatter_yaml_counts_for_collections(tmp_path: Path) -> No
         "taxonomy:\n  tag: [z]\n", encoding="utf-8"
     )
     assert members(config_path, "/blog") == ["/blog/third"]
+
+
+def test_the_sites_dateformat_and_a_pages_own(tmp_path: Path) -> None:
+    pages = {
+        "01.blog/blog.md": listing("  items: '@self.children'\n"),
+        "01.blog/a/item.md": "---\ntitle: A\ndate: '02/11/2025 09:00'\n---\n",
+        "01.blog/b/item.md": "---\ntitle: B\ndate: '11/03/2025 09:00'\ndateformat: 'm/d/Y H:i'\n---\n",
+    }
+    config_path = grav_site(tmp_path, pages, {"pages": {"dateformat": {"default": "d/m/Y H:i"}}})
+    site, problems = read_site(load_config(config_path))
+    assert problems == []
+    dates = {post.route: post.date for post in site.posts}
+    # Slashes alone would be month/day/year; the site's format says day first, and
+    # page b's own dateformat wins over the site's (the site's would read 11 March).
+    assert dates["/blog/a"] == dt.datetime(2025, 11, 2, 9, tzinfo=ALMATY)
+    assert dates["/blog/b"] == dt.datetime(2025, 11, 3, 9, tzinfo=ALMATY)

@@ -17,8 +17,8 @@ from lxml import etree
 from .. import __version__
 from ..config import Config
 from ..i18n import texts
-from ..site.posts import Post, with_body
-from ..site.render import RenderedPost, render_post, text_of, xml_safe
+from ..site.posts import Post, with_body, xml_safe
+from ..site.render import RenderedPost, render_post, text_of
 from .paths import ATOM_FILE, JSON_FILE, RSS_FILE
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

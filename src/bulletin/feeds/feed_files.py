@@ -44,20 +44,10 @@ def feed_files(
             depends.update(path for item in items if (path := enclosure_file(item)) is not None)
         return items
 
-    limit = config.feeds.limit
-    spec = main_spec(config)
-    main_posts = visible
+    main_posts, spec, limit = visible, main_spec(config), config.feeds.limit
     files: dict[str, bytes] = {}
     if site is not None and site.grav and now is not None:
-        for collection in site.collections:
-            if not collection.members:
-                continue  # nothing it names can be a post (only modular parts): no feed
-            route_spec = collection_spec(config, collection)
-            posts = collection_posts(collection, now)[: collection.limit]
-            documents = feed_documents(config, items_of(posts, config), route_spec)
-            if not config.feeds.route_json:
-                del documents[route_spec.json_path]
-            files.update(documents)
+        files.update(collection_feeds(config, site, now, items_of))
         if site.home is not None:
             # The home page's collection is the site's main feed, as on the Grav site itself.
             main_posts, limit = collection_posts(site.home, now), site.home.limit
@@ -77,7 +67,27 @@ def feed_files(
     files.update(feed_documents(config, items_of(main_posts[:limit], config), spec))
     for taxonomy in config.feeds.taxonomies:
         for term_spec, posts in term_feeds(config, taxonomy, visible):
-            files.update(feed_documents(config, items_of(posts[:limit], config), term_spec))
+            files.update(feed_documents(config, items_of(posts[: config.feeds.limit], config), term_spec))
+    return files
+
+
+def collection_feeds(
+    config: Config,
+    site: Site,
+    now: dt.datetime,
+    items_of: Callable[[Sequence[Post], Config], list[FeedItem]],
+) -> dict[str, bytes]:
+    """Each collection page's feeds at its route, its posts visible at ``now`` in its order."""
+    files: dict[str, bytes] = {}
+    for collection in site.collections:
+        if not collection.members:
+            continue  # nothing it names can be a post (only modular parts): no feed
+        spec = collection_spec(config, collection)
+        posts = collection_posts(collection, now)[: collection.limit]
+        documents = feed_documents(config, items_of(posts, config), spec)
+        if not config.feeds.route_json:
+            del documents[spec.json_path]
+        files.update(documents)
     return files
 
 

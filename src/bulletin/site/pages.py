@@ -128,7 +128,7 @@ def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Pag
     if not dated:
         lenient["date"] = int(mtime)  # Grav's Page::date() falls back to filemtime
     try:
-        post = post_from_header(lenient, body, path, route, site)
+        post = post_from_header(lenient, body, path, route, site, dateformat=config.content.dateformat)
         problems: tuple[str, ...] = ()
     except ContentError as exc:
         # Kept as a hidden stand-in: only a collection taking the page in makes these errors.

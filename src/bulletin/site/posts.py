@@ -231,10 +231,21 @@ def with_body(post: Post) -> Post:
 
 
 def post_from_header(
-    header: dict[str, Any], body: str, path: str | Path, route: str, site: SiteConfig, *, flat: bool = False
+    header: dict[str, Any],
+    body: str,
+    path: str | Path,
+    route: str,
+    site: SiteConfig,
+    *,
+    flat: bool = False,
+    dateformat: str | None = None,
 ) -> Post:
+    """A Post from a page's header; ``dateformat`` is the site's (Grav's pages.dateformat.default)."""
     problems: list[str] = []
     tz = site.timezone
+    # A page's own `dateformat` header wins over the site's, as in Grav's Page::date().
+    own_format = header.get("dateformat")
+    date_format = own_format if isinstance(own_format, str) and own_format.strip() else dateformat
 
     title = header.get("title")
     if isinstance(title, (int, float)) and not isinstance(title, bool):
@@ -252,7 +263,7 @@ def post_from_header(
         if value is None:
             return None
         try:
-            return parse_date(value, tz)
+            return parse_date(value, tz, dateformat=date_format)
         except DateFormatError:
             problems.append(f"{path}: bad {key}: {value!r:.80}")
             return None
