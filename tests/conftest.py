@@ -1,49 +1,26 @@
-"""Shared fixtures: a config.yaml written into tmp_path, posts on disk, built feeds."""
+"""The shared fixtures, registered here so a test names them as arguments and imports none.
+
+The things they hand out live in plain modules beside this one: ``feed_site`` (config.yaml,
+posts, a built site), ``digest_site`` (a site that sends digests), ``smtp_server`` (aiosmtpd
+recording on 127.0.0.1) and ``raw_smtp`` (a scripted bare SMTP server).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import feedparser
 import pytest
-import yaml
 
-from bulletin.config import Config, load_config
-from bulletin.feeds.build import build
+from .digest_site import SECRET, DigestSite
+from .feed_site import TESTS_CONTENT, BuiltSite, WriteConfig, build_site, write_config_file
+from .raw_smtp import RawServer, Script
+from .smtp_server import SmtpServer, start_smtp_server
 
-TESTS_CONTENT = Path(__file__).parent / "content"
-ALMATY = ZoneInfo("Asia/Almaty")
-# The moment the edge-case site is built at: after every dated post but the scheduled one.
-NOW = dt.datetime(2026, 1, 15, 12, 0, tzinfo=ALMATY)
-SITE_URL = "https://clinic.example"
-
-
-def config_data(content_dir: Path | str = "content", **sections: dict[str, Any]) -> dict[str, Any]:
-    """A valid config mapping; ``sections`` update the defaults key by key."""
-    data: dict[str, Any] = {
-        "site": {
-            "title": "Клиника — новости",
-            "url": SITE_URL,
-            "description": "News of a test clinic",
-            "language": "ru",
-            "timezone": "Asia/Almaty",
-            "author": {"name": "Пресс-служба", "email": "press@clinic.example"},
-        },
-        "content": {"dir": str(content_dir), "summary_size": 300},
-        "feeds": {"output_dir": "public", "limit": 100, "full_content": False},
-    }
-    for name, values in sections.items():
-        data.setdefault(name, {}).update(values)
-    return data
-
-
-WriteConfig = Callable[..., Path]
+# Feeds ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -58,64 +35,9 @@ def write_config(tmp_path: Path) -> WriteConfig:
         if content_dir is None:
             content_dir = tmp_path / "content"
             Path(content_dir).mkdir(exist_ok=True)
-        path = tmp_path / "config.yaml"
-        text = yaml.safe_dump(config_data(content_dir, **sections), allow_unicode=True)
-        path.write_text(text, encoding="utf-8")
-        return path
+        return write_config_file(tmp_path, content_dir, **sections)
 
     return write
-
-
-def write_post(folder: Path, name: str, text: str | bytes) -> Path:
-    """Write a post file (``name`` may hold sub-folders); str is written as UTF-8."""
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, str):
-        text = text.lstrip("\n").encode("utf-8")
-    path.write_bytes(text)
-    return path
-
-
-def simple_post(title: str, date: str, body: str = "Text.", extra: str = "") -> str:
-    return f"---\ntitle: '{title}'\ndate: '{date}'\n{extra}---\n\n{body}\n"
-
-
-@dataclass(frozen=True)
-class BuiltSite:
-    config: Config
-    output: Path
-
-    def read(self, name: str) -> bytes:
-        return (self.output / name).read_bytes()
-
-    @property
-    def rss(self) -> Any:
-        return parse_feed(self.read("feed.xml"))
-
-    @property
-    def atom(self) -> Any:
-        return parse_feed(self.read("atom.xml"))
-
-    @property
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.read("feed.json"))
-
-
-def parse_feed(data: bytes) -> Any:
-    """Read a feed as a reader would; a bozo feed fails the test right here."""
-    parsed = feedparser.parse(data)
-    assert not parsed.bozo, parsed.get("bozo_exception")
-    return parsed
-
-
-def build_site(tmp: Path, content_dir: Path, now: dt.datetime = NOW, **sections: Any) -> BuiltSite:
-    path = tmp / "config.yaml"
-    path.write_text(
-        yaml.safe_dump(config_data(content_dir, **sections), allow_unicode=True), encoding="utf-8"
-    )
-    config = load_config(path)
-    build(config, now)
-    return BuiltSite(config, config.feeds.output_dir)
 
 
 @pytest.fixture(scope="session")
@@ -128,3 +50,84 @@ def edge_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
 def edge_site_full(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """tests/content built at NOW with feeds.full_content: true."""
     return build_site(tmp_path_factory.mktemp("edge_full"), TESTS_CONTENT, feeds={"full_content": True})
+
+
+# Digests and SMTP ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("BULLETIN_SECRET", SECRET)
+    return SECRET
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = start_smtp_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def site(tmp_path: Path, smtp_server: SmtpServer, secret: str) -> DigestSite:
+    """A digest site sending to ``smtp_server``."""
+    return DigestSite(tmp_path / "site", smtp_server)
+
+
+@pytest.fixture
+def outbox_site(tmp_path: Path, secret: str) -> DigestSite:
+    """A digest site writing .eml files into its outbox instead of sending."""
+    return DigestSite(tmp_path / "site", None)
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Script], RawServer]]:
+    """Start a RawServer for a script; stopped at the end of the test."""
+    started: list[RawServer] = []
+
+    def start(script: Script) -> RawServer:
+        server = RawServer(script)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+# The run lock --------------------------------------------------------------------------------------
+
+_HOLD_THE_LOCK = """\
+import sys, time
+from bulletin.config import load_config
+from bulletin.store import open_store
+with open_store(load_config(sys.argv[1])) as store, store.run_lock():
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture
+def run_lock_holder() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
+    """Start another process that holds the run lock of the site configured in a config.yaml.
+
+    It returns once the lock is held, as a `bulletin send` would hold it; kill the process to
+    free the lock (teardown kills any still running).
+    """
+    started: list[subprocess.Popen[str]] = []
+
+    def hold(path: Path) -> subprocess.Popen[str]:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_THE_LOCK, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        started.append(holder)
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        return holder
+
+    yield hold
+    for holder in started:
+        holder.kill()
+        holder.communicate(timeout=10)

@@ -9,11 +9,9 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from click.testing import CliRunner, Result
 
@@ -22,7 +20,7 @@ from bulletin.config import Config, load_config
 from bulletin.mail import jobs as publish
 from bulletin.store.sqlite import SqliteStore
 
-from .conftest import ALMATY, config_data
+from .feed_site import ALMATY, config_data
 from .smtp_server import SmtpServer
 
 SECRET = "test-secret-0123456789-abcdef"
@@ -144,19 +142,3 @@ class DigestSite:
 
     def subscriber_status(self, email: str) -> str:
         return self.rows("SELECT status FROM subscribers WHERE email = ?", email)[0][0]
-
-
-@pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("BULLETIN_SECRET", SECRET)
-    return SECRET
-
-
-@pytest.fixture
-def site(tmp_path: Path, smtp_server: SmtpServer, secret: str) -> Iterator[DigestSite]:
-    yield DigestSite(tmp_path / "site", smtp_server)
-
-
-@pytest.fixture
-def outbox_site(tmp_path: Path, secret: str) -> Iterator[DigestSite]:
-    yield DigestSite(tmp_path / "site", None)

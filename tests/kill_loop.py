@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .conftest import ALMATY
 from .digest_site import DigestSite
+from .feed_site import ALMATY
 from .smtp_server import SmtpServer
 
 _MESSAGE_ID = re.compile(rb"\r\nMessage-ID: <[0-9a-f]+\.([0-9]+)\.([0-9]+)@")

@@ -13,10 +13,8 @@ import asyncio
 import collections
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import pytest
 
 # A reply that is not sent at all: the server stays silent and keeps the connection open.
 SILENCE = "<silence>"
@@ -178,19 +176,3 @@ class RawServer:
                 return False
             if line == b".\r\n":
                 return True
-
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[Script], RawServer]]:
-    """Start a RawServer for a script; stopped at the end of the test."""
-    started: list[RawServer] = []
-
-    def start(script: Script) -> RawServer:
-        server = RawServer(script)
-        server.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()

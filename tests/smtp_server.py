@@ -15,11 +15,9 @@ import email.policy
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -209,12 +207,3 @@ def start_smtp_server() -> SmtpServer:
             continue
         return SmtpServer(controller, handler, port)
     raise RuntimeError("no free port for the SMTP server")
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = start_smtp_server()
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .digest_site import SECRET, DigestSite, bulletin_command, secret  # noqa: F401
-from .smtp_server import SmtpServer, free_port, smtp_server  # noqa: F401
+from .digest_site import SECRET, DigestSite, bulletin_command
+from .smtp_server import SmtpServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -86,7 +86,7 @@ class Server:
 
 
 @pytest.fixture
-def served(tmp_path: Path, smtp_server: SmtpServer, secret: str) -> Iterator[Server]:  # noqa: F811
+def served(tmp_path: Path, smtp_server: SmtpServer, secret: str) -> Iterator[Server]:
     site = DigestSite(tmp_path / "site", smtp_server)
     # A post from yesterday, so the real `bulletin send` (no --now) finds it new.
     yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
@@ -106,7 +106,7 @@ def link(message: EmailMessage, prefix: str) -> str:
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
-def test_subscribe_confirm_send_unsubscribe_in_chromium(served: Server, smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_subscribe_confirm_send_unsubscribe_in_chromium(served: Server, smtp_server: SmtpServer) -> None:
     from playwright.sync_api import sync_playwright
 
     site, address = served.site, "aliya@example.org"

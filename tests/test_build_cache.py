@@ -16,9 +16,9 @@ from bulletin.config import Config, load_config
 from bulletin.feeds import build_cache
 from bulletin.feeds.build import build
 
-from .conftest import NOW, WriteConfig, parse_feed, simple_post, write_post
 from .digest_site import NOW as DIGEST_NOW
-from .digest_site import DigestSite, secret  # noqa: F401
+from .digest_site import DigestSite
+from .feed_site import NOW, WriteConfig, parse_feed, simple_post, write_post
 
 FEATURES = {"taxonomies": ["tag", "category"], "archive": True, "limit": 3}
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 500 + b"\xff\xd9"
@@ -341,7 +341,7 @@ def entries_of_site(config: Config) -> dict[str, str]:
 # The digest archive pages ------------------------------------------------------------------
 
 
-def test_digest_archive_pages_update_when_a_digest_is_added(tmp_path: Path, secret: str) -> None:  # noqa: F811
+def test_digest_archive_pages_update_when_a_digest_is_added(tmp_path: Path, secret: str) -> None:
     site = DigestSite(tmp_path / "site", None)
     site.subscribe("reader@example.org")
     site.post("one", "Первая новость", "2026-04-01 10:00")

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from bulletin.cli import main
 
-from .conftest import TESTS_CONTENT, WriteConfig, parse_feed, simple_post, write_post
+from .feed_site import TESTS_CONTENT, WriteConfig, parse_feed, simple_post, write_post
 from .test_content import HIDDEN_AT_NOW, VISIBLE_AT_NOW
 
 NOW_ARG = "2026-01-15T12:00:00+05:00"

@@ -16,7 +16,7 @@ from bulletin.config import load_config
 from bulletin.feeds.build import build
 from bulletin.site.grav_site import collection_posts, read_site
 
-from .conftest import ALMATY, NOW, write_post
+from .feed_site import ALMATY, NOW, write_post
 
 URL = "https://clinic.example"
 

@@ -10,7 +10,7 @@ import yaml
 from bulletin.config import load_config
 from bulletin.errors import ConfigError
 
-from .conftest import WriteConfig
+from .feed_site import WriteConfig
 
 
 def write_raw(tmp_path: Path, text: str) -> Path:

@@ -12,7 +12,7 @@ from bulletin.config import Config, load_config
 from bulletin.errors import ContentError
 from bulletin.site.posts import Post, discover, load_posts, visible_posts
 
-from .conftest import (
+from .feed_site import (
     ALMATY,
     NOW,
     SITE_URL,
@@ -157,13 +157,22 @@ def test_post_dates_carry_historical_almaty_offsets(posts: dict[str, Post]) -> N
     assert posts["iso_with_offset"].date.utcoffset() == dt.timedelta(hours=3)
 
 
-def test_missing_date_is_an_error(write_config: WriteConfig, tmp_path: Path) -> None:
+def one_problem(write_config: WriteConfig, tmp_path: Path, name: str, text: str | bytes) -> tuple[Path, str]:
+    """Write one post, load the content folder, and return the post's path and its one problem."""
     content = tmp_path / "content"
-    path = write_post(content, "no_date.md", "---\ntitle: 'Без даты'\n---\n\nТекст.\n")
+    path = write_post(content, name, text)
     config = load_config(write_config())
     with pytest.raises(ContentError) as info:
         load_posts(content, config.site)
-    assert info.value.problems == (f"{path}: no date (set 'date' or 'publish_date')",)
+    [problem] = info.value.problems
+    return path, problem
+
+
+def test_missing_date_is_an_error(write_config: WriteConfig, tmp_path: Path) -> None:
+    path, problem = one_problem(
+        write_config, tmp_path, "no_date.md", "---\ntitle: 'Без даты'\n---\n\nТекст.\n"
+    )
+    assert problem == f"{path}: no date (set 'date' or 'publish_date')"
 
 
 def test_publish_date_alone_is_enough(write_config: WriteConfig, tmp_path: Path) -> None:
@@ -174,30 +183,25 @@ def test_publish_date_alone_is_enough(write_config: WriteConfig, tmp_path: Path)
     assert post.date == dt.datetime(2025, 2, 1, 10, tzinfo=ALMATY)
 
 
-def test_bad_date_names_file_and_value(write_config: WriteConfig, tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    # PHP refuses day 32 ("Unexpected character"); 31-02 it would roll over to 3 March.
-    path = write_post(content, "bad_date.md", simple_post("Bad", "32-02-2025 10:00"))
-    config = load_config(write_config())
-    with pytest.raises(ContentError) as info:
-        load_posts(content, config.site)
-    [problem] = info.value.problems
-    assert problem.startswith(f"{path}: ")
-    assert "'32-02-2025 10:00'" in problem
-
-
-def test_impossible_unquoted_yaml_date_is_reported_not_raised(
-    write_config: WriteConfig, tmp_path: Path
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        # PHP refuses day 32 ("Unexpected character"); 31-02 it would roll over to 3 March.
+        pytest.param(simple_post("Bad", "32-02-2025 10:00"), ("'32-02-2025 10:00'",), id="quoted"),
+        # PyYAML raises a plain ValueError while building 2025-02-30: reported, not raised.
+        pytest.param(
+            "---\ntitle: X\ndate: 2025-02-30\n---\n",
+            ("2025-02-30", "day is out of range"),
+            id="unquoted-yaml",
+        ),
+    ],
+)
+def test_an_impossible_date_names_file_and_value(
+    write_config: WriteConfig, tmp_path: Path, text: str, named: tuple[str, ...]
 ) -> None:
-    # PyYAML raises a plain ValueError while building 2025-02-30.
-    content = tmp_path / "content"
-    path = write_post(content, "feb30.md", "---\ntitle: X\ndate: 2025-02-30\n---\n")
-    config = load_config(write_config())
-    with pytest.raises(ContentError) as info:
-        load_posts(content, config.site)
-    [problem] = info.value.problems
-    assert problem.startswith(f"{path}:")
-    assert "2025-02-30" in problem or "day is out of range" in problem
+    path, problem = one_problem(write_config, tmp_path, "bad_date.md", text)
+    assert problem.startswith(f"{path}: ")
+    assert any(part in problem for part in named), problem
 
 
 # Visibility ---------------------------------------------------------------------------
@@ -287,12 +291,8 @@ def test_every_problem_is_reported_at_once(write_config: WriteConfig, tmp_path: 
 
 
 def test_invalid_yaml_names_line(write_config: WriteConfig, tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    path = write_post(content, "bad.md", "---\ntitle: ok\ndate: '01-01-2025'\ntags: [a, b\n---\n")
-    config = load_config(write_config())
-    with pytest.raises(ContentError) as info:
-        load_posts(content, config.site)
-    [problem] = info.value.problems
+    text = "---\ntitle: ok\ndate: '01-01-2025'\ntags: [a, b\n---\n"
+    path, problem = one_problem(write_config, tmp_path, "bad.md", text)
     assert problem.startswith(f"{path}:")
     assert "front matter is not valid YAML" in problem
     line = int(problem[len(str(path)) + 1 :].split(":")[0])
@@ -300,23 +300,15 @@ def test_invalid_yaml_names_line(write_config: WriteConfig, tmp_path: Path) -> N
 
 
 def test_not_utf8_names_line(write_config: WriteConfig, tmp_path: Path) -> None:
-    content = tmp_path / "content"
     raw = b"---\ntitle: T\ndate: '01-01-2025'\n---\n\nCaf\xe9\n"  # Latin-1 in the body
-    path = write_post(content, "cp1251.md", raw)
-    config = load_config(write_config())
-    with pytest.raises(ContentError) as info:
-        load_posts(content, config.site)
-    assert info.value.problems == (f"{path}:6: not UTF-8 (byte 40)",)
+    path, problem = one_problem(write_config, tmp_path, "cp1251.md", raw)
+    assert problem == f"{path}:6: not UTF-8 (byte 40)"
 
 
 def test_yaml_aliases_are_refused(write_config: WriteConfig, tmp_path: Path) -> None:
-    content = tmp_path / "content"
     text = "---\ntitle: &t 'T'\nsubtitle: *t\ndate: '01-01-2025'\n---\n"
-    path = write_post(content, "alias.md", text)
-    config = load_config(write_config())
-    with pytest.raises(ContentError) as info:
-        load_posts(content, config.site)
-    assert info.value.problems == (f"{path}: front matter uses YAML aliases, which are not allowed",)
+    path, problem = one_problem(write_config, tmp_path, "alias.md", text)
+    assert problem == f"{path}: front matter uses YAML aliases, which are not allowed"
 
 
 def test_missing_content_folder(write_config: WriteConfig, tmp_path: Path) -> None:

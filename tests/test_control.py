@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bulletin.cli import main
 
-from .digest_site import DigestSite, outbox_site, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import DigestSite
+from .smtp_server import SmtpServer
 
 
 def test_send_test_goes_to_one_address_and_records_nothing(site: DigestSite, smtp_server: SmtpServer) -> None:

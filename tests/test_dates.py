@@ -161,3 +161,9 @@ def test_dateformat_fields_it_lacks_are_zero_not_the_clock() -> None:
     assert parse_date("10:00 12-04-2022", ALMATY, dateformat="H:i d-m-Y").hour == 10
     # Not in the format: Grav falls back to strtotime.
     assert parse_date("2022-04-12 10:00", ALMATY, dateformat="H:i d-m-Y").day == 12
+
+
+def test_written_out_dates_read_as_strtotime_reads_them() -> None:
+    assert parse_date("April 2022", ALMATY) == dt.datetime(2022, 4, 1, tzinfo=ALMATY)
+    with pytest.raises(DateFormatError):
+        parse_date("12-04-2022 10:00 MSK", ALMATY)  # an unknown zone is not silently local time

@@ -11,7 +11,7 @@ from lxml import etree
 from bulletin.config import Config, load_config
 from bulletin.feeds.build import build
 
-from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
+from .feed_site import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
 
 LIMIT = 3
 HISTORY_NS = "http://purl.org/syndication/history/1.0"

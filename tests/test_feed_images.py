@@ -12,7 +12,7 @@ from lxml import etree
 from bulletin.config import Config, load_config
 from bulletin.feeds.build import build
 
-from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
+from .feed_site import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 5 + b"\xff\xd9"  # 1,286 bytes

@@ -13,7 +13,7 @@ from lxml import etree
 
 from bulletin.files import write_files_atomically
 
-from .conftest import (
+from .feed_site import (
     ALMATY,
     NOW,
     SITE_URL,

@@ -18,7 +18,7 @@ from bulletin.feeds.build import build
 from bulletin.site.grav_site import read_site
 from bulletin.web.app import create_app
 
-from .conftest import ALMATY, NOW
+from .feed_site import ALMATY, NOW
 
 BLOG_SITE = Path(__file__).parent / "sites" / "blog"
 URL = "https://clinic.example"

@@ -16,7 +16,7 @@ from bulletin.feeds.build import build
 from bulletin.site.frontmatter import parse_header, read_page, replace_recursive, split_front_matter
 from bulletin.site.posts import load_posts
 
-from .conftest import NOW, WriteConfig, simple_post, write_post
+from .feed_site import NOW, WriteConfig, simple_post, write_post
 
 
 def header(text: str) -> dict[str, object]:

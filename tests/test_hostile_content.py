@@ -24,8 +24,8 @@ from bulletin.config import load_config
 from bulletin.errors import ContentError
 from bulletin.site.posts import read_post, xml_safe
 
-from .conftest import parse_feed
-from .digest_site import DigestSite, bulletin_command, secret  # noqa: F401
+from .digest_site import DigestSite, bulletin_command
+from .feed_site import parse_feed
 
 NOW_TEXT = "2026-04-12T10:00"
 DATE = "2026-04-01 10:00"

@@ -17,8 +17,8 @@ from bulletin.store import Subscriber
 from bulletin.store.sqlite import SqliteStore
 from bulletin.subscribers import export_csv
 
-from .digest_site import DigestSite, outbox_site, secret  # noqa: F401
-from .smtp_server import RecordingHandler, SmtpServer, free_port, smtp_server  # noqa: F401
+from .digest_site import NOW, DigestSite
+from .smtp_server import RecordingHandler, SmtpServer, free_port
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -319,3 +319,13 @@ def test_export_then_import_gives_back_the_same_addresses_and_names(site: Digest
 
     assert result.exit_code == 0, result.output
     assert other.rows("SELECT email, name FROM subscribers ORDER BY id") == people
+
+
+def test_test_sends_reach_an_internationalised_domain_without_smtputf8(
+    tmp_path: Path, ascii_only_server: SmtpServer, secret: str
+) -> None:
+    site = DigestSite(tmp_path / "site", ascii_only_server)
+    site.post("one", "Новость", "2026-04-01 10:00")
+    result = site.cli("send", "--test", "ann@пример.рф", "--now", NOW.isoformat())
+    assert result.exit_code == 0, result.output
+    assert [item.rcpt_tos for item in ascii_only_server.received] == [("ann@xn--e1afmkfd.xn--p1ai",)]

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .digest_site import secret  # noqa: F401
 from .kill_loop import run_sequences
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .smtp_server import SmtpServer
 
 SEQUENCES = int(os.environ.get("BULLETIN_KILL_SEQUENCES", "12"))
 BUDGET = float(os.environ.get("BULLETIN_KILL_BUDGET", "45"))

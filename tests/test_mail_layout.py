@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .digest_site import DigestSite, outbox_site, secret  # noqa: F401
+from .digest_site import DigestSite
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -66,7 +66,7 @@ def _png(width: int, height: int) -> bytes:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
 @pytest.mark.parametrize("images_load", [True, False], ids=["images-shown", "images-blocked"])
-def test_the_digest_fits_desktop_and_phone_widths(outbox_site: DigestSite, images_load: bool) -> None:  # noqa: F811
+def test_the_digest_fits_desktop_and_phone_widths(outbox_site: DigestSite, images_load: bool) -> None:
     from playwright.sync_api import sync_playwright
 
     html = write_preview(outbox_site, images_load)

@@ -19,8 +19,8 @@ from bulletin.mail.messages import encode_header, mailbox
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
-from .digest_site import NOW, SECRET, WEB_URL, DigestSite, outbox_site, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import NOW, SECRET, WEB_URL, DigestSite
+from .smtp_server import SmtpServer
 
 INJECTED_TITLE = "Важно\r\nBcc: x@y"
 
@@ -334,3 +334,38 @@ def test_a_site_title_in_quotes_nests_them_the_russian_way(site: DigestSite, smt
     assert "«Филиал ТОО „Центр гематологии“»" in text
     assert "«Филиал ТОО „Центр гематологии“»" in html
     assert "»»" not in text + html
+
+
+def test_a_site_on_an_internationalised_domain_sends(outbox_site: DigestSite) -> None:
+    outbox_site.configure(site={"url": "https://клиника.рф"}, digest={"from": "Клиника <news@клиника.рф>"})
+    outbox_site.post("one", "Новость", "2026-04-01 10:00")
+    outbox_site.subscribe("reader@example.org")
+    result = outbox_site.cli("send", "--now", NOW.isoformat())
+    assert result.exit_code == 0, result.output
+    eml = next((outbox_site.root / "outbox").glob("**/*.eml")).read_bytes()
+    assert eml.isascii()
+    assert b"@xn--80apagcdp.xn--p1ai>" in eml  # Message-ID, From on the punycode domain
+    assert b"<bulletin.xn--80apagcdp.xn--p1ai>" in eml  # List-Id
+
+
+@pytest.mark.parametrize("title", ["News, Events", "News @ Centre"])
+def test_the_default_from_survives_any_site_title(outbox_site: DigestSite, title: str) -> None:
+    outbox_site.configure(site={"title": title}, digest={"from": None})
+    outbox_site.post("one", "Новость", "2026-04-01 10:00")
+    outbox_site.subscribe("reader@example.org")
+    result = outbox_site.cli("send", "--now", NOW.isoformat())
+    assert result.exit_code == 0, result.output
+    eml = next((outbox_site.root / "outbox").glob("**/*.eml")).read_bytes()
+    assert f'From: "{title}" <noreply@clinic.example>'.encode() in eml
+
+
+def test_a_template_that_fails_while_rendering_is_one_clean_line(outbox_site: DigestSite) -> None:
+    outbox_site.configure(digest={"subject": "{{ posts|length / 0 }}"})
+    outbox_site.post("one", "Новость", "2026-04-01 10:00")
+    outbox_site.subscribe("reader@example.org")
+    for command in (["check"], ["preview", "--out", str(outbox_site.root / "p")], ["send"]):
+        result = outbox_site.cli(*command, "--now", NOW.isoformat())
+        assert result.exit_code == 1, (command, result.output)
+        assert "ZeroDivisionError" in result.output and "Traceback" not in result.output
+    # Nothing was stored by the failed send: the digest is composed again once fixed.
+    assert outbox_site.rows("SELECT count(*) FROM digests") == [(0,)]

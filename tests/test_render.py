@@ -25,7 +25,7 @@ from bulletin.site.render import (
     truncate_html,
 )
 
-from .conftest import ALMATY, SITE_URL, TESTS_CONTENT
+from .feed_site import ALMATY, SITE_URL, TESTS_CONTENT
 
 VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 

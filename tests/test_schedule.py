@@ -9,8 +9,8 @@ import pytest
 
 from bulletin.config.schedule import ScheduleError, parse_schedule
 
-from .digest_site import DigestSite, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import DigestSite
+from .smtp_server import SmtpServer
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC

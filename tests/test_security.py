@@ -26,8 +26,8 @@ from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import create_app
 
-from .digest_site import NOW, SECRET, WEB_URL, DigestSite, outbox_site, secret, site  # noqa: F401
-from .smtp_server import RecordingHandler, SmtpServer, free_port, smtp_server  # noqa: F401
+from .digest_site import NOW, SECRET, WEB_URL, DigestSite
+from .smtp_server import RecordingHandler, SmtpServer, free_port
 
 SRC = Path(__file__).parent.parent / "src" / "bulletin"
 
@@ -428,3 +428,16 @@ def test_email_html_is_sanitised_but_feeds_keep_the_authors_html(outbox_site: Di
     rss = (outbox_site.root / "public" / "feed.xml").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert('x')&lt;/script&gt;" in rss
     assert "<title>Новость &lt;script&gt;</title>" in rss
+
+
+def test_a_user_name_without_a_password_stops_before_anything(
+    site: DigestSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    site.configure(smtp={"username": "robot"})
+    site.post("one", "Новость", "2026-04-01 10:00")
+    site.subscribe("a@example.org")
+    result = site.cli("send", "--now", NOW.isoformat())
+    assert result.exit_code == 1
+    assert "smtp.username is set but the environment variable SMTP_PASSWORD is empty" in result.output
+    assert site.rows("SELECT count(*) FROM digests") == [(0,)]

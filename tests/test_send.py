@@ -9,8 +9,8 @@ import pytest
 
 from bulletin.mail import jobs as publish
 
-from .digest_site import NOW, SECRET, DigestSite, outbox_site, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import NOW, SECRET, DigestSite
+from .smtp_server import SmtpServer
 
 ADDRESSES = [f"reader{n:02d}@example.org" for n in range(1, 9)]
 
@@ -595,3 +595,18 @@ def test_a_silent_server_times_out_and_the_message_is_retried(
     assert result.elapsed < 10
     assert smtp_server.per_recipient() == {address: 1 for address in ADDRESSES[:3]}
     assert set(site.delivery_statuses().values()) == {"sent"}
+
+
+def test_a_policy_refusal_is_a_failure_not_a_bounce(site: DigestSite, smtp_server: SmtpServer) -> None:
+    site.post("one", "Новость", "2026-04-01 10:00")
+    site.subscribe("a@example.org", "b@example.org", "c@example.org")
+    smtp_server.faults.rcpt_replies = [
+        "550 5.7.1 Relaying denied",  # policy: the address is fine
+        "550 5.1.1 No such user",  # the address is gone
+        "550 Mailbox unavailable",  # bare 550: read as no such user
+    ]
+    result = site.send()
+    assert (result.report.failed, result.report.bounced) == (1, 2)
+    assert site.subscriber_status("a@example.org") == "active"
+    assert site.subscriber_status("b@example.org") == "bounced"
+    assert site.subscriber_status("c@example.org") == "bounced"

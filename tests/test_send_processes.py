@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from .digest_site import NOW, DigestSite, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import NOW, DigestSite
+from .smtp_server import SmtpServer
 
 ADDRESSES = [f"reader{n:02d}@example.org" for n in range(1, 31)]
 NOW_ARG = ("--now", NOW.isoformat())
@@ -108,25 +109,14 @@ def test_two_concurrent_sends_send_each_message_once(site: DigestSite, smtp_serv
     assert site.rows("SELECT count(*) FROM digests") == [(1,)]
 
 
-def test_send_while_another_run_holds_the_lock_exits_zero(site: DigestSite, smtp_server: SmtpServer) -> None:
+def test_send_while_another_run_holds_the_lock_exits_zero(
+    site: DigestSite, smtp_server: SmtpServer, run_lock_holder: Callable[[Path], subprocess.Popen[str]]
+) -> None:
     prepare(site, ADDRESSES[:3])
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import time; from bulletin.config import load_config; from bulletin.store import open_store\n"
-            f"with open_store(load_config({str(site.config_path)!r})) as store, store.run_lock():\n"
-            " print('held', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        code, out, err = finish(site.popen("send", *NOW_ARG))
-    finally:
-        holder.kill()
-        holder.wait(10)
+    holder = run_lock_holder(site.config_path)
+    code, out, err = finish(site.popen("send", *NOW_ARG))
+    holder.kill()
+    holder.wait(10)
 
     assert (code, out) == (
         0,

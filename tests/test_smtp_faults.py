@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from .digest_site import NOW, DigestSite, secret, site  # noqa: F401
-from .raw_smtp import HANG_UP, SILENCE, RawServer, Script, raw_server  # noqa: F401
-from .smtp_server import RecordingHandler, SmtpServer, free_port, smtp_server  # noqa: F401
+from .digest_site import NOW, DigestSite
+from .raw_smtp import HANG_UP, SILENCE, RawServer, Script
+from .smtp_server import RecordingHandler, SmtpServer, free_port
 
 ADDRESSES = [f"reader{n:02d}@example.org" for n in range(1, 41)]
 NOW_ARG = NOW.isoformat()
@@ -536,3 +536,17 @@ def test_a_certificate_for_another_name_is_refused_even_with_its_ca(
     assert "not trusted" in output
     assert server.received == []
     assert_accounted_for(site)
+
+
+def test_a_refused_sender_stops_the_run_and_leaves_everyone_pending(
+    site: DigestSite, smtp_server: SmtpServer
+) -> None:
+    site.post("one", "Новость", "2026-04-01 10:00")
+    site.subscribe(*(f"r{n}@example.org" for n in range(6)))
+    smtp_server.faults.mail_replies = ["530 5.7.0 Authentication required"] * 20
+    result = site.send()
+    assert result.report.aborted and "refuses the sender" in result.report.aborted
+    assert result.report.failed == 0
+    assert set(site.delivery_statuses().values()) == {"pending"}
+    smtp_server.faults.mail_replies = []
+    assert site.send().report.sent == 6  # the next run, with the relay fixed, sends them all

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bulletin.config import load_config
 from bulletin.errors import StoreError
-from bulletin.store import DeliveryCounts, DigestPost, RenderedDigest, RenderedVariant
+from bulletin.store import DeliveryCounts, DigestPost, RenderedDigest, RenderedVariant, open_store
 from bulletin.store.lock import LockHeld, RunLock
 from bulletin.store.sqlite import SqliteStore
 from bulletin.store.sqlite_migrations import MIGRATIONS
 
-from .digest_site import DigestSite, outbox_site, secret  # noqa: F401
+from .digest_site import DigestSite
+from .feed_site import WriteConfig
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 4, 12, 5, 0, tzinfo=UTC)
@@ -206,30 +208,21 @@ def test_run_lock_is_exclusive_and_released(tmp_path: Path) -> None:
         pass
 
 
-def test_lock_of_a_killed_process_expires(tmp_path: Path) -> None:
-    path = tmp_path / "bulletin.db.lock"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from bulletin.store.lock import RunLock\n"
-            f"with RunLock(Path({str(path)!r})):\n print('held', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        with pytest.raises(LockHeld), RunLock(path):
+def test_lock_of_a_killed_process_expires(
+    write_config: WriteConfig, run_lock_holder: Callable[[Path], subprocess.Popen[str]]
+) -> None:
+    config_path = write_config(store={"path": "state/bulletin.db"})
+    holder = run_lock_holder(config_path)
+    with open_store(load_config(config_path)) as store:
+        with pytest.raises(LockHeld), store.run_lock():
             pass
-    finally:
         holder.kill()
         holder.wait(10)
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            with RunLock(path):
-                break
-        except LockHeld:
-            assert time.monotonic() < deadline, "the lock outlived its process"
-            time.sleep(0.05)
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                with store.run_lock():
+                    break
+            except LockHeld:
+                assert time.monotonic() < deadline, "the lock outlived its process"
+                time.sleep(0.05)

@@ -17,7 +17,7 @@ from bulletin.store import LockHeld, RenderedDigest, RenderedVariant, open_store
 from bulletin.store.lock import RunLock
 from bulletin.store.sqlite import SqliteStore
 
-from .conftest import WriteConfig
+from .feed_site import WriteConfig
 
 NOW = dt.datetime(2026, 4, 12, 5, 0, tzinfo=dt.UTC)
 

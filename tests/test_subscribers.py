@@ -12,7 +12,7 @@ from bulletin.errors import SubscriberError
 from bulletin.subscribers import clean_name, normalise_address
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
-from .digest_site import SECRET, DigestSite, outbox_site, secret  # noqa: F401
+from .digest_site import SECRET, DigestSite
 
 
 @pytest.fixture

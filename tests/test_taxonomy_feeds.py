@@ -10,7 +10,7 @@ from bulletin.config import load_config
 from bulletin.feeds.build import build
 from bulletin.feeds.feed_files import term_slugs
 
-from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
+from .feed_site import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
 
 SITE_TITLE = "Клиника — новости"
 

@@ -21,8 +21,8 @@ from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import create_app
 from bulletin.web.security import CSRF_COOKIE
 
-from .digest_site import NOW, SECRET, WEB_URL, DigestSite, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import NOW, SECRET, WEB_URL, DigestSite
+from .smtp_server import SmtpServer
 
 SIGNER = TokenSigner(SECRET)
 ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
@@ -681,3 +681,21 @@ def test_feeds_in_sub_folders_are_served_too(built: DigestSite, client: TestClie
     again = client.get("/tags/vaccines/atom.xml", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
     assert client.get("/tags/vaccines/other.xml").status_code == 404
+
+
+def test_serve_answers_for_the_archive_pages_the_feeds_link_to(site: DigestSite) -> None:
+    site.configure(feeds={"archive": True, "limit": 2})
+    for n in range(1, 6):
+        site.post(f"p{n}", f"Пост {n}", f"2026-04-0{n} 10:00")
+    build(site.config, NOW)
+    client = TestClient(create_app(site.config), base_url="https://web.clinic.example")
+    rss = client.get("/feed-archive/rss-1.xml")
+    atom = client.get("/feed-archive/atom-1.xml")
+    assert rss.status_code == 200 and rss.headers["content-type"].startswith("application/rss+xml")
+    assert atom.status_code == 200 and atom.headers["content-type"].startswith("application/atom+xml")
+    assert (
+        client.get("/feed-archive/rss-1.xml", headers={"if-none-match": rss.headers["etag"]}).status_code
+        == 304
+    )
+    assert client.get("/feed-archive/other.xml").status_code == 404
+    assert client.get("/%00/feed.xml").status_code == 404

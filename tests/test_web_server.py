@@ -20,8 +20,8 @@ from bulletin.feeds.build import build
 from bulletin.tokens import UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import create_app
 
-from .digest_site import NOW, SECRET, DigestSite, secret, site  # noqa: F401
-from .smtp_server import free_port, smtp_server  # noqa: F401
+from .digest_site import NOW, SECRET, DigestSite
+from .smtp_server import free_port
 
 # What only `bulletin build` and `bulletin send` need: feed documents, Markdown and the
 # digest's HTML tools. `bulletin serve` answers without any of them.

@@ -18,7 +18,7 @@ from bulletin.cli import main
 from bulletin.config import Config, load_config
 from bulletin.feeds.build import build
 
-from .conftest import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
+from .feed_site import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
 
 MAIN_FEEDS = ("feed.xml", "atom.xml", "feed.json")
 
