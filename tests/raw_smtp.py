@@ -30,6 +30,7 @@ class Script:
     greeting: str = "220 raw.example ESMTP"
     ehlo: list[str] = field(default_factory=lambda: ["raw.example", "8BITMIME", "SIZE 10485760"])
     ehlo_reply: str = ""  # when set, the whole answer to EHLO instead of the lines above
+    pipelining: bool = False  # offer PIPELINING (RFC 2920) after the EHLO lines above
     mail: str = "250 2.1.0 OK"
     rcpt: str = "250 2.1.5 OK"
     data: str = "354 go ahead"
@@ -116,7 +117,7 @@ class RawServer:
                 return
             verb = line[:4].upper()
             if verb in (b"EHLO", b"HELO"):
-                lines = script.ehlo
+                lines = [*script.ehlo, "PIPELINING"] if script.pipelining else script.ehlo
                 text = "".join(
                     f"250{'-' if i < len(lines) - 1 else ' '}{item}\r\n" for i, item in enumerate(lines)
                 )

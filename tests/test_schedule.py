@@ -68,30 +68,35 @@ def weekly_slots(start: str, end: str, step_minutes: int) -> list[dt.datetime]:
     return seen
 
 
-def test_spring_dst_change_neither_skips_nor_doubles() -> None:
-    # 29 March 2026: Berlin jumps from 02:00 to 03:00, so 02:30 does not exist.
-    slots = weekly_slots("2026-03-21T00:00:00+00:00", "2026-04-06T00:00:00+00:00", 10)
-    local_days = [slot.astimezone(BERLIN).date() for slot in slots]
-    assert local_days == [
-        dt.date(2026, 3, 15),
-        dt.date(2026, 3, 22),
-        dt.date(2026, 3, 29),
-        dt.date(2026, 4, 5),
-    ]
+@pytest.mark.parametrize(
+    ("start", "end", "sundays", "dst_slot"),
+    [
+        pytest.param(
+            # 29 March 2026: Berlin jumps from 02:00 to 03:00, so 02:30 does not exist; the
+            # slot is 02:30 read with the winter offset, which is 03:30 summer time.
+            "2026-03-21T00:00:00+00:00",
+            "2026-04-06T00:00:00+00:00",
+            [dt.date(2026, 3, 15), dt.date(2026, 3, 22), dt.date(2026, 3, 29), dt.date(2026, 4, 5)],
+            at("2026-03-29T03:30:00+02:00"),
+            id="spring",
+        ),
+        pytest.param(
+            # 25 October 2026: 02:30 happens twice in Berlin; the digest goes once, at the first.
+            "2026-10-17T00:00:00+00:00",
+            "2026-11-02T00:00:00+00:00",
+            [dt.date(2026, 10, 11), dt.date(2026, 10, 18), dt.date(2026, 10, 25), dt.date(2026, 11, 1)],
+            at("2026-10-25T02:30:00+02:00"),
+            id="autumn",
+        ),
+    ],
+)
+def test_a_dst_change_neither_skips_nor_doubles(
+    start: str, end: str, sundays: list[dt.date], dst_slot: dt.datetime
+) -> None:
+    slots = weekly_slots(start, end, 10)
+    assert [slot.astimezone(BERLIN).date() for slot in slots] == sundays
     assert len(set(slots)) == len(slots)
-
-
-def test_autumn_dst_change_neither_skips_nor_doubles() -> None:
-    # 25 October 2026: 02:30 happens twice in Berlin; the digest goes once.
-    slots = weekly_slots("2026-10-17T00:00:00+00:00", "2026-11-02T00:00:00+00:00", 10)
-    local_days = [slot.astimezone(BERLIN).date() for slot in slots]
-    assert local_days == [
-        dt.date(2026, 10, 11),
-        dt.date(2026, 10, 18),
-        dt.date(2026, 10, 25),
-        dt.date(2026, 11, 1),
-    ]
-    assert slots[2] == at("2026-10-25T02:30:00+02:00")  # the first 02:30
+    assert slots[2] == dst_slot
 
 
 def berlin_site(site: DigestSite, schedule: str) -> None:

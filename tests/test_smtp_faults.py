@@ -109,9 +109,10 @@ def test_421_at_end_of_data_then_close_is_retried_on_a_new_connection(
     site: DigestSite, raw_server: StartRaw, pipelining: bool
 ) -> None:
     closing = {2, 5, 6}
-    script = Script(end_of_data=lambda n: "421 4.3.2 shutting down" + HANG_UP if n in closing else "250 OK")
-    if pipelining:
-        script.ehlo.append("PIPELINING")
+    script = Script(
+        end_of_data=lambda n: "421 4.3.2 shutting down" + HANG_UP if n in closing else "250 OK",
+        pipelining=pipelining,
+    )
     raw = raw_server(script)
     addresses = prepared(site, port=raw.port)
 
@@ -143,10 +144,7 @@ def test_421_to_mail_then_close(site: DigestSite, raw_server: StartRaw) -> None:
 def test_connection_dropped_while_the_body_is_sent_loses_nothing(
     site: DigestSite, raw_server: StartRaw, pipelining: bool
 ) -> None:
-    script = Script(drop_in_body={1, 4, 5})
-    if pipelining:
-        script.ehlo.append("PIPELINING")
-    raw = raw_server(script)
+    raw = raw_server(Script(drop_in_body={1, 4, 5}, pipelining=pipelining))
     addresses = prepared(site, port=raw.port)
 
     code, output = timed_send(site, 10)
