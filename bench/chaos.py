@@ -10,29 +10,27 @@ One sequence is one digest: new posts become visible, `bulletin send` starts as 
 real process against an aiosmtpd server in this process and is killed 1-3 times at
 a random moment (from 0 to the time of a whole run: start-up, composing, storing
 the digest with its deliveries, sending, recording), then runs until it completes.
-The loop and its checks live in tests/kill_loop.py, shared with tests/test_kills.py.
+The loop and its checks live in bench/kill_loop.py; tests/test_kills.py runs this
+script for a short while (`--json`) and asserts on its figures.
 
 Figures: runs (processes started), kills, messages (subscribers x digests), copies
 the server accepted, lost (deliveries with no copy), duplicated (copies beyond the
 first), the messages in flight at the kills (accepted, not yet recorded: the only
 ones that may arrive twice) and the most at one kill, which is bounded by
-smtp.connections. Exit status 1 when any check failed.
+smtp.connections. Exit status 1 when any check failed. With `--json` the figures are
+printed as one JSON object instead (for tests/test_kills.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.digest_site import SECRET  # noqa: E402
-from tests.kill_loop import Figures, run_sequences  # noqa: E402
-from tests.smtp_server import start_smtp_server  # noqa: E402
+from kill_loop import Figures, run_sequences  # bench/ is on sys.path: this script's own folder
 
 
 def main() -> int:
@@ -43,31 +41,29 @@ def main() -> int:
     parser.add_argument("--data-delay", type=float, default=0.002, help="server seconds per DATA")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--budget", type=float, default=3600.0, help="stop after this many seconds")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
-    os.environ["BULLETIN_SECRET"] = SECRET
     started = time.monotonic()
 
     def progress(figures: Figures) -> None:
-        if figures.sequences % 10 == 0:
+        if figures.sequences % 10 == 0 and not args.json:
             elapsed = time.monotonic() - started
             print(f"  {figures.sequences} sequences, {elapsed:.0f} s", flush=True)
 
-    server = start_smtp_server()
-    try:
-        with tempfile.TemporaryDirectory(prefix="bulletin-kills-") as folder:
-            figures = run_sequences(
-                Path(folder) / "site",
-                server,
-                args.sequences,
-                args.budget,
-                seed=args.seed,
-                on_sequence=progress,
-                subscribers=args.subscribers,
-                connections=args.connections,
-                data_delay=args.data_delay,
-            )
-    finally:
-        server.stop()
+    with tempfile.TemporaryDirectory(prefix="bulletin-kills-") as folder:
+        figures = run_sequences(
+            Path(folder) / "site",
+            args.sequences,
+            args.budget,
+            subscribers=args.subscribers,
+            connections=args.connections,
+            data_delay=args.data_delay,
+            seed=args.seed,
+            on_sequence=progress,
+        )
+    if args.json:
+        print(json.dumps({**vars(figures), "stages": dict(figures.stages)}, ensure_ascii=False))
+        return 1 if figures.problems else 0
     elapsed = time.monotonic() - started
     print(f"subscribers {args.subscribers}, smtp.connections {args.connections}, {elapsed:.0f} s")
     print(f"sequences   {figures.sequences}")

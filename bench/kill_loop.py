@@ -11,26 +11,39 @@ copies beyond one must be no more than the messages in flight at the kills, ever
 visible post must be in exactly one digest, and the store must pass
 ``PRAGMA integrity_check``.
 
-Used by tests/test_kills.py (a short run) and bench/chaos.py (a long one).
+bench/chaos.py runs the loop; tests/test_kills.py runs bench/chaos.py for a short while.
+Standard library, aiosmtpd and the `bulletin` command only: the site, the SMTP server
+that records what it accepts and the store are reached the way a user reaches them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
+import json
+import os
 import random
 import re
+import shutil
 import signal
+import socket
+import sqlite3
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from .digest_site import DigestSite
-from .feed_site import ALMATY
-from .smtp_server import SmtpServer
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
+SECRET = "chaos-secret-0123456789-abcdef"
+ALMATY = ZoneInfo("Asia/Almaty")
 _MESSAGE_ID = re.compile(rb"\r\nMessage-ID: <[0-9a-f]+\.([0-9]+)\.([0-9]+)@")
 FIRST_DAY = dt.datetime(2026, 1, 1, 9, 0, tzinfo=ALMATY)
 
@@ -59,27 +72,138 @@ class Figures:
         )
 
 
+class Recorder:
+    """aiosmtpd on 127.0.0.1 that keeps every message it accepts (its bytes after DATA)."""
+
+    def __init__(self, data_delay: float) -> None:
+        self.data_delay = data_delay  # seconds before each answer to DATA
+        self.pipelining = False  # offer PIPELINING (RFC 2920) in the EHLO reply
+        self._received: list[bytes] = []
+        self._lock = threading.Lock()
+        with socket.socket() as probe:  # Controller(port=0) does not say which port it got
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+
+    async def handle_EHLO(  # noqa: N802 - aiosmtpd's hook names
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:  # aiosmtpd reads pipelined commands one by one; it only never says so
+            responses.insert(1, "250-PIPELINING")
+        return responses
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        await asyncio.sleep(self.data_delay)
+        with self._lock:
+            self._received.append(bytes(envelope.original_content or b""))
+        return "250 OK queued"
+
+    @property
+    def received(self) -> list[bytes]:
+        with self._lock:
+            return list(self._received)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._received.clear()
+
+    def __enter__(self) -> Recorder:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()
+
+
+class KillSite:
+    """A site in ``root`` sending to ``port``: config.yaml, posts, subscribers, `bulletin send`."""
+
+    def __init__(self, root: Path, port: int, connections: int) -> None:
+        self.root = root
+        self.content = root / "content"
+        self.content.mkdir(parents=True)
+        self.config = root / "config.yaml"
+        config = {
+            "site": {
+                "title": "Клиника — новости",
+                "url": "https://clinic.example",
+                "timezone": "Asia/Almaty",
+            },
+            "content": {"dir": "content"},
+            "feeds": {"output_dir": "public"},
+            "store": {"path": "state/bulletin.db"},
+            "digest": {"from": "Клиника <news@clinic.example>", "start": "2020-01-01"},
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": port,
+                "security": "none",
+                "timeout": 5,
+                "retry_delay": 0.01,
+                "connections": connections,
+                "max_attempts": 50,
+            },
+            "web": {"url": "https://web.clinic.example"},
+        }
+        # JSON is YAML: no YAML library needed to write it.
+        self.config.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+        script = shutil.which("bulletin")
+        self.program = [script] if script else [sys.executable, "-c", "from bulletin.cli import main; main()"]
+
+    def post(self, slug: str, title: str, date: str) -> None:
+        page = self.content / "01.blog" / slug / "item.md"
+        page.parent.mkdir(parents=True)
+        page.write_text(f"---\ntitle: '{title}'\ndate: '{date}'\n---\n\nПервый абзац.\n", encoding="utf-8")
+
+    def subscribe(self, addresses: list[str]) -> None:
+        listing = self.root / "subscribers.csv"
+        listing.write_text("email,name\n" + "".join(f"{a},\n" for a in addresses), encoding="utf-8")
+        subprocess.run(self._words("subscribers", "import", str(listing)), check=True, capture_output=True)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        """`bulletin ARGS` as a real process, its output captured."""
+        env = {**os.environ, "BULLETIN_SECRET": SECRET}
+        return subprocess.Popen(
+            self._words(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=self.root,
+        )
+
+    def _words(self, *args: str) -> list[str]:
+        """The command line: ``--config`` goes right after the (sub-)command."""
+        at = 2 if args[0] == "subscribers" else 1
+        return [*self.program, *args[:at], "--config", str(self.config), *args[at:]]
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the store with plain sqlite3, as an outsider would."""
+        db = sqlite3.connect(self.root / "state" / "bulletin.db")
+        try:
+            return [tuple(row) for row in db.execute(sql, params)]
+        finally:
+            db.close()
+
+
 class KillLoop:
     """A site with ``subscribers`` readers and a server; ``sequence()`` runs one digest."""
 
     def __init__(
         self,
         root: Path,
-        server: SmtpServer,
+        server: Recorder,
         *,
         subscribers: int = 200,
         connections: int = 2,
-        data_delay: float = 0.002,
         seed: int | None = None,
     ) -> None:
         self.random = random.Random(seed)
         self.server = server
         self.connections = connections
-        self.site = DigestSite(root, server)
-        self.site.configure(smtp={"connections": connections, "timeout": 5, "max_attempts": 50})
+        self.site = KillSite(root, server.port, connections)
         self.addresses = [f"reader{n:04d}@example.org" for n in range(subscribers)]
-        self.site.subscribe(*self.addresses)
-        server.faults.data_delay = data_delay
+        self.site.subscribe(self.addresses)
         self.step = 0
         self.posts: dict[str, dt.datetime] = {}  # route -> publish moment
         self.run_time = 0.0  # of an uninterrupted run, measured by the first sequence
@@ -127,7 +251,7 @@ class KillLoop:
             process.communicate(timeout=30)
             self.figures.kills += 1
             # Let the server finish answering what the dead process had sent.
-            time.sleep(self.server.faults.data_delay * 2 + 0.05)
+            time.sleep(self.server.data_delay * 2 + 0.05)
             self.figures.stages[self._stage(digests_before)] += 1
             in_flight = (len(self.server.received) - received_before) - (self._sent() - sent_before)
             self.figures.in_flight += max(in_flight, 0)
@@ -153,7 +277,7 @@ class KillLoop:
         """One digest: new posts, up to ``kills`` killed runs, then runs until it completes."""
         self.step += 1
         self.server.clear()
-        self.server.faults.pipelining = self.step % 2 == 0
+        self.server.pipelining = self.step % 2 == 0
         now = self._new_posts()
         if kills is None:
             kills = 0 if not self.run_time else self.random.choice([1, 1, 1, 2, 3])
@@ -172,8 +296,8 @@ class KillLoop:
     def _check(self, now: dt.datetime) -> None:
         figures = self.figures
         copies = collections.Counter()
-        for item in self.server.received:
-            found = _MESSAGE_ID.search(item.data)
+        for data in self.server.received:
+            found = _MESSAGE_ID.search(data)
             if found is None:
                 self.problems(f"step {self.step}: a message without a bulletin Message-ID")
                 continue
@@ -209,20 +333,26 @@ class KillLoop:
 
 def run_sequences(
     root: Path,
-    server: SmtpServer,
     count: int,
     budget: float,
     *,
+    subscribers: int = 200,
+    connections: int = 2,
+    data_delay: float = 0.002,
     seed: int | None = None,
     on_sequence: Callable[[Figures], None] | None = None,
-    **options: object,
 ) -> Figures:
-    """``count`` sequences (the first one unkilled, to time a run) or until ``budget`` seconds."""
-    loop = KillLoop(root, server, seed=seed, **options)  # type: ignore[arg-type]
-    started = time.monotonic()
-    loop.sequence(kills=0)
-    while loop.figures.sequences < count and time.monotonic() - started < budget:
-        loop.sequence()
-        if on_sequence:
-            on_sequence(loop.figures)
+    """``count`` sequences (the first one unkilled, to time a run) or until ``budget`` seconds.
+
+    ``root`` is an empty folder for the site; the SMTP server runs in this process, answering
+    each DATA after ``data_delay`` seconds.
+    """
+    with Recorder(data_delay) as server:
+        loop = KillLoop(root, server, subscribers=subscribers, connections=connections, seed=seed)
+        started = time.monotonic()
+        loop.sequence(kills=0)
+        while loop.figures.sequences < count and time.monotonic() - started < budget:
+            loop.sequence()
+            if on_sequence:
+                on_sequence(loop.figures)
     return loop.figures
