@@ -2,7 +2,8 @@
 
 The things they hand out live in plain modules beside this one: ``feed_site`` (config.yaml,
 posts, a built site), ``digest_site`` (a site that sends digests), ``smtp_server`` (aiosmtpd
-recording on 127.0.0.1) and ``raw_smtp`` (a scripted bare SMTP server).
+recording on 127.0.0.1), ``raw_smtp`` (a scripted bare SMTP server) and ``golden`` (output
+compared byte for byte with files under tests/golden/; ``pytest --update-golden`` rewrites them).
 """
 
 from __future__ import annotations
@@ -17,8 +18,24 @@ import pytest
 
 from .digest_site import SECRET, DigestSite
 from .feed_site import TESTS_CONTENT, BuiltSite, WriteConfig, build_site, write_config_file
+from .golden import GOLDEN, Golden
 from .raw_smtp import RawServer, Script
 from .smtp_server import SmtpServer, start_smtp_server
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the expected files under tests/golden/ from this run's output instead of comparing",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """Compare output with its file under tests/golden/ (or rewrite it with --update-golden)."""
+    return Golden(GOLDEN, update=bool(request.config.getoption("--update-golden")))
+
 
 # Feeds ---------------------------------------------------------------------------------------------
 
