@@ -24,7 +24,7 @@ from bulletin.mail.mailer import Job
 from bulletin.mail.sessions import OutboxSession, open_sessions
 from bulletin.mail.smtp_session import SmtpSession
 
-from .raw_smtp import HANG_UP, SILENCE, RawServer, Script, raw_server  # noqa: F401
+from .raw_smtp import HANG_UP, SILENCE, RawServer, Script
 
 StartRaw = Callable[[Script], RawServer]
 JOB = Job(7, 42, "reader@example.org", "Читатель", 0)
