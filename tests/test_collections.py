@@ -237,3 +237,26 @@ def test_the_sites_dateformat_and_a_pages_own(tmp_path: Path) -> None:
     # page b's own dateformat wins over the site's (the site's would read 11 March).
     assert dates["/blog/a"] == dt.datetime(2025, 11, 2, 9, tzinfo=ALMATY)
     assert dates["/blog/b"] == dt.datetime(2025, 11, 3, 9, tzinfo=ALMATY)
+
+
+def test_editing_grav_config_changes_a_cached_build(tmp_path: Path) -> None:
+    config_path = grav_site(tmp_path, {**BLOG, "01.blog/blog.md": listing("  items: '@self.children'\n")})
+    old = dt.datetime(2025, 1, 1).timestamp()
+    for path in (tmp_path / "user").rglob("*"):
+        os.utime(path, (old, old))
+    config = load_config(config_path)
+    build(config, NOW)
+    (tmp_path / "user/config/site.yaml").write_text("title: 'Новое имя'\n", encoding="utf-8")
+    config = load_config(config_path)
+    build(config, NOW)
+    assert feedparser.parse(config.feeds.output_dir / "feed.xml").feed.title == "Новое имя"
+
+
+def test_a_taxonomy_bulletin_does_not_keep_is_a_check_warning(tmp_path: Path) -> None:
+    pages = {**BLOG, "01.blog/blog.md": listing("  items:\n    '@taxonomy.month': jan\n")}
+    config_path = grav_site(tmp_path, pages)
+    result = CliRunner().invoke(main, ["check", "--config", str(config_path), "--now", NOW.isoformat()])
+    assert result.exit_code == 0, result.output
+    blog = tmp_path / "user/pages/01.blog/blog.md"
+    assert f"Warning: {blog}: taxonomy 'month' is not read (only category and tag)" in result.output
+    assert "Read 0 posts in 1 collection pages: 0 errors, 1 warnings." in result.output
