@@ -4,55 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import logging
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from . import __version__
-from .config import DEFAULT_CONFIG, Config, load_config
-from .errors import BulletinError, SubscriberError
+from .cli_common import clean_errors, config_option
+from .cli_store import store_group
+from .config import Config, load_config
+from .errors import SubscriberError
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Path to config.yaml; paths inside it are relative to its folder.",
-)
 now_option = click.option(
     "--now",
     "now_text",
     metavar="ISO-8601",
     help="Pretend it is this moment (local time in site.timezone unless an offset is given).",
 )
-
-
-def clean_errors(command: F) -> F:
-    """Turn a BulletinError into 'Error: ...' lines and exit 1, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except BulletinError as exc:
-            for problem in exc.problems:
-                click.echo(f"Error: {problem}", err=True)
-            sys.exit(1)
-        except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def resolve_now(config: Config, now_text: str | None) -> dt.datetime:
@@ -452,3 +423,6 @@ def check(config_path: str, now_text: str | None) -> None:
     click.echo(report.summary())
     if report.errors:
         sys.exit(1)
+
+
+main.add_command(store_group)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Protocol, Self
 
 from .records import Delivery, DeliveryCounts, DigestPost, DigestRecord, RenderedDigest, Subscriber
@@ -54,6 +55,18 @@ class Store(Protocol):
 
     def ping(self) -> None:
         """Touch the store, raising if it cannot answer (the web app's health check)."""
+        ...
+
+    def check(self) -> list[str]:
+        """What is wrong with the stored data (SQLite: integrity and foreign key checks); empty if nothing."""
+        ...
+
+    def backup(self, target: Path) -> None:
+        """Write a consistent copy of the whole store to the file ``target``, safe while a run writes.
+
+        The copy holds every commit made before the backup started and nothing half
+        written; ``target`` appears only once complete. StoreError when it cannot.
+        """
         ...
 
     # Store-wide values ---------------------------------------------------------

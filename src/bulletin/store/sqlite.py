@@ -27,6 +27,7 @@ from .records import (
     RenderedDigest,
     Subscriber,
 )
+from .sqlite_backup import backup_database, check_database
 from .sqlite_connection import connect, iso, serialised
 
 # SQLite integers are signed 64-bit: a larger number can name no row.
@@ -98,6 +99,14 @@ class SqliteStore:
     @serialised
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    @serialised
+    def check(self) -> list[str]:
+        return check_database(self.db)
+
+    @serialised
+    def backup(self, target: Path) -> None:
+        backup_database(self.db, self.path, target)
 
     # Subscribers -------------------------------------------------------------
 
