@@ -10,8 +10,8 @@ from click.testing import CliRunner, Result
 
 from bulletin.cli import main
 
-from .digest_site import NOW, DigestSite, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import NOW, DigestSite
+from .smtp_server import SmtpServer
 
 ADDRESSES = [f"reader{n:03d}@example.org" for n in range(200)]
 
