@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -129,18 +130,57 @@ def test_percent_encoded_image_name_finds_the_file(write_config: WriteConfig, tm
     assert_enclosure(config, url, len(JPEG), "image/jpeg")
 
 
-def test_missing_image_file_gives_no_enclosure(write_config: WriteConfig, tmp_path: Path) -> None:
-    config = image_site(write_config, tmp_path, header="image: missing.jpg\n")
+def assert_no_image(config: Config) -> None:
     rss, atom, json_feed = read(config)
-    url = f"{POST_URL}/missing.jpg"
-    # Still the post's image for readers that show one ...
-    assert json_feed["items"][0]["image"] == url
-    assert rss.entries[0].media_thumbnail == [{"url": url}]
-    # ... but no enclosure: its length is unknown.
+    # No picture that would be broken in every reader: no thumbnail, no JSON image ...
+    assert "image" not in json_feed["items"][0]
+    assert "media_thumbnail" not in rss.entries[0] and "media_thumbnail" not in atom.entries[0]
+    assert b"missing.jpg" not in (config.feeds.output_dir / "feed.xml").read_bytes()
+    # ... and no enclosure: its length is unknown.
     assert rss.entries[0].enclosures == []
     assert atom.entries[0].enclosures == []
     assert "attachments" not in json_feed["items"][0]
     assert [link["rel"] for link in atom_entry_links(config)] == ["alternate"]
+
+
+def test_missing_image_file_is_left_out_of_every_feed(write_config: WriteConfig, tmp_path: Path) -> None:
+    assert_no_image(image_site(write_config, tmp_path, header="image: missing.jpg\n"))
+
+
+def test_missing_image_file_is_left_out_even_where_the_body_has_an_image(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    # The header names the post's image; a body image is not put in its place.
+    config = image_site(
+        write_config, tmp_path, header="image: missing.jpg\n", body="![a](b.png)", files={"b.png": JPEG}
+    )
+    assert_no_image(config)
+
+
+def backdate(root: Path, seconds: int = 60) -> None:
+    """Every file's and folder's mtime a minute back, as if written a while ago (the build cache
+    does not trust what changed within the clock tick of a build)."""
+    for path in [root, *root.rglob("*")]:
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - seconds * 10**9))
+
+
+def test_an_image_file_added_later_appears_on_the_next_build(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    config = image_site(write_config, tmp_path, header="image: images/missing.jpg\n")
+    folder = tmp_path / "content" / "01.blog" / "photo" / "images"
+    folder.mkdir()
+    backdate(tmp_path)  # settled: the next build may take everything from the build cache
+    build(config, NOW)
+    assert_no_image(config)
+    stamp = folder.stat().st_mtime_ns
+    (folder / "missing.jpg").write_bytes(JPEG)
+    # As a copy that keeps times (rsync -t, an unpacked archive) leaves it: only the file tells.
+    os.utime(folder, ns=(stamp, stamp))
+    build(config, NOW)
+    assert_enclosure(config, f"{POST_URL}/images/missing.jpg", len(JPEG), "image/jpeg")
+    assert read(config)[2]["items"][0]["image"] == f"{POST_URL}/images/missing.jpg"
 
 
 def test_image_elsewhere_is_a_thumbnail_but_no_enclosure(write_config: WriteConfig, tmp_path: Path) -> None:

@@ -45,13 +45,14 @@ def send_one(
 
 @pytest.fixture
 def digest(site: DigestSite, smtp_server: SmtpServer) -> tuple[EmailMessage, bytes]:
-    site.post(
+    lab = site.post(
         "lab",
         "Новая лаборатория",
         "2026-04-01 10:00",
         "Открылась **лаборатория** ![фото](photo.jpg).\n\n===\n\nПодробности: [прайс](/prices).",
         image="cover.jpg",
     )
+    (lab.parent / "cover.jpg").write_bytes(b"\xff\xd8\xff\xd9")  # the header image is there
     site.post("donors", "День донора", "2026-04-02 10:00", "Приходите сдать кровь.\n\n- 9:00\n- 12:00")
     return send_one(site, smtp_server)
 

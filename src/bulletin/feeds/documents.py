@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from urllib.parse import unquote
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -17,6 +17,7 @@ from lxml import etree
 from .. import __version__
 from ..config import Config
 from ..i18n import texts
+from ..site.images import file_beside_post, is_missing_file
 from ..site.posts import Post, with_body, xml_safe
 from ..site.render import RenderedPost, render_post, text_of
 from .paths import ATOM_FILE, JSON_FILE, RSS_FILE
@@ -64,6 +65,15 @@ class FeedItem:
     def categories(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.post.tags + self.post.categories))
 
+    @functools.cached_property
+    def image(self) -> str | None:
+        """The post's image, unless it names a file beside the post that is not there.
+
+        Asked here, not in the cached rendering, as the file may appear before the next build.
+        """
+        image = self.rendered.image
+        return None if is_missing_file(self.post, image) else image
+
 
 def feed_items(posts: Sequence[Post], config: Config) -> list[FeedItem]:
     """Render the posts that go into the feeds (only these are turned into HTML)."""
@@ -97,17 +107,8 @@ def public_url(config: Config, path: str) -> str:
 
 
 def enclosure_file(item: FeedItem) -> Path | None:
-    """The file beside the post that the post's image names, if it names one there."""
-    image = item.rendered.image
-    if not image or not image.startswith(item.post.folder_url):
-        return None
-    relative = image[len(item.post.folder_url) :].split("?", 1)[0].split("#", 1)[0]
-    # The URL is percent-encoded ("my%20photo.jpg"); the file name is not. An encoded
-    # "..", decoded, must not reach a file outside the post's folder.
-    relative = unquote(relative)
-    if ".." in Path(relative).parts:
-        return None
-    return item.post.folder / relative
+    """The file beside the post that the post's image names, there or not (a build depends on it)."""
+    return file_beside_post(item.post, item.rendered.image)
 
 
 def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
@@ -115,8 +116,9 @@ def _enclosure(item: FeedItem) -> tuple[str, int, str] | None:
     path = enclosure_file(item)
     if path is None:
         return None
-    image = item.rendered.image
-    assert image is not None
+    image = item.image
+    if image is None:
+        return None
     try:
         length = path.stat().st_size
     except OSError:
@@ -177,8 +179,8 @@ def _generator(
         entry.summary(summary_with_link(item, site.language), type="html")
         if config.feeds.full_content:
             entry.content(item.rendered.content_html, type="html")
-        if item.rendered.image:
-            entry.media.thumbnail({"url": item.rendered.image})
+        if item.image:
+            entry.media.thumbnail({"url": item.image})
         enclosure = _enclosure(item)
         if enclosure:
             entry.enclosure(enclosure[0], str(enclosure[1]), enclosure[2])
@@ -196,7 +198,7 @@ def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byte
     fg = _generator(config, spec, items, spec.rss_path, "application/rss+xml")
     rss = bytes(fg.rss_str(pretty=True))
     extra = _extra_links(config, spec, "rss")
-    has_images = any(item.rendered.image for item in items)
+    has_images = any(item.image for item in items)
     if not extra and not spec.is_archive and not has_images:
         return rss
     # feedgen writes only the self atom:link in RSS; hub and archive links are added here.
@@ -310,8 +312,8 @@ def json_feed_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -
             entry["authors"] = [{"name": post.author}]
         if item.categories:
             entry["tags"] = list(item.categories)
-        if item.rendered.image:
-            entry["image"] = item.rendered.image
+        if item.image:
+            entry["image"] = item.image
         enclosure = _enclosure(item)
         if enclosure:
             entry["attachments"] = [
