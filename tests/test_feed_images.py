@@ -14,6 +14,7 @@ from bulletin.config import Config, load_config
 from bulletin.feeds.build import build
 
 from .feed_site import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
+from .mtimes import backdate
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 5 + b"\xff\xd9"  # 1,286 bytes
@@ -155,14 +156,6 @@ def test_missing_image_file_is_left_out_even_where_the_body_has_an_image(
         write_config, tmp_path, header="image: missing.jpg\n", body="![a](b.png)", files={"b.png": JPEG}
     )
     assert_no_image(config)
-
-
-def backdate(root: Path, seconds: int = 60) -> None:
-    """Every file's and folder's mtime a minute back, as if written a while ago (the build cache
-    does not trust what changed within the clock tick of a build)."""
-    for path in [root, *root.rglob("*")]:
-        stat = path.stat()
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - seconds * 10**9))
 
 
 def test_an_image_file_added_later_appears_on_the_next_build(

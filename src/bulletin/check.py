@@ -44,6 +44,11 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
         report.errors.extend(exc.problems)
         return report
     now = now or dt.datetime.now(config.site.timezone)
+    if not config.digest.footer:
+        report.warnings.append(
+            f"{config_path}: 'digest.footer' is not set: bulk mail should show the sender's postal address"
+            " (CAN-SPAM-style rules ask for one in every message); put the address and a phone there"
+        )
     site, problems = read_site(config)
     posts = site.posts
     report.errors.extend(problems)

@@ -1,4 +1,4 @@
-"""Interface texts for emails and web pages, by site.language (Russian and English shipped)."""
+"""Interface texts for emails and web pages, by site.language (English, Russian and Kazakh shipped)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "archive_title": "Digest archive",
         "archive_empty": "No digest has been sent yet.",
         "digest_label": "Digest",
+        "view_in_browser": "View in browser",
     },
     "ru": {
         "and_more": "и ещё",
@@ -84,11 +85,56 @@ TEXTS: dict[str, dict[str, str]] = {
         "archive_title": "Архив рассылки",
         "archive_empty": "Выпусков пока не было.",
         "digest_label": "Выпуск",
+        "view_in_browser": "Открыть в браузере",
+    },
+    # Kazakh puts the verb last: texts followed by a name end in a colon, so that
+    # "… таратылымына жазылғаныңыз үшін алдыңыз: «Сайт»" stays one sentence.
+    "kk": {
+        "and_more": "және тағы",
+        "read_more": "Толығырақ оқу",
+        "hello": "Сәлеметсіз бе",
+        "issue": "Шығарылым",
+        "why": "Бұл хатты келесі таратылымға жазылғаныңыз үшін алдыңыз:",
+        "unsubscribe": "Жазылымнан бас тарту",
+        "unsubscribe_title": "Жазылымнан бас тарту",
+        "unsubscribe_question": "Мына сайттың таратылымын енді алмау:",
+        "unsubscribe_button": "Жазылымнан бас тарту",
+        "unsubscribed_title": "Сіз жазылымнан бас тарттыңыз",
+        "unsubscribed_text": "Енді сізге мына таратылымның хаттары келмейді:",
+        "subscribe_title": "Таратылымға жазылу",
+        "subscribe_intro": "Сайттың жаңа жарияланымдары электрондық поштаңызға келеді. Алдымен растау "
+        "сілтемесін жібереміз.",
+        "email_label": "Электрондық пошта мекенжайы",
+        "name_label": "Атыңыз (міндетті емес)",
+        "subscribe_button": "Жазылу",
+        "subscribe_sent_title": "Поштаңызды тексеріңіз",
+        "subscribe_sent_text": "Егер бұл мекенжай хат қабылдай алса, растау сілтемесі жіберілді. "
+        "Жазылымды растамайынша, таратылым келмейді.",
+        "subscribe_invalid": "Бұл электрондық пошта мекенжайына ұқсамайды.",
+        "confirm_title": "Жазылымды растау",
+        "confirm_question": "Мына сайттың жаңа жарияланымдарын поштамен алу:",
+        "confirm_button": "Жазылымды растау",
+        "confirmed_title": "Жазылым расталды",
+        "confirmed_text": "Таратылымның келесі шығарылымы поштаңызға келеді:",
+        "confirm_email_subject": "Таратылымға жазылуды растаңыз:",
+        "confirm_email_text": "Біреу (бәлкім, өзіңіз) осы сайттың жаңа жарияланымдарын электрондық "
+        "поштамен жіберуді сұрады. Жазылымды растау үшін мына сілтемені ашыңыз:",
+        "confirm_email_ignore": "Егер бұл сіз болмасаңыз, хатқа назар аудармаңыз: таратылым келмейді.",
+        "not_found_title": "Бет табылмады",
+        "not_found_text": "Бұл сілтеме жарамсыз.",
+        "forbidden_title": "Форманың мерзімі өтіп кетті",
+        "forbidden_text": "Бетті қайта ашып, форманы тағы бір рет жіберіңіз.",
+        "too_many_title": "Сұраныс тым көп",
+        "too_many_text": "Бірнеше минуттан кейін қайталап көріңіз.",
+        "archive_title": "Таратылым мұрағаты",
+        "archive_empty": "Әзірге бірде-бір шығарылым жіберілген жоқ.",
+        "digest_label": "Шығарылым",
+        "view_in_browser": "Браузерде ашу",
     },
 }
-# Kazakh-language sites most often publish in Russian too; until a Kazakh text set
-# exists they get the Russian one rather than English.
-FALLBACKS = {"kk": "ru", "be": "ru", "uk": "ru"}
+# Belarusian and Ukrainian sites get the Russian texts (read by their audience) until a
+# text set of their own exists, rather than English.
+FALLBACKS = {"be": "ru", "uk": "ru"}
 
 
 def texts(language: str) -> dict[str, str]:

@@ -47,6 +47,13 @@ digest:
   # schedule: null                        # null (each run), every-post, daily HH:MM,
   #                                       # weekly MON HH:MM or monthly 1 HH:MM
   # min_posts: 1
+  # logo: logo.png                        # the header's image: a file beside this one (bulletin build
+  #                                       # publishes it at feeds.url/digest/) or an https:// URL
+  # Under every digest: who sends it, where. Bulk mail must show a postal address (CAN-SPAM and
+  # similar rules); `bulletin check` warns without one.
+  footer: |
+    My site · 1 Example Street, Example City
+    Phone: +1 555 0100
   # dkim:
   #   domain: example.com
   #   selector: bulletin

@@ -101,7 +101,7 @@ def parse_config(data: Any, config_path: Path, sources: dict[str, str] | None = 
     content = read_content(root.section("content"))
     feeds = read_feeds(root.section("feeds"), site)
     store = read_store(root.section("store"))
-    digest = read_digest(root.section("digest"), site)
+    digest = read_digest(root.section("digest"), site, feeds)
     smtp = read_smtp(root.section("smtp"))
     web = read_web(root.section("web"), site)
     root.finish()

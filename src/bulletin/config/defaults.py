@@ -63,7 +63,10 @@ DIGEST = (
     Key("templates", Kind.PATH, "templates"),
     Key("schedule", Kind.TEXT),
     Key("min_posts", Kind.WHOLE, 1, minimum=1),
+    Key("logo", Kind.TEXT),  # an http(s) URL, or a file that `bulletin build` publishes
+    Key("footer", Kind.PROSE, ""),  # the sender's postal address and phone, in every mail
 )
+LOGO_FOLDER = "digest"  # a logo file is published as feeds.url/digest/<its name>
 
 DKIM = (
     Key("domain", Kind.TEXT, required=True),

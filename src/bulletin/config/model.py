@@ -96,6 +96,9 @@ class DigestConfig:
     schedule: Schedule
     min_posts: int
     dkim: DkimSettings | None = None
+    logo: str | None = None  # absolute URL of the logo in the digest's header
+    logo_file: Path | None = None  # the file `bulletin build` publishes at `logo`, when it is one
+    footer: str = ""  # free text under every digest: postal address, phone
 
 
 @dataclass(frozen=True)

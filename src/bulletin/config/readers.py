@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from email.utils import formataddr
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from . import defaults
@@ -90,12 +92,13 @@ def read_store(section: Section) -> StoreConfig:
     return StoreConfig(path=v["path"])
 
 
-def read_digest(section: Section, site: SiteConfig) -> DigestConfig:
+def read_digest(section: Section, site: SiteConfig, feeds: FeedsConfig) -> DigestConfig:
     start = _read_start(section, site.timezone)
     v = section.read(defaults.DIGEST)
     sender = v["from"]
     if sender is None:
         sender = formataddr((site.title, f"noreply@{site.domain}"))
+    logo, logo_file = _read_logo(section, v["logo"], feeds)
     digest = DigestConfig(
         sender=sender,
         reply_to=v["reply_to"],
@@ -106,9 +109,30 @@ def read_digest(section: Section, site: SiteConfig) -> DigestConfig:
         schedule=_read_schedule(section, v["schedule"]),
         min_posts=v["min_posts"],
         dkim=_read_dkim(section),
+        logo=logo,
+        logo_file=logo_file,
+        footer=v["footer"].strip(),
     )
     section.finish()
     return digest
+
+
+def _read_logo(section: Section, value: str | None, feeds: FeedsConfig) -> tuple[str | None, Path | None]:
+    """(public URL, file to publish) of digest.logo: an http(s) URL as it is, else a file.
+
+    A mail can only show an image from the web, so a file is published by `bulletin build`
+    beside the feeds (feeds.url/digest/<name>), where the web server already serves them.
+    """
+    if not value or not value.strip():
+        return None, None
+    value = value.strip()
+    if "://" in value:
+        return section.url(value, section.key("logo")), None
+    path = section.base / value
+    if not path.is_file():
+        section.problem("logo", f"names no file: {path} (give a file beside config.yaml or an http(s) URL)")
+        return None, None
+    return f"{feeds.url}/{defaults.LOGO_FOLDER}/{quote(path.name)}", path
 
 
 def read_smtp(section: Section) -> SmtpConfig:

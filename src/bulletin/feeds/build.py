@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
+from ..config.defaults import LOGO_FOLDER
+from ..errors import ConfigError
 from ..files import write_files_atomically
 from ..site.grav_site import load_site
 from ..site.posts import visible_posts
@@ -65,11 +67,12 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
 
         with open_store(config) as store:
             archive = archive_files(config, template_environment(config), store)
-    changed = write_files_atomically({**feeds, **archive})
-    log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(feeds) + len(archive))
+    written = {**feeds, **archive, **published_logo(config, depends)}
+    changed = write_files_atomically(written)
+    log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(written))
     if previous is not None:
-        remove_stale_outputs(config.feeds.output_dir, [Path(p) for p in previous.outputs], {*feeds, *archive})
-    cache.save(now, posts, items, len(visible), [*feeds, *archive], feeds, len(archive), depends)
+        remove_stale_outputs(config.feeds.output_dir, [Path(p) for p in previous.outputs], set(written))
+    cache.save(now, posts, items, len(visible), list(written), feeds, len(archive), depends)
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []
     if config.feeds.websub_hubs and changed_feeds:
@@ -83,6 +86,19 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     return BuildResult(
         tuple(feeds), items, len(visible), len(posts), len(archive), tuple(changed), tuple(warnings)
     )
+
+
+def published_logo(config: Config, depends: set[Path]) -> dict[Path, bytes]:
+    """The digest's logo file, copied beside the feeds: mails link it at digest.logo's URL."""
+    source = config.digest.logo_file
+    if source is None:
+        return {}
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{config.path}: 'digest.logo' {source}: {exc.strerror or exc}") from None
+    depends.add(source)  # a new logo under the same name is copied by the next build
+    return {config.feeds.output_dir / LOGO_FOLDER / source.name: data}
 
 
 def remove_stale_outputs(output_dir: Path, earlier: list[Path], current: set[Path]) -> None:

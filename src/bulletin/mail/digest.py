@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 import css_inline
 import jinja2
+import lxml.html
 import nh3
 from babel.dates import format_date
 from markupsafe import Markup
@@ -15,6 +17,7 @@ from markupsafe import Markup
 from ..config import Config
 from ..errors import TemplateError
 from ..i18n import texts
+from ..site.images import file_beside_post, is_missing_file, pixel_size
 from ..site.posts import Post
 from ..site.render import html_to_text, render_post
 from ..store import RenderedDigest, RenderedVariant
@@ -24,6 +27,11 @@ from .messages import one_line
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
+
+# The content column of the 600 px mail: a header image is at most this wide.
+HERO_WIDTH = 544
+# The box a logo is scaled into, in CSS pixels: a logo of any size keeps its proportions.
+LOGO_BOX = (200, 60)
 
 # Two renderings (RenderedDigest's fields): with a name (templates can say
 # "Hello, {{ subscriber.name }}") and without one (so `{% if subscriber.name %}` still works).
@@ -63,9 +71,30 @@ def email_safe_html(html: str) -> str:
     return str(nh3.clean(html, link_rel=None))
 
 
+def _image_sources(html: str) -> set[str]:
+    if "<img" not in html:
+        return set()
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    return {unquote(src) for image in root.iter("img") if (src := image.get("src"))}
+
+
+def _hero(post: Post, image: str | None, summary_html: str) -> dict[str, Any] | None:
+    """The image above a post's title, unless the summary shows it already (or it has none).
+
+    A file beside the post is shown at its own width when narrower than the column, not
+    stretched; an image elsewhere cannot be measured and fills the column.
+    """
+    if image is None or unquote(image) in _image_sources(summary_html):
+        return None
+    size = pixel_size(file_beside_post(post, image))
+    return {"url": image, "width": min(size[0], HERO_WIDTH) if size else HERO_WIDTH}
+
+
 def _post_context(post: Post, config: Config) -> dict[str, Any]:
     rendered = render_post(post, config.site.url, config.content.summary_size)
     summary = email_safe_html(rendered.summary_html)
+    # Asked at every rendering, not cached with the post: the file may be added later.
+    image = None if is_missing_file(post, rendered.image) else rendered.image
     return {
         "title": post.title,
         "url": post.url,
@@ -74,8 +103,32 @@ def _post_context(post: Post, config: Config) -> dict[str, Any]:
         "summary_html": Markup(summary),
         "summary_text": html_to_text(summary),
         "has_more": rendered.has_more and post.continue_link,
-        "image": rendered.image,
+        "image": image,
+        "hero": _hero(post, image, summary),
         "tags": list(dict.fromkeys(post.tags + post.categories)),
+    }
+
+
+def _logo(config: Config) -> dict[str, Any] | None:
+    """The logo's URL and size (scaled into LOGO_BOX); a remote one is only limited by CSS."""
+    if config.digest.logo is None:
+        return None
+    size = pixel_size(config.digest.logo_file)
+    if size is None:
+        return {"url": config.digest.logo, "width": None, "height": None}
+    scale = min(1.0, LOGO_BOX[0] / size[0], LOGO_BOX[1] / size[1])
+    return {"url": config.digest.logo, "width": round(size[0] * scale), "height": round(size[1] * scale)}
+
+
+def _digest_context(config: Config, number: int, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "number": number,
+        "date": long_date(now, config),
+        # The public archive copy: served by `bulletin serve` at once, written by `bulletin build`
+        # as archive/N/index.html (so with the slash both are the same address).
+        "url": f"{config.web.url}/archive/{number}/",
+        "logo": _logo(config),
+        "footer_lines": [line.strip() for line in config.digest.footer.splitlines() if line.strip()],
     }
 
 
@@ -91,7 +144,7 @@ def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.da
         "site": site,
         "posts": [_post_context(post, config) for post in posts],
         "unsubscribe_url": UNSUBSCRIBE_MARK,
-        "digest": {"number": number, "date": long_date(now, config)},
+        "digest": _digest_context(config, number, now),
         "t": texts(config.site.language),
     }
     variants: dict[str, RenderedVariant] = {}
