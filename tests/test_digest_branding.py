@@ -183,3 +183,30 @@ def test_init_writes_a_config_with_a_footer_and_the_logo_key(tmp_path: Path) -> 
     config = (folder / "config.yaml").read_text(encoding="utf-8")
     assert "  # logo: " in config and "\n  footer: |\n" in config
     assert "digest.footer" not in check_output(folder / "config.yaml")
+
+
+def test_the_sample_site_shows_its_logo_address_and_own_footer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("BULLETIN_SECRET", "sample-site-test-secret-0123456789")
+    args = [
+        "preview",
+        "--config",
+        str(repo / "config.yaml"),
+        "--now",
+        "2026-11-26T12:00",
+        "--out",
+        str(tmp_path),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "digest.html").read_text(encoding="utf-8")
+    [logo] = header_images(html)
+    assert (
+        logo["src"] == "https://centre.example/digest/logo.png"
+        and logo["alt"] == "Центр гематологии — новости"
+    )
+    # The address comes from digest.footer, once; templates/footer.html.j2 adds the disclaimer.
+    assert html.count("ул. Примерная, 1, Усть-Каменогорск") == 1
+    assert "не заменяют консультацию врача" in html
