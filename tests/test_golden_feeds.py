@@ -26,7 +26,7 @@ from .golden import Golden
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # Whatever of these the repository root has makes up the sample site.
-SITE_PARTS = ("config.yaml", "content", "templates", "user")
+SITE_PARTS = ("config.yaml", "logo.png", "content", "templates", "user")
 # After every dated post of the sample site but the one scheduled for 2027.
 NOW = "2026-12-01T09:00:00+05:00"
 FEEDS = ("feed.xml", "atom.xml", "feed.json")
