@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,10 +18,10 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bulletin.feeds.build import build
-from bulletin.tokens import UNSUBSCRIBE, TokenSigner
+from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import create_app
 
-from .digest_site import NOW, SECRET, DigestSite
+from .digest_site import NOW, SECRET, WEB_URL, DigestSite
 from .smtp_server import free_port
 
 # What only `bulletin build` and `bulletin send` need: feed documents, Markdown and the
@@ -97,7 +98,8 @@ def test_serve_neither_starts_nor_answers_with_the_build_and_digest_libraries(si
         import sys
         import bulletin.cli
         from bulletin.config import load_config
-        from bulletin.web.app import create_app, serve
+        from bulletin.web.app import create_app
+        from bulletin.web.server import serve
 
         def loaded():
             return sorted(name for name in {BUILD_AND_DIGEST_MODULES!r} if name in sys.modules)
@@ -115,3 +117,73 @@ def test_serve_neither_starts_nor_answers_with_the_build_and_digest_libraries(si
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ["start", "200 200 200 404 200 200", "answered"]
+
+
+def start_serve(site: DigestSite, *options: str, port: int) -> subprocess.Popen[str]:
+    """`bulletin [options] serve` as a real process on 127.0.0.1:port."""
+    return site.popen(*options, "serve", "--host", "127.0.0.1", "--port", str(port))
+
+
+def wait_for_health(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"bulletin serve did not answer on {url}")
+
+
+def stopped(process: subprocess.Popen[str]) -> tuple[str, str]:
+    process.terminate()
+    out, err = process.communicate(timeout=20)
+    return out, err
+
+
+def test_serve_says_where_it_listens_and_logs_requests_under_v_with_tokens_masked(site: DigestSite) -> None:
+    site.subscribe("logged@example.org")
+    (subscriber_id,) = site.rows("SELECT id FROM subscribers WHERE email = ?", "logged@example.org")[0]
+    unsubscribe_token = TokenSigner(SECRET).make(UNSUBSCRIBE, subscriber_id)
+    confirm_token = TokenSigner(SECRET).make(CONFIRM, subscriber_id)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_serve(site, "-v", port=port)
+    wait_for_health(url, process)
+    assert httpx.get(f"{url}/unsubscribe/{unsubscribe_token}", timeout=5).status_code == 200
+    assert httpx.get(f"{url}/confirm/{confirm_token}?x=1", timeout=5).status_code == 200
+    assert httpx.get(f"{url}/no-such-feed.xml", timeout=5).status_code == 404
+    out, err = stopped(process)
+    lines = out.splitlines()
+    assert lines[0] == f"Serving on {url}"
+    assert f"Public address (web.url): {WEB_URL}" in lines
+    assert f"Feeds: {url}/feed.xml (RSS), {url}/atom.xml (Atom)" in out
+    assert f"Archive: {url}/archive/  Sign-up form: {url}/subscribe" in lines
+    access = [line for line in err.splitlines() if "bulletin.web.access" in line]
+    paths = [line.split('"')[1] for line in access]
+    assert "GET /unsubscribe/***" in paths
+    assert "GET /confirm/***?x=1" in paths
+    assert "GET /no-such-feed.xml" in paths
+    not_found = 'INFO bulletin.web.access: 127.0.0.1 "GET /no-such-feed.xml" 404 '
+    assert any(line.startswith(not_found) for line in access)
+    assert unsubscribe_token not in out + err and confirm_token not in out + err
+
+
+def test_serve_without_v_logs_no_requests(site: DigestSite) -> None:
+    port = free_port()
+    process = start_serve(site, port=port)
+    wait_for_health(f"http://127.0.0.1:{port}", process)
+    assert httpx.get(f"http://127.0.0.1:{port}/subscribe", timeout=5).status_code == 200
+    out, err = stopped(process)
+    assert out.startswith(f"Serving on http://127.0.0.1:{port}\n")
+    assert "GET" not in err and "/subscribe" not in err
+
+
+def test_a_port_in_use_is_one_error_line_and_exit_1(site: DigestSite) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = start_serve(site, port=port)
+        out, err = process.communicate(timeout=30)
+    assert (process.returncode, out, err) == (1, "", f"Error: port {port} on 127.0.0.1 is in use\n")

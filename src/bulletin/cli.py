@@ -379,10 +379,10 @@ def subscribers_export(config_path: str) -> None:
 @clean_errors
 def serve(config_path: str, host: str | None, port: int | None) -> None:
     """Serve unsubscribe, subscribe/confirm, the digest archive and the feeds over HTTP."""
-    from .web.app import serve as run_server
+    from .web.server import serve as run_server
 
     config = load_config(config_path)
-    run_server(config, host, port)
+    run_server(config, host, port, announce=click.echo)
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""`bulletin serve`: the Starlette app assembled from its endpoint modules, and the server."""
+"""The Starlette app of `bulletin serve`, assembled from its endpoint modules."""
 
 from __future__ import annotations
 
@@ -76,19 +76,3 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         secure_cookie=config.web.url.startswith("https://"),
     )
     return app
-
-
-def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
-    import uvicorn
-
-    app = create_app(config)
-    # Behind a reverse proxy on the same machine, X-Forwarded-For names the client
-    # (the rate limit needs it); from anywhere else it is ignored.
-    uvicorn.run(
-        app,
-        host=host or config.web.host,
-        port=port or config.web.port,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        log_level="warning",
-    )
