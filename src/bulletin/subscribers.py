@@ -48,6 +48,26 @@ def transport_address(email: str) -> str:
         return email
 
 
+def masked_address(email: str) -> str:
+    """The address as a page shows it to whoever holds a link: ``anna@mail.kz`` -> ``a***@mail.kz``.
+
+    The rule: the first character of the local part (a quote around it skipped), then
+    ``***`` whatever the length (so the length is not told either), then ``@`` and the
+    domain as people write it: an internationalised domain in Unicode (``почта.рф``,
+    not ``xn--80a1acny.xn--p1ai``). Without a local part it is ``***`` alone.
+    """
+    local, at, domain = email.rpartition("@")
+    local = local.lstrip('"')
+    if not at or not local:
+        return "***"
+    if "xn--" in domain.lower():
+        try:
+            domain = idna.decode(domain.lower())
+        except idna.IDNAError:
+            pass  # shown as it is stored
+    return f"{local[0]}***@{domain}"
+
+
 def clean_name(name: str | None) -> str | None:
     """One line, no control characters: names go into the To header."""
     if name is None:

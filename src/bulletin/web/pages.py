@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from ..store import Subscriber
+from ..subscribers import masked_address
+from ..templating import quoted
 from .security import STRICT_CSP, new_csrf_pair, security_headers, set_csrf_cookie
 from .state import WebState, web_state
 
@@ -23,10 +27,32 @@ def message_page(state: WebState, title: str, text: str, status: int = 200) -> H
     html = state.message_pages.get((title, text))
     if html is None:
         html = state.env.get_template("web/message.html.j2").render(
-            site=state.config.site, t=state.texts, title=state.texts[title], text=state.texts[text]
+            site=state.config.site, t=state.texts, title=state.texts[title], text=state.texts[text], link=None
         )
         state.message_pages[(title, text)] = html
     return HTMLResponse(html, status_code=status, headers=security_headers(STRICT_CSP))
+
+
+def sentence(state: WebState, key: str, subscriber: Subscriber) -> Markup:
+    """A text with its ``{list}`` (the list's name in «») and ``{address}`` (masked) filled in, in bold."""
+    bold = Markup("<strong>{}</strong>")
+    name, address = quoted(state.config.site.title), masked_address(subscriber.email)
+    return Markup(escape(state.texts[key])).format(list=bold.format(name), address=bold.format(address))
+
+
+def subscriber_page(
+    state: WebState, title: str, text: str, subscriber: Subscriber, link: tuple[str, str] | None = None
+) -> HTMLResponse:
+    """A message page about one subscriber: a whole sentence naming the list and the masked address,
+    and maybe a link (href, text key) to go on from there."""
+    html = state.env.get_template("web/message.html.j2").render(
+        site=state.config.site,
+        t=state.texts,
+        title=state.texts[title],
+        text=sentence(state, text, subscriber),
+        link={"href": link[0], "label": state.texts[link[1]]} if link else None,
+    )
+    return HTMLResponse(html, headers=security_headers(STRICT_CSP))
 
 
 def not_found(state: WebState) -> HTMLResponse:
@@ -46,13 +72,14 @@ def form_page(state: WebState, name: str, status: int = 200, **context: Any) -> 
     return response
 
 
-def action_page(state: WebState, action: str) -> HTMLResponse:
-    """The one-button page of an unsubscribe or confirm link (texts ``<action>_*``)."""
+def action_page(state: WebState, action: str, subscriber: Subscriber) -> HTMLResponse:
+    """The one-button page of an unsubscribe or confirm link (texts ``<action>_*``), saying which
+    address it is about."""
     return form_page(
         state,
         "action.html.j2",
         title=state.texts[f"{action}_title"],
-        question=state.texts[f"{action}_question"],
+        question=sentence(state, f"{action}_page_question", subscriber),
         button=state.texts[f"{action}_button"],
     )
 

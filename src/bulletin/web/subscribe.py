@@ -13,7 +13,7 @@ from ..store import Store, Subscriber
 from ..subscribers import clean_name, normalise_address
 from ..tokens import CONFIRM
 from .confirmation import send_confirmation
-from .pages import action_page, forbidden, form_page, message_page, not_found
+from .pages import action_page, forbidden, form_page, message_page, not_found, subscriber_page
 from .security import csrf_ok
 from .state import WebState, token_subscriber, web_state
 
@@ -77,13 +77,13 @@ async def confirm(request: Request) -> Response:
     if subscriber is None or subscriber.status not in ("pending", "active"):
         return not_found(state)
     if request.method == "GET":
-        return action_page(state, "confirm")
+        return action_page(state, "confirm", subscriber)
     form = await request.form()
     if not csrf_ok(state.signer, request, form):
         return forbidden(state)
     if not await state.store.run(_confirm, subscriber.id) and subscriber.status != "active":
         return not_found(state)  # unsubscribed between the page and the click
-    return message_page(state, "confirmed_title", "confirmed_text")
+    return subscriber_page(state, "confirmed_title", "confirmed_page_text", subscriber)
 
 
 def _confirm(store: Store, subscriber_id: int) -> bool:

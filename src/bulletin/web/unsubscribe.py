@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..store import Store
+from ..store import Store, Subscriber
 from ..tokens import UNSUBSCRIBE
-from .pages import action_page, forbidden, message_page, not_found
+from .pages import action_page, forbidden, not_found, subscriber_page
 from .security import csrf_ok
 from .state import WebState, token_subscriber, web_state
 
@@ -22,23 +22,25 @@ async def unsubscribe(request: Request) -> Response:
         # The hot path (a mail provider's one-click), in one store call: it can only
         # answer 404 (no such subscriber) or done.
         subscriber_id = state.signer.check(UNSUBSCRIBE, token)
-        found = subscriber_id is not None and await state.store.run(_unsubscribe, subscriber_id)
-        return unsubscribed(state) if found else not_found(state)
+        found = None if subscriber_id is None else await state.store.run(_unsubscribe, subscriber_id)
+        return unsubscribed(state, found) if found is not None else not_found(state)
     subscriber = await token_subscriber(state, UNSUBSCRIBE, token)
     if subscriber is None:
         return not_found(state)
     if request.method == "GET":
         # Mail scanners follow links: a GET only shows the button.
-        return action_page(state, "unsubscribe")
+        return action_page(state, "unsubscribe", subscriber)
     form = await request.form()
     if form.get("List-Unsubscribe") != "One-Click" and not csrf_ok(state.signer, request, form):
         return forbidden(state)
     await state.store.run(_unsubscribe, subscriber.id)
-    return unsubscribed(state)
+    return unsubscribed(state, subscriber)
 
 
-def unsubscribed(state: WebState) -> Response:
-    return message_page(state, "unsubscribed_title", "unsubscribed_text")
+def unsubscribed(state: WebState, subscriber: Subscriber) -> Response:
+    return subscriber_page(
+        state, "unsubscribed_title", "unsubscribed_page_text", subscriber, ("/subscribe", "subscribe_again")
+    )
 
 
 async def _is_one_click(request: Request) -> bool:
@@ -49,9 +51,9 @@ async def _is_one_click(request: Request) -> bool:
     return body == ONE_CLICK_BODY and request.headers.get("content-type", "").startswith(URLENCODED)
 
 
-def _unsubscribe(store: Store, subscriber_id: int) -> bool:
-    """Unsubscribe (once: a second time changes nothing); False when there is no such subscriber."""
+def _unsubscribe(store: Store, subscriber_id: int) -> Subscriber | None:
+    """Unsubscribe (once: a second time changes nothing); the subscriber, None when there is none."""
     subscriber = store.subscriber(id=subscriber_id)
     if subscriber is not None and subscriber.status != "unsubscribed":
         store.set_subscriber_status(subscriber_id, "unsubscribed")
-    return subscriber is not None
+    return subscriber
