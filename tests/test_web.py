@@ -615,7 +615,7 @@ def test_archive_digest_pages_allow_inline_styles_only(two_digests: DigestSite, 
     csp = response.headers["content-security-policy"]
     directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
-    assert directives["style-src"] == "'unsafe-inline'"
+    assert directives["style-src"] == "'self' 'unsafe-inline'"  # the digest's styles, the archive bar's sheet
     assert "script-src" not in directives
     assert directives["form-action"] == "'none'"
     assert response.headers["referrer-policy"] == "no-referrer"

@@ -3,16 +3,19 @@ in every shipped language, and the digest archive as people read dates."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
+from urllib.parse import urljoin
 
 import pytest
 
 from bulletin.subscribers import masked_address
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
-from .digest_site import SECRET, DigestSite, secret, site  # noqa: F401
-from .smtp_server import smtp_server  # noqa: F401
+from .conftest import ALMATY, SITE_URL
+from .digest_site import SECRET, WEB_URL, DigestSite, secret, site  # noqa: F401
+from .smtp_server import SmtpServer, smtp_server  # noqa: F401
 from .test_web import ONE_CLICK, client_for, csrf_of
 
 SIGNER = TokenSigner(SECRET)
@@ -99,3 +102,71 @@ def test_confirm_and_unsubscribe_pages_say_whole_sentences_with_list_and_masked_
     for page in (asked, confirmed, done, one_click.text):
         assert "иван" not in page and "почта.рф" in page
         assert not re.search(r"[:\s]</p>", page), "a sentence ends in a colon or a space"
+
+
+# The digest archive ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def archived(site: DigestSite, smtp_server: SmtpServer) -> DigestSite:  # noqa: F811
+    """Two digests sent on 12 and 26 November 2026 (Almaty)."""
+    site.subscribe("reader@example.org", name="Алия Сапарова")
+    site.post("one", "Первая новость", "2026-11-01 10:00")
+    assert site.send(dt.datetime(2026, 11, 12, 10, 0, tzinfo=ALMATY)).composed == 1
+    site.post("two", "Вторая новость", "2026-11-20 10:00")
+    assert site.send(dt.datetime(2026, 11, 26, 10, 0, tzinfo=ALMATY)).composed == 2
+    return site
+
+
+@pytest.mark.parametrize(
+    ("language", "dates"),
+    [
+        ("ru", ["26 ноября 2026", "12 ноября 2026"]),
+        ("kk", ["26 қараша 2026", "12 қараша 2026"]),
+        ("en", ["26 November 2026", "12 November 2026"]),
+    ],
+)
+def test_archive_index_gives_dates_as_people_read_them(
+    archived: DigestSite, language: str, dates: list[str]
+) -> None:
+    archived.configure(site={"language": language})
+    with client_for(archived) as client:
+        page = client.get("/archive/").text
+    assert re.findall(r"<time>([^<]+)</time>", page) == dates
+    assert f'<a href="{WEB_URL}/subscribe">' in page
+
+
+def test_every_issue_page_links_the_index_the_sign_up_form_and_the_stylesheet(archived: DigestSite) -> None:
+    with client_for(archived) as client:
+        for number in (1, 2):
+            page = client.get(f"/archive/{number}/").text
+            bar = page.split('<nav class="archive-nav">', 1)[1].split("</nav>", 1)[0]
+            assert re.findall(r'<a [^>]*href="([^"]+)"', bar) == [
+                f"{SITE_URL}/",
+                "/archive/",
+                f"{WEB_URL}/subscribe",
+            ]
+            assert "Все выпуски" in bar and "Получать рассылку на почту" in bar
+            # The bar comes first in the body, the stylesheet in the head.
+            assert re.search(r"<body[^>]*>\s*<nav ", page)
+            assert page.index('<link rel="stylesheet" href="/static/bulletin.css">') < page.index("</head>")
+            css = client.get("/static/bulletin.css")
+            assert css.status_code == 200 and ".archive-nav" in css.text
+
+
+def test_the_static_archive_links_a_stylesheet_the_build_wrote(archived: DigestSite) -> None:
+    result = archived.cli("build", "--now", "2026-11-27T10:00:00+05:00")
+    assert result.exit_code == 0, result.output
+    output = archived.root / "public"
+    pages = sorted((output / "archive").rglob("index.html"))
+    assert len(pages) == 3
+    with client_for(archived) as client:
+        served_css = client.get("/static/bulletin.css").content
+    for page in pages:
+        # Each page as a web server serving the output folder at the site's root would: the
+        # stylesheet link resolved against the page's own URL names a file the build wrote.
+        page_url = "/" + page.relative_to(output).as_posix().removesuffix("index.html")
+        (href,) = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page.read_text(encoding="utf-8"))
+        target = output / urljoin(page_url, href).lstrip("/")
+        assert target.is_file(), f"{page} links {href}, which the build did not write"
+        assert target.read_bytes() == served_css

@@ -59,15 +59,18 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         for path, data in feed_files(config, visible, depends, site, now).items()
     }
     archive: dict[Path, bytes] = {}
+    assets: dict[Path, bytes] = {}  # files the feeds and pages link: not feeds, not pages
     if store_exists(config):
         # The archive of sent digests, as static pages beside the feeds.
         from ..store import open_store
         from ..templating import template_environment
-        from ..web.digest_archive import archive_files
+        from ..web.digest_archive import archive_files, stylesheet_file
 
+        env = template_environment(config)
         with open_store(config) as store:
-            archive = archive_files(config, template_environment(config), store)
-    written = {**feeds, **archive, **published_logo(config, depends)}
+            archive = archive_files(config, env, store)
+        assets.update(stylesheet_file(config, env))  # the stylesheet the archive pages link
+    written = {**feeds, **archive, **assets, **published_logo(config, depends)}
     changed = write_files_atomically(written)
     log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(written))
     if previous is not None:

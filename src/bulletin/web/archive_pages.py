@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ..store import DigestRecord, Store
-from .digest_archive import index_html, public_html
+from .digest_archive import index_html, issue_page
 from .pages import not_found
 from .security import ARCHIVE_CSP, STRICT_CSP, security_headers
 from .state import WebState, web_state
@@ -28,7 +28,7 @@ async def archive_digest(request: Request) -> Response:
     record = await state.store.run(_digest, number) if number <= LARGEST_DIGEST_NUMBER else None
     if record is None:
         return not_found(state)
-    return HTMLResponse(public_html(record), headers=security_headers(ARCHIVE_CSP))
+    return HTMLResponse(issue_page(state.config, state.env, record), headers=security_headers(ARCHIVE_CSP))
 
 
 def _index_html(store: Store, state: WebState) -> str:

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, Response
 from ..store import Subscriber
 from ..subscribers import masked_address
 from ..templating import quoted
+from .digest_archive import stylesheet_text
 from .security import STRICT_CSP, new_csrf_pair, security_headers, set_csrf_cookie
 from .state import WebState, web_state
 
@@ -85,5 +86,5 @@ def action_page(state: WebState, action: str, subscriber: Subscriber) -> HTMLRes
 
 
 async def stylesheet(request: Request) -> Response:
-    css = web_state(request).env.get_template("web/bulletin.css").render()
+    css = stylesheet_text(web_state(request).env)
     return Response(css, media_type="text/css", headers=security_headers(STRICT_CSP))

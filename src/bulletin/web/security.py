@@ -20,9 +20,10 @@ STRICT_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-# Archived digests carry the inline styles mail clients need; nothing else is allowed.
+# Archived digests carry the inline styles mail clients need, and the pages' own stylesheet
+# for the archive's bar; nothing else is allowed.
 ARCHIVE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https: http: data:; "
     "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
