@@ -202,3 +202,32 @@ def test_curl_one_click_from_the_readme(served: Server) -> None:
 
     assert done.stdout == "200", done.stderr
     assert served.site.subscriber_status("reader@example.org") == "unsubscribed"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
+def test_a_feed_opened_in_chromium_is_a_readable_page(served: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    result = served.site.cli("build")
+    assert result.exit_code == 0, result.output
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for width in (600, 375):
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                page.goto(served.url + "/feed.xml")
+                if page.evaluate("typeof XSLTProcessor === 'undefined'"):
+                    pytest.skip("this Chromium no longer applies XSLT stylesheets")
+                assert page.locator("h1").inner_text() == "Клиника — новости"
+                assert page.locator(".url").inner_text() == "https://clinic.example/feed.xml"
+                assert page.locator(".posts a").first.inner_text() == "День открытых дверей"
+                assert "Лента новостей" in page.locator(".badge").inner_text()
+                # The inline style ran under the feed's CSP (its hash), and nothing is wider than the screen.
+                assert page.locator("main").evaluate("m => getComputedStyle(m).backgroundColor") == (
+                    "rgb(255, 255, 255)"
+                )
+                assert page.evaluate("document.documentElement.scrollWidth") == width
+                page.screenshot(path=str(ARTIFACTS / f"feed-{width}.png"), full_page=True)
+        finally:
+            browser.close()

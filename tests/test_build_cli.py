@@ -124,7 +124,7 @@ def test_bad_posts_are_all_reported_and_nothing_is_written(write_config: WriteCo
     assert result.stdout == ""
     assert_every_problem_reported(result.stderr, bad)
     assert snapshot(tmp_path / "public") == before
-    assert sorted(p.name for p in (tmp_path / "public").iterdir()) == sorted(FEEDS)
+    assert sorted(p.name for p in (tmp_path / "public").iterdir()) == sorted((*FEEDS, "feed.xsl"))
 
 
 def test_bad_posts_with_a_real_process(write_config: WriteConfig, tmp_path: Path) -> None:

@@ -163,4 +163,5 @@ def test_no_taxonomies_configured_means_no_term_feeds(write_config: WriteConfig,
         "atom.xml",
         "feed.json",
         "feed.xml",
+        "feed.xsl",  # the stylesheet a browser shows the feeds with
     ]

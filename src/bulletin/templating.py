@@ -16,7 +16,7 @@ def template_environment(config: Config) -> jinja2.Environment:
                 jinja2.PackageLoader("bulletin", "templates"),
             ]
         ),
-        autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=False),
+        autoescape=jinja2.select_autoescape(["html", "html.j2", "xsl.j2"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )

@@ -15,6 +15,7 @@ from ..site.grav_site import load_site
 from ..site.posts import visible_posts
 from ..store import store_exists
 from .build_cache import BuildCache
+from .paths import FEED_STYLE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
 
     # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
     from .feed_files import feed_files
+    from .feed_style import feed_stylesheet
 
     depends: set[Path] = set()
     feeds = {
@@ -59,7 +61,8 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         for path, data in feed_files(config, visible, depends, site, now).items()
     }
     archive: dict[Path, bytes] = {}
-    assets: dict[Path, bytes] = {}  # files the feeds and pages link: not feeds, not pages
+    # Files the feeds and pages link, not feeds or pages themselves: the feeds' XSLT stylesheet.
+    assets = {config.feeds.output_dir / FEED_STYLE_FILE: feed_stylesheet(config)}
     if store_exists(config):
         # The archive of sent digests, as static pages beside the feeds.
         from ..store import open_store

@@ -20,6 +20,7 @@ from ..i18n import texts
 from ..site.images import file_beside_post, is_missing_file
 from ..site.posts import Post, with_body, xml_safe
 from ..site.render import RenderedPost, render_post, text_of
+from .feed_style import with_stylesheet
 from .paths import ATOM_FILE, JSON_FILE, RSS_FILE
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -335,7 +336,7 @@ def feed_documents(
     """Path (relative to feeds.output_dir) -> bytes for the three formats of one feed."""
     spec = spec or main_spec(config)
     return {
-        spec.rss_path: rss_bytes(config, spec, items),
-        spec.atom_path: atom_bytes(config, spec, items),
+        spec.rss_path: with_stylesheet(rss_bytes(config, spec, items), spec.rss_path),
+        spec.atom_path: with_stylesheet(atom_bytes(config, spec, items), spec.atom_path),
         spec.json_path: json_feed_bytes(config, spec, items),
     }

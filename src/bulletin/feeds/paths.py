@@ -11,3 +11,7 @@ ARCHIVE_DIR = "feed-archive"
 
 def archive_paths(page: int) -> tuple[str, str]:
     return f"{ARCHIVE_DIR}/rss-{page}.xml", f"{ARCHIVE_DIR}/atom-{page}.xml"
+
+
+# The XSLT stylesheet a browser shows RSS and Atom feeds with (feed readers ignore it).
+FEED_STYLE_FILE = "feed.xsl"

@@ -7,12 +7,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..feeds.paths import ARCHIVE_DIR, ATOM_FILE, JSON_FILE, RSS_FILE
+from ..feeds.paths import ARCHIVE_DIR, ATOM_FILE, FEED_STYLE_FILE, JSON_FILE, RSS_FILE
 
 FEED_TYPES = {
     RSS_FILE: "application/rss+xml; charset=utf-8",
     ATOM_FILE: "application/atom+xml; charset=utf-8",
     JSON_FILE: "application/feed+json; charset=utf-8",
+    # The stylesheet a browser shows the RSS and Atom feeds with (an XML type, as browsers require).
+    FEED_STYLE_FILE: "text/xsl; charset=utf-8",
 }
 # A Grav collection page's feeds, where Grav's feed plugin serves them: /blog.rss, /blog.atom, /blog.json.
 ROUTE_FEED_TYPES = {

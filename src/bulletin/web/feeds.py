@@ -8,10 +8,13 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .feed_cache import feed_media_type
+from ..feeds.paths import ATOM_FILE, RSS_FILE
+from .feed_cache import FEED_TYPES, feed_media_type
 from .pages import not_found
-from .security import STRICT_CSP, security_headers
+from .security import FEED_CSP, security_headers
 from .state import web_state
+
+XML_FEED_TYPES = (FEED_TYPES[RSS_FILE], FEED_TYPES[ATOM_FILE])
 
 
 async def feed(request: Request) -> Response:
@@ -23,12 +26,25 @@ async def feed(request: Request) -> Response:
         "ETag": found.etag,
         "Last-Modified": formatdate(found.mtime, usegmt=True),
         "Cache-Control": "public, max-age=300",
-        **security_headers(STRICT_CSP),
+        **security_headers(FEED_CSP),
     }
     if _not_modified(request, found.etag, found.mtime):
         return Response(status_code=304, headers=headers)
     media_type = feed_media_type(Path(request.path_params["path"]))
+    if media_type in XML_FEED_TYPES:
+        headers["Vary"] = "Accept"
+        if _is_browser_page_load(request):
+            # Chromium shows application/rss+xml as plain text and applies no stylesheet;
+            # as application/xml it applies the feed's <?xml-stylesheet?> (feeds/feed_style.py).
+            media_type = "application/xml; charset=utf-8"
     return Response(found.data, headers=headers, media_type=media_type)
+
+
+def _is_browser_page_load(request: Request) -> bool:
+    """A browser opening the feed as a page: it asks for HTML first and names no feed type.
+    Feed readers name the feed types, or accept anything (*/*) without asking for HTML."""
+    accept = request.headers.get("accept", "").lower()
+    return "text/html" in accept and "rss+xml" not in accept and "atom+xml" not in accept
 
 
 def _not_modified(request: Request, etag: str, mtime: float) -> bool:

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from ..feeds.feed_style import FEED_PAGE_STYLE_HASH
 from ..tokens import TokenSigner
 
 CSRF_COOKIE = "bulletin_csrf"
@@ -19,6 +20,12 @@ CSRF_COOKIE_AGE = 7200  # seconds a form may stay open
 STRICT_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
+)
+# A feed opened in a browser becomes a page through feeds/feed_style.py's XSLT stylesheet:
+# Chromium loads a stylesheet of that kind under script-src (same origin only; nosniff keeps
+# any other file from running as a script), and the page's one inline style is allowed by its hash.
+FEED_CSP = STRICT_CSP.replace(
+    "style-src 'self'", f"script-src 'self'; style-src 'self' {FEED_PAGE_STYLE_HASH}"
 )
 # Archived digests carry the inline styles mail clients need, and the pages' own stylesheet
 # for the archive's bar; nothing else is allowed.
