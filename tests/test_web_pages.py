@@ -13,9 +13,9 @@ import pytest
 from bulletin.subscribers import masked_address
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
-from .conftest import ALMATY, SITE_URL
-from .digest_site import SECRET, WEB_URL, DigestSite, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import SECRET, WEB_URL, DigestSite
+from .feed_site import ALMATY, SITE_URL
+from .smtp_server import SmtpServer
 from .test_web import ONE_CLICK, client_for, csrf_of
 
 SIGNER = TokenSigner(SECRET)
@@ -108,7 +108,7 @@ def test_confirm_and_unsubscribe_pages_say_whole_sentences_with_list_and_masked_
 
 
 @pytest.fixture
-def archived(site: DigestSite, smtp_server: SmtpServer) -> DigestSite:  # noqa: F811
+def archived(site: DigestSite, smtp_server: SmtpServer) -> DigestSite:
     """Two digests sent on 12 and 26 November 2026 (Almaty)."""
     site.subscribe("reader@example.org", name="Алия Сапарова")
     site.post("one", "Первая новость", "2026-11-01 10:00")
