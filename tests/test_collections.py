@@ -163,7 +163,11 @@ def test_a_post_without_date_takes_the_file_mtime_with_a_warning(tmp_path: Path)
     site, problems = read_site(load_config(config_path))
     [post] = site.posts
     assert problems == [] and post.date == moment and post.title == "Undated"
-    result = CliRunner().invoke(main, ["check", "--config", str(config_path), "--now", NOW.isoformat()])
+    result = CliRunner().invoke(
+        main,
+        ["check", "--config", str(config_path), "--now", NOW.isoformat()],
+        env={"BULLETIN_SECRET": "collections-test-secret-0123456789"},  # check reports its absence
+    )
     assert result.exit_code == 0, result.output
     assert (
         f"Warning: {path}: no date; the file's modification time (2025-06-01 09:30) is used" in result.output

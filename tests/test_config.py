@@ -78,7 +78,10 @@ def test_unknown_keys_are_named(tmp_path: Path) -> None:
     )
     problems = problems_of(path)
     assert sorted(problems) == sorted(
-        f"{path}: unknown key '{key}'" for key in ("site.colour", "site.author.nick", "feeds.limt", "themes")
+        [
+            *(f"{path}: unknown key '{key}'" for key in ("site.colour", "site.author.nick", "themes")),
+            f"{path}: unknown key 'feeds.limt' (did you mean 'feeds.limit'?)",
+        ]
     )
 
 

@@ -302,7 +302,7 @@ def test_invalid_yaml_names_line(write_config: WriteConfig, tmp_path: Path) -> N
 def test_not_utf8_names_line(write_config: WriteConfig, tmp_path: Path) -> None:
     raw = b"---\ntitle: T\ndate: '01-01-2025'\n---\n\nCaf\xe9\n"  # Latin-1 in the body
     path, problem = one_problem(write_config, tmp_path, "cp1251.md", raw)
-    assert problem == f"{path}:6: not UTF-8 (byte 40)"
+    assert problem == f"{path}:6: not UTF-8 (byte 40): it looks like Windows-1252; re-save it as UTF-8"
 
 
 def test_yaml_aliases_are_refused(write_config: WriteConfig, tmp_path: Path) -> None:

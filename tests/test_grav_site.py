@@ -133,7 +133,7 @@ def test_a_bad_date_on_a_post_is_still_an_error(blog_site: Path) -> None:
 def test_bulletin_serve_serves_route_feeds_with_their_media_types(
     blog_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BULLETIN_SECRET", "s" * 32)
+    monkeypatch.setenv("BULLETIN_SECRET", "grav-site-test-secret-0123456789")  # not "s" * 32: guessable
     config = load_config(blog_site)
     build(config, NOW)
     client = TestClient(create_app(config), base_url=URL)
@@ -151,7 +151,10 @@ def test_bulletin_serve_serves_route_feeds_with_their_media_types(
     assert client.get("/nothing.rss").status_code == 404
 
 
-def test_check_counts_collections_and_names_sources_with_verbose(blog_site: Path) -> None:
+def test_check_counts_collections_and_names_sources_with_verbose(
+    blog_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_SECRET", "grav-site-test-secret-0123456789")  # check reports its absence
     now = dt.datetime(2026, 1, 15, 12).isoformat()
     result = CliRunner().invoke(main, ["--verbose", "check", "--config", str(blog_site), "--now", now])
     assert result.exit_code == 0, result.output

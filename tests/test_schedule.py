@@ -138,6 +138,7 @@ def test_missed_slot_sends_once_at_next_call(site: DigestSite, smtp_server: Smtp
     berlin_site(site, "daily 08:00")
     site.subscribe("reader@example.com")
     site.post("one", "Один", "2026-05-01 09:00")
+    assert site.send(at("2026-05-01T10:00:00+02:00")).composed is None  # set up: waits for a slot
     # The machine was down for three days: the first call afterwards sends, once.
     assert site.send(at("2026-05-04T15:00:00+02:00")).composed == 1
     assert site.send(at("2026-05-04T15:30:00+02:00")).composed is None
@@ -148,7 +149,7 @@ def test_not_due_reports_next_slot_and_exits_zero(site: DigestSite) -> None:
     berlin_site(site, "weekly MON 09:00")
     site.subscribe("reader@example.com")
     site.post("one", "Один", "2026-05-01 09:00")
-    assert site.cli("send", "--now", "2026-05-04T10:00:00+02:00").exit_code == 0  # Monday: due
+    assert site.cli("send", "--now", "2026-05-04T10:00:00+02:00").exit_code == 0  # set up: waits
     site.post("two", "Два", "2026-05-05 09:00")
     result = site.cli("send", "--now", "2026-05-06T10:00:00+02:00")
     assert result.exit_code == 0

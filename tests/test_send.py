@@ -81,7 +81,7 @@ def test_newly_visible_post_goes_out_alone_in_the_next_digest(
     cli = site.cli("send", "--now", "2026-04-21T08:00:00")
 
     assert cli.exit_code == 0, cli.output
-    assert "Composed digest 2 with 1 posts." in cli.output
+    assert "Composed digest 2 with 1 post." in cli.output
     [message] = smtp_server.messages_for("ann@example.org")
     assert message["Subject"] == "Клиника — новости: Запланированная новость"
     text = message.get_body(("plain",)).get_content()
@@ -412,7 +412,7 @@ def test_dry_run_without_a_store_creates_none(site: DigestSite, smtp_server: Smt
     cli = site.cli("send", "--dry-run", "--now", NOW.isoformat())
 
     assert cli.exit_code == 0
-    assert "Digest 1 would hold 1 posts:" in cli.output
+    assert "Digest 1 would hold 1 post:" in cli.output
     assert "to 0 active subscribers." in cli.output
     assert not site.store_path.parent.exists()
 
@@ -440,7 +440,10 @@ def test_short_secret_is_refused(site: DigestSite, smtp_server: SmtpServer) -> N
     cli = site.cli("send", "--now", NOW.isoformat(), env={"BULLETIN_SECRET": "too-short"})
 
     assert cli.exit_code == 1
-    assert cli.output == "Error: the token secret must be at least 16 characters long\n"
+    assert cli.output == (
+        "Error: environment variable BULLETIN_SECRET is too short: the secret must be at least"
+        " 16 characters long; make a new one with `bulletin secret`\n"
+    )
     assert smtp_server.received == []
 
 

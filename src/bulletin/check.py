@@ -9,10 +9,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+from babel.dates import format_date
 
 from .config import Config, load_config
 from .errors import BulletinError
+from .i18n import language_mismatch
 from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest
+from .mail.preflight import send_refusals
+from .plurals import count_of
+from .site.frontmatter import read_page
 from .site.grav_site import Site, read_site
 from .site.markdown import markdown_to_html
 from .site.posts import Post
@@ -21,6 +26,9 @@ from .templating import template_environment
 
 _LOCAL_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)""")  # Markdown images
 _HTML_SRC = re.compile(r"""<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+# Slashes are month/day/year to PHP's strtotime, so "05/11/2026" is 11 May.
+_SLASH_DATE = re.compile(r"\s*(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})\b")
+_DATE_KEYS = ("date", "publish_date", "unpublish_date")
 
 
 @dataclass
@@ -30,10 +38,14 @@ class CheckReport:
     posts: int = 0
     collections: int | None = None  # collection pages of a Grav site; None for a plain folder
     details: list[str] = field(default_factory=list)  # what --verbose shows: sources, skipped pages
+    config_read: bool = False  # False: config.yaml itself is broken, so no post was read
 
-    def summary(self) -> str:
-        where = f" in {self.collections} collection pages" if self.collections is not None else ""
-        return f"Read {self.posts} posts{where}: {len(self.errors)} errors, {len(self.warnings)} warnings."
+    def summary(self, config_path: str) -> str:
+        errors, warnings = count_of(len(self.errors), "error"), count_of(len(self.warnings), "warning")
+        if not self.config_read:
+            return f"No post read: {errors} in the configuration ({config_path})."
+        where = f" in {count_of(self.collections, 'collection page')}" if self.collections is not None else ""
+        return f"Read {count_of(self.posts, 'post')}{where}: {errors}, {warnings}."
 
 
 def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport:
@@ -43,7 +55,11 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
     except BulletinError as exc:
         report.errors.extend(exc.problems)
         return report
+    report.config_read = True
     now = now or dt.datetime.now(config.site.timezone)
+    report.errors.extend(send_refusals(config))
+    if mismatch := language_mismatch(config.site.language):
+        report.warnings.append(f"{config_path}: {mismatch}")
     if not config.digest.footer:
         report.warnings.append(
             f"{config_path}: 'digest.footer' is not set: bulk mail should show the sender's postal address"
@@ -60,7 +76,33 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
     report.errors.extend(_check_templates(config, posts, now))
     for post in posts:
         report.warnings.extend(_post_warnings(post))
+        report.warnings.extend(_slash_date_warnings(post))
     return report
+
+
+def _slash_date_warnings(post: Post) -> list[str]:
+    """A slash date whose two first parts could both be the month reads one way only: warn."""
+    try:
+        header, _ = read_page(post.source)
+    except BulletinError:
+        return []
+    warnings = []
+    for key in _DATE_KEYS:
+        value = header.get(key)
+        if not isinstance(value, str):
+            continue
+        match = _SLASH_DATE.match(value)
+        if not match or match["m"] == match["d"] or int(match["m"]) > 12 or int(match["d"]) > 12:
+            continue
+        year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
+        read_as = format_date(dt.date(year, month, day), "d MMMM y", locale="en")
+        other = format_date(dt.date(year, day, month), "d MMMM y", locale="en")
+        warnings.append(
+            f"{post.source}: {key} {value.strip()!r} is read as {read_as} (with slashes the month"
+            f" comes first, as in PHP); for {other} write {month:02d}.{day:02d}.{year}"
+            f" (dots: day first), or {year}-{month:02d}-{day:02d} to keep {read_as}"
+        )
+    return warnings
 
 
 def grav_details(config: Config, site: Site) -> list[str]:

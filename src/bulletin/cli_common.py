@@ -1,7 +1,8 @@
-"""What every `bulletin` command shares: the --config option and clean one-line errors."""
+"""What every `bulletin` command shares: --config, --now, -v after the command, clean errors."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
@@ -9,7 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from .config import DEFAULT_CONFIG
+from .config import DEFAULT_CONFIG, Config
+from .console import configure_logging, say
 from .errors import BulletinError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,6 +24,12 @@ config_option = click.option(
     type=click.Path(dir_okay=False),
     help="Path to config.yaml; paths inside it are relative to its folder.",
 )
+now_option = click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-8601",
+    help="Pretend it is this moment (local time in site.timezone unless an offset is given).",
+)
 
 
 def clean_errors(command: F) -> F:
@@ -33,11 +41,52 @@ def clean_errors(command: F) -> F:
             return command(*args, **kwargs)
         except BulletinError as exc:
             for problem in exc.problems:
-                click.echo(f"Error: {problem}", err=True)
+                say(f"Error: {problem}", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            raise  # `bulletin ... | head`: click ends quietly
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+            say(f"Error: {where}{exc.strerror or exc}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def resolve_now(config: Config, now_text: str | None) -> dt.datetime:
+    if now_text is None:
+        return dt.datetime.now(config.site.timezone)
+    try:
+        moment = dt.datetime.fromisoformat(now_text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 date: {now_text!r}", param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=config.site.timezone)
+
+
+VERBOSE_HELP = "Log each step (and each delivery) to standard error."
+
+
+def _verbose_after_command(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        configure_logging(True)
+
+
+class BulletinCommand(click.Command):
+    """A command that also takes -v after its name: `bulletin send -v` as `bulletin -v send`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            click.Option(
+                ["-v", "--verbose"],
+                is_flag=True,
+                expose_value=False,
+                callback=_verbose_after_command,
+                help=VERBOSE_HELP,
+            )
+        )
+
+
+class BulletinGroup(click.Group):
+    command_class = BulletinCommand
+    group_class = type  # sub-groups (subscribers) make BulletinCommands too

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from .cli_common import clean_errors, config_option
+from .cli_common import BulletinGroup, clean_errors, config_option
 from .config import load_config
 
 
-@click.group("store")
+@click.group("store", cls=BulletinGroup)
 def store_group() -> None:
     """Back up and check the store (subscribers, digests, deliveries)."""
 

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 
-def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
+def write_files_atomically(
+    files: Mapping[Path, bytes], modes: Mapping[Path, int] | None = None
+) -> list[Path]:
     """Write every file to a temporary sibling first, then rename them all into place.
 
     Nothing is renamed until every temporary file is complete, so a failure while
@@ -29,7 +31,8 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temp_name, 0o644)
+            # mkstemp made it 0600; most files are for everyone to read, a secrets file is not.
+            os.chmod(temp_name, (modes or {}).get(path, 0o644))
         for temp, path in staged:
             os.replace(temp, path)
         return [path for _, path in staged]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel import Locale
+
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "and_more": "and",
@@ -170,7 +175,47 @@ TEXTS: dict[str, dict[str, str]] = {
 FALLBACKS = {"be": "ru", "uk": "ru"}
 
 
+def base_language(tag: str) -> str:
+    """The language subtag of a BCP 47 tag: ``ru`` for ``ru-RU`` (or POSIX ``ru_RU``)."""
+    return tag.replace("_", "-").split("-")[0].lower()
+
+
+def texts_language(tag: str) -> str:
+    """The language whose texts a site in ``tag`` gets: its own, a neighbour's, or English."""
+    base = base_language(tag)
+    return base if base in TEXTS else FALLBACKS.get(base, "en")
+
+
 def texts(language: str) -> dict[str, str]:
-    """The texts for a language tag such as ``ru`` or ``en-GB``; English when unknown."""
-    base = language.split("-")[0].split("_")[0].lower()
-    return TEXTS.get(base) or TEXTS[FALLBACKS.get(base, "en")]
+    """The texts for a language tag such as ``ru``, ``ru-RU`` or ``en-GB``; English when unknown."""
+    return TEXTS[texts_language(language)]
+
+
+def date_locale(tag: str) -> Locale:
+    """The CLDR locale for dates: the whole tag if babel knows it, else its language, else English."""
+    from babel import Locale, UnknownLocaleError  # here: `serve` answers without loading CLDR data
+
+    for candidate in (tag.replace("_", "-"), base_language(tag)):
+        try:
+            return Locale.parse(candidate, sep="-")
+        except (ValueError, UnknownLocaleError):
+            continue
+    return Locale("en")
+
+
+def language_mismatch(tag: str) -> str | None:
+    """Why mails in ``tag`` would mix two languages (dates in one, texts in another), or None."""
+    from babel import Locale
+
+    dates = date_locale(tag)
+    if dates.language != base_language(tag):
+        return f"'site.language' {tag!r} is not a language CLDR knows: dates and texts would be in English"
+    texts_in = texts_language(tag)
+    if dates.language == texts_in:
+        return None
+    date_name = Locale(dates.language).get_display_name("en") or dates.language
+    text_name = Locale(texts_in).get_display_name("en") or texts_in
+    return (
+        f"'site.language' {tag!r}: dates would be written in {date_name} but the texts of mails and pages"
+        f" in {text_name} (texts ship in {', '.join(sorted(TEXTS))}); use one of those"
+    )

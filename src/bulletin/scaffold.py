@@ -6,18 +6,23 @@ import datetime as dt
 from importlib import resources
 from pathlib import Path
 
+from .config.secrets import ENV_FILE_NAME
 from .errors import ConfigError
 from .files import write_files_atomically
+from .tokens import new_secret
 
 CONFIG_TEMPLATE = """\
 # bulletin configuration. Paths are relative to this file.
 # Every key is listed; commented keys show their default.
+# Secrets (BULLETIN_SECRET, SMTP_PASSWORD) are never put here: they are read from the
+# environment, then from .env beside this file (mode 0600), which bulletin init wrote.
+# secrets_file: .env                      # another KEY=VALUE file, relative to this one
 
 site:
   title: 'My site'
   url: 'https://example.com'              # absolute; permalinks are url + route
   description: 'News from my site'
-  language: en                            # en, ru, ... (dates and texts follow it)
+  language: en                            # en, ru, ru-RU, ... (dates and texts follow it)
   timezone: UTC                           # IANA name, e.g. Asia/Almaty; dates without offset are local
   author:
     name: 'Editor'
@@ -42,7 +47,7 @@ digest:
   # reply_to: 'editor@example.com'
   # subject: a Jinja2 string; the default is the site title, the first post's title and (+N) for more
   start: '{today}'                     # older posts never go out
-  # secret_env: BULLETIN_SECRET           # env variable holding the token secret
+  # secret_env: BULLETIN_SECRET           # variable holding the token secret (see .env)
   # templates: templates                  # your templates override the built-in ones
   # schedule: null                        # null (each run), every-post, daily HH:MM,
   #                                       # weekly MON HH:MM or monthly 1 HH:MM
@@ -65,7 +70,7 @@ smtp:
   # port: 587                             # 465 with security: tls
   # security: starttls                    # starttls | tls | none
   # username: null
-  # password_env: SMTP_PASSWORD           # env variable holding the password
+  # password_env: SMTP_PASSWORD           # variable holding the password (see .env)
   # ca_file: null                         # a private CA; certificates are always verified
   # timeout: 30
   # connections: 4
@@ -96,8 +101,19 @@ And this is the rest of the post. Put images beside this file and link them
 by their file name alone: feeds and emails get absolute URLs.
 """
 
+ENV_FILE = """\
+# Secrets for bulletin, read by every command, cron's too. Only you may read this file
+# (mode 0600: bulletin refuses it otherwise), and it stays out of git (.gitignore).
+# BULLETIN_SECRET signs the unsubscribe links in every digest: keep it. A new value breaks
+# the links in mails already sent; to rotate, move this value to BULLETIN_SECRET_OLD and
+# put a new one (bulletin secret) here: see docs/security.md.
+BULLETIN_SECRET={secret}
+# SMTP_PASSWORD=
+"""
+
 GITIGNORE = """\
-# bulletin state and output
+# bulletin secrets (.env), state and output
+/.env
 /state/
 /public/
 /outbox/
@@ -119,13 +135,14 @@ def _default_templates() -> dict[str, bytes]:
 
 
 def init_site(folder: Path, today: dt.date) -> list[Path]:
-    """Write a new site into ``folder``; refuses (writing nothing) if any file exists."""
+    """Write a new site into ``folder``, its secret in .env; refuses (writing nothing) if any file exists."""
     # The example post and digest.start are dated yesterday, so the post is visible
     # and goes into the first digest whatever the hour and time zone.
     yesterday = today - dt.timedelta(days=1)
     files: dict[Path, bytes] = {
         folder / "config.yaml": CONFIG_TEMPLATE.replace("{today}", yesterday.isoformat()).encode(),
         folder / ".gitignore": GITIGNORE.encode(),
+        folder / ENV_FILE_NAME: ENV_FILE.replace("{secret}", new_secret()).encode(),
         folder / "content" / "01.blog" / "01.hello-world" / "item.md": EXAMPLE_POST.replace(
             "{date}", yesterday.strftime("%d-%m-%Y 09:00")
         ).encode(),
@@ -135,5 +152,5 @@ def init_site(folder: Path, today: dt.date) -> list[Path]:
     existing = [path for path in files if path.exists()]
     if existing:
         raise ConfigError(*(f"{path}: already exists; bulletin init never overwrites" for path in existing))
-    write_files_atomically(files)
+    write_files_atomically(files, modes={folder / ENV_FILE_NAME: 0o600})
     return sorted(files)

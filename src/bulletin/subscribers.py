@@ -11,6 +11,7 @@ from pathlib import Path
 import idna
 from email_validator import EmailNotValidError, validate_email
 
+from .encoding import not_utf8
 from .errors import SubscriberError
 from .store import Store, Subscriber
 from .tokens import UNSUBSCRIBE, TokenSigner
@@ -92,11 +93,12 @@ class ImportReport:
 def import_csv(store: Store, path: Path) -> ImportReport:
     """Import ``email,name`` rows; each line is reported as added, already present or invalid."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
     except OSError as exc:
         raise SubscriberError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise SubscriberError(f"{path}: not UTF-8 (byte {exc.start})") from None
+        raise SubscriberError(f"{path}: {not_utf8(data, exc)}") from None
     # newline="": the csv module sees the file's own CRLF, LF or CR line ends.
     # Every row is read before any is stored: a broken file imports nothing.
     rows = _numbered_rows(text, path)

@@ -5,9 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
+import secrets
+from typing import TYPE_CHECKING
 
+from .config.secrets import Secrets
 from .errors import SubscriberError
+
+if TYPE_CHECKING:
+    from .config import Config
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM = "confirm"
@@ -15,34 +20,68 @@ CONFIRM = "confirm"
 _MAC_BYTES = 16
 
 
+MIN_SECRET_LENGTH = 16
+MIN_DISTINCT_CHARACTERS = 8  # sixteen spaces, or "aaaa..." are long but guessable
+OLD_SUFFIX = "_OLD"  # BULLETIN_SECRET_OLD: the secret before a rotation, still accepted
+# Said wherever a secret is missing: a new shell making a new one kills every link sent.
+KEEP_IT = (
+    "make one with `bulletin secret` and keep it: changing it breaks the unsubscribe links"
+    " in mails already sent (to rotate, see docs/security.md)"
+)
+REPLACE_IT = "make a new one with `bulletin secret`"
+
+
+def new_secret() -> str:
+    """A fresh secret: 32 random bytes, URL-safe base64 (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def secret_problem(secret: str | None, where: str) -> str | None:
+    """Why ``secret`` cannot sign tokens (None if it can); ``where`` names its variable."""
+    if not secret:
+        return f"{where} is not set: it holds the secret that signs unsubscribe links"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"{where} is too short: the secret must be at least {MIN_SECRET_LENGTH} characters long"
+    if len(set(secret.strip())) < MIN_DISTINCT_CHARACTERS:
+        return f"{where} is too easy to guess: use a random secret, not repeated characters or spaces"
+    return None
+
+
 class TokenSigner:
     """Makes and checks tokens of the form ``<subscriber id>.<mac>``.
 
     The MAC covers the purpose and the subscriber id, never the address, so a token
     reveals nothing and cannot be derived from an address. Rotating the secret
-    invalidates every token issued before.
+    invalidates every token issued before, unless the old secret is kept in
+    ``previous``: tokens are then made with the new one and checked against both.
     """
 
-    def __init__(self, secret: str) -> None:
-        if len(secret) < 16:
-            raise SubscriberError("the token secret must be at least 16 characters long")
+    def __init__(self, secret: str, previous: tuple[str, ...] = ()) -> None:
+        for value in (secret, *previous):
+            problem = secret_problem(value, "the token secret")
+            if problem:
+                raise SubscriberError(problem)
         self._key = secret.encode("utf-8")
+        self._previous = tuple(value.encode("utf-8") for value in previous)
 
     @classmethod
-    def from_env(cls, variable: str) -> TokenSigner:
-        secret = os.environ.get(variable)
-        if not secret:
-            raise SubscriberError(
-                f"environment variable {variable} is not set: it holds the secret that signs"
-                " unsubscribe links (e.g. export "
-                f"{variable}=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'))"
-            )
-        return cls(secret)
+    def from_config(cls, config: Config) -> TokenSigner:
+        return cls.from_secrets(config.secrets, config.digest.secret_env)
+
+    @classmethod
+    def from_secrets(cls, source: Secrets, variable: str) -> TokenSigner:
+        """The signer for the secret named ``variable`` (and its ``_OLD`` one, if set)."""
+        problems = signer_problems(source, variable)
+        if problems:
+            raise SubscriberError(*problems)
+        secret = source.get(variable)
+        old = source.get(variable + OLD_SUFFIX)
+        assert secret is not None
+        return cls(secret, (old,) if old else ())
 
     def mac(self, message: str) -> str:
         """A URL-safe HMAC-SHA256 of ``message`` (also used for CSRF form tokens)."""
-        digest = hmac.new(self._key, message.encode("utf-8"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).rstrip(b"=").decode("ascii")
+        return _mac(self._key, message)
 
     def _mac(self, purpose: str, subscriber_id: int) -> str:
         return self.mac(f"{purpose}:{subscriber_id}")
@@ -59,7 +98,27 @@ class TokenSigner:
         subscriber_id = int(id_text)
         if id_text != str(subscriber_id):
             return None  # "07.<mac>": one token per subscriber, no other spellings
-        expected = self._mac(purpose, subscriber_id)
-        if not hmac.compare_digest(expected.encode(), mac.encode("utf-8", "replace")):
-            return None
-        return subscriber_id
+        given = mac.encode("utf-8", "replace")
+        message = f"{purpose}:{subscriber_id}"
+        # Every key is tried, so the time taken does not tell which one matched.
+        keys = (self._key, *self._previous)
+        matches = [hmac.compare_digest(_mac(key, message).encode(), given) for key in keys]
+        return subscriber_id if any(matches) else None
+
+
+def signer_problems(source: Secrets, variable: str) -> list[str]:
+    """Why no signer can be made from ``source`` (empty when one can), each with its hint."""
+    problems = []
+    for name in (variable, variable + OLD_SUFFIX):
+        value = source.get(name)
+        if name != variable and value is None:
+            continue  # the old secret is optional
+        problem = secret_problem(value, source.where(name))
+        if problem:
+            problems.append(f"{problem}; {KEEP_IT if value is None else REPLACE_IT}")
+    return problems
+
+
+def _mac(key: bytes, message: str) -> str:
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).rstrip(b"=").decode("ascii")

@@ -12,8 +12,10 @@ from typing import Any
 
 import yaml
 
+from ..encoding import not_utf8
 from ..errors import ConfigError
 from ..grav_yaml import yaml_problem
+from . import defaults
 from .defaults import DEFAULT_SUBJECT
 from .grav import fill_from_grav, is_grav_user_dir
 from .model import (
@@ -30,6 +32,7 @@ from .model import (
     WebConfig,
 )
 from .readers import read_content, read_digest, read_feeds, read_site, read_smtp, read_store, read_web
+from .secrets import Secrets, load_secrets
 from .section import Section
 
 __all__ = [
@@ -78,11 +81,14 @@ def read_config_file(config_path: Path) -> Any:
     """The YAML document in ``config_path``, as PyYAML reads it (not yet checked)."""
     where = str(config_path)
     try:
-        text = config_path.read_text(encoding="utf-8")
+        raw = config_path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{where}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read config: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: {not_utf8(raw, exc)}") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read config: {exc.strerror or exc}") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -97,15 +103,25 @@ def parse_config(data: Any, config_path: Path, sources: dict[str, str] | None = 
     """Check ``data`` (config.yaml as read) section by section; ConfigError lists every problem."""
     errors: list[str] = []
     root = Section(data, "", errors, str(config_path), base=config_path.resolve().parent)
+    secrets_file = root.read(defaults.ROOT)["secrets_file"]
     site = read_site(root.section("site"))
     content = read_content(root.section("content"))
     feeds = read_feeds(root.section("feeds"), site)
     store = read_store(root.section("store"))
     digest = read_digest(root.section("digest"), site, feeds)
-    smtp = read_smtp(root.section("smtp"))
+    secrets = _secrets(root.base, secrets_file, errors)
+    smtp = read_smtp(root.section("smtp"), secrets)
     web = read_web(root.section("web"), site)
     root.finish()
     if errors:
         raise ConfigError(*errors)
     origins = tuple(sorted((sources or {}).items()))
-    return Config(config_path, site, content, feeds, store, digest, smtp, web, origins)
+    return Config(config_path, site, content, feeds, store, digest, smtp, web, origins, secrets)
+
+
+def _secrets(config_dir: Path, secrets_file: Path | None, errors: list[str]) -> Secrets:
+    try:
+        return load_secrets(config_dir, secrets_file)
+    except ConfigError as exc:
+        errors.extend(exc.problems)
+        return Secrets()

@@ -14,6 +14,8 @@ DEFAULT_SUBJECT = (
     "{{ site.title }}: {{ posts[-1].title }}{% if posts|length > 1 %} (+{{ posts|length - 1 }}){% endif %}"
 )
 
+ROOT = (Key("secrets_file", Kind.PATH),)  # KEY=VALUE lines; default: .env beside config.yaml
+
 SITE = (
     Key("title", Kind.TEXT, "", required=True),
     Key("url", Kind.URL, required=True),

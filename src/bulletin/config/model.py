@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .schedule import Schedule
+from .secrets import Secrets
 
 # Grav names a page's Markdown file after its template; these are the common ones.
 DEFAULT_PAGE_FILES = ("item", "post", "default", "blog", "page", "article", "entry", "news")
@@ -115,10 +115,11 @@ class SmtpConfig:
     retry_delay: float  # first backoff in seconds; doubles per try
     outbox: Path
     ca_file: Path | None
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
 
     def password(self) -> str | None:
         # Read at the moment of use so the secret never sits in a config value.
-        return os.environ.get(self.password_env) or None
+        return self.secrets.get(self.password_env)
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,4 @@ class Config:
     web: WebConfig
     # Config key -> where its value came from, for keys a Grav site can supply.
     sources: tuple[tuple[str, str], ...] = ()
+    secrets: Secrets = field(default_factory=Secrets, repr=False)  # the environment, then the env file

@@ -24,6 +24,7 @@ from .model import (
     WebConfig,
 )
 from .schedule import Schedule, ScheduleError, parse_schedule
+from .secrets import Secrets
 from .section import Section
 
 # Where no site.url could be read: the other sections still get checked against something.
@@ -135,7 +136,7 @@ def _read_logo(section: Section, value: str | None, feeds: FeedsConfig) -> tuple
     return f"{feeds.url}/{defaults.LOGO_FOLDER}/{quote(path.name)}", path
 
 
-def read_smtp(section: Section) -> SmtpConfig:
+def read_smtp(section: Section, secrets: Secrets) -> SmtpConfig:
     v = section.read(defaults.SMTP)
     security = v["security"]
     if security not in defaults.SECURITY:
@@ -157,6 +158,7 @@ def read_smtp(section: Section) -> SmtpConfig:
         retry_delay=v["retry_delay"],
         outbox=v["outbox"],
         ca_file=v["ca_file"],
+        secrets=secrets,
     )
 
 
@@ -174,7 +176,7 @@ def _site_relative(url: str | None, site_url: str) -> str | None:
 
 def _read_dkim(digest: Section) -> DkimSettings | None:
     if digest.data.get("dkim") is None:
-        digest.data.pop("dkim", None)
+        digest.take("dkim")
         return None
     section = digest.section("dkim")
     v = section.read(defaults.DKIM)
@@ -194,7 +196,7 @@ def _read_schedule(section: Section, text: str | None) -> Schedule:
 
 def _read_start(section: Section, tz: ZoneInfo) -> dt.datetime | None:
     """digest.start: a YAML date or date-time, or an ISO string; naive ones are in the site's zone."""
-    value: Any = section.data.pop("start", None)
+    value: Any = section.take("start")
     if value is None:
         return None
     moment: dt.datetime | None = None

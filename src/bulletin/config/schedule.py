@@ -88,7 +88,8 @@ def parse_schedule(text: str | None) -> Schedule:
     match = _RULE.match(text)
     if not match:
         raise ScheduleError(
-            f"unknown schedule {text!r}: use every-post, daily HH:MM, weekly DAY HH:MM or monthly DAY HH:MM"
+            f"unknown schedule {text!r}: use every-post, daily HH:MM, weekly DAY HH:MM"
+            f" (DAY one of {' '.join(DAYS)}) or monthly N HH:MM (N from 1 to 31), e.g. 'weekly MON 09:00'"
         )
     hour, minute = int(match["hour"]), int(match["minute"])
     if hour > 23 or minute > 59:
@@ -97,7 +98,7 @@ def parse_schedule(text: str | None) -> Schedule:
     if match["weekly"]:
         day = match["day"].upper()
         if day not in DAYS:
-            raise ScheduleError(f"unknown day {match['day']!r} in {text!r}: use {', '.join(DAYS)}")
+            raise ScheduleError(f"unknown day {match['day']!r} in {text!r}: use one of {' '.join(DAYS)}")
         return Schedule("weekly", time, weekday=DAYS.index(day))
     if match["monthly"]:
         month_day = int(match["mday"])

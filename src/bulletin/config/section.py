@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class Section:
             errors.append(f"{where}: '{name or 'config'}' must be a mapping")
             data = {}
         self.data: dict[str, Any] = dict(data)
+        self.known: set[str] = set()  # every key asked for: what an unknown key may be a typo of
 
     def read(self, keys: Iterable[Key]) -> dict[str, Any]:
         """The values of ``keys`` by name: each checked, or its default after a problem."""
@@ -60,6 +62,7 @@ class Section:
 
     def value(self, key: Key) -> Any:
         kind, name = key.kind, key.name
+        self.known.add(name)
         if kind is Kind.TEXT or kind is Kind.PROSE:
             return self.text(name, key.default, key.required, one_line=kind is Kind.TEXT)
         if kind is Kind.WHOLE:
@@ -154,7 +157,13 @@ class Section:
             self.errors.append(f"{self.where}: '{self.key(key)}' is not an IANA time zone: {name!r}")
             return ZoneInfo(default)
 
+    def take(self, key: str) -> Any:
+        """The raw value of ``key`` (None when absent), for readers that check it themselves."""
+        self.known.add(key)
+        return self.data.pop(key, None)
+
     def section(self, key: str) -> Section:
+        self.known.add(key)
         return Section(self.data.pop(key, None), self.key(key), self.errors, self.where, self.base)
 
     def problem(self, key: str, text: str) -> None:
@@ -163,4 +172,6 @@ class Section:
 
     def finish(self) -> None:
         for key in self.data:
-            self.errors.append(f"{self.where}: unknown key '{self.key(key)}'")
+            close = difflib.get_close_matches(str(key), sorted(self.known), n=1, cutoff=0.7)
+            hint = f" (did you mean '{self.key(close[0])}'?)" if close else ""
+            self.errors.append(f"{self.where}: unknown key '{self.key(key)}'{hint}")

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from ..config import Config
 from ..errors import TemplateError
-from ..i18n import texts
+from ..i18n import date_locale, texts
 from ..site.images import file_beside_post, is_missing_file, pixel_size
 from ..site.posts import Post
 from ..site.render import html_to_text, render_post
@@ -53,12 +53,8 @@ def select_new_posts(
 
 def long_date(moment: dt.datetime, config: Config) -> str:
     """ "12 апреля 2022" in Russian, "12 April 2022" in English: CLDR's long day-month-year."""
-    try:
-        return format_date(
-            moment.astimezone(config.site.timezone), format="d MMMM y", locale=config.site.language
-        )
-    except ValueError:
-        return format_date(moment, format="d MMMM y", locale="en")
+    local = moment.astimezone(config.site.timezone)
+    return format_date(local, format="d MMMM y", locale=date_locale(config.site.language))
 
 
 def email_safe_html(html: str) -> str:

@@ -21,8 +21,8 @@ from .digest import render_digest, select_new_posts
 from .dkim import message_signer
 from .mailer import Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
+from .preflight import refuse_unready
 from .sessions import open_sessions
-from .smtp_session import check_login_settings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Plan:
     due: bool = True  # False: a periodic schedule's next slot has not come yet
     next_due: dt.datetime | None = None
     sample: tuple[str, ...] = ()  # the first few active subscribers' addresses
+    first_slot: bool = False  # no slot handled yet: the schedule was just set up
 
 
 PLAN_SAMPLE = 20  # addresses a dry run lists before saying "and N more"
@@ -83,13 +84,16 @@ def digest_start(config: Config, store: Store) -> dt.datetime:
 def plan(config: Config, now: dt.datetime) -> Plan:
     """The next send, worked out without changing anything (for --dry-run and status)."""
     posts = load_site_posts(config)
+    periodic = config.digest.schedule.periodic
     if not store_exists(config):
         start = config.digest.start or now
         due, _, next_due = due_slot(config, None, now)
-        return Plan(tuple(select_new_posts(posts, now, set(), start)), 1, 0, 0, due, next_due)
+        unsent = tuple(select_new_posts(posts, now, set(), start))
+        return Plan(unsent, 1, 0, 0, due, next_due, first_slot=periodic)
     with open_store(config) as store:
         new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
-        due, _, next_due = due_slot(config, store.meta(LAST_SLOT), now)
+        last_handled = store.meta(LAST_SLOT)
+        due, _, next_due = due_slot(config, last_handled, now)
         sample = tuple(itertools.islice((s.email for s in store.subscribers("active")), PLAN_SAMPLE))
         return Plan(
             tuple(new),
@@ -99,24 +103,37 @@ def plan(config: Config, now: dt.datetime) -> Plan:
             due,
             next_due,
             sample,
+            first_slot=periodic and last_handled is None,
         )
 
 
 def due_slot(
-    config: Config, last_handled: str | None, now: dt.datetime
+    config: Config, last_handled: str | None, now: dt.datetime, now_due: bool = False
 ) -> tuple[bool, dt.datetime | None, dt.datetime | None]:
-    """(is a digest due, the slot it is due for, the next slot) under digest.schedule."""
+    """(is a digest due, the slot to record as handled, the next slot) under digest.schedule.
+
+    A schedule that has handled no slot yet was just set up: its first digest waits
+    for the next slot, as Mailchimp's RSS campaigns do, instead of going out in the
+    middle of the week it was set up in. Not due, the current slot is still returned,
+    to be recorded as handled. ``now_due`` (`send --now-due`) makes a digest due now.
+    """
     schedule = config.digest.schedule
     if not schedule.periodic:
         return True, None, None
     slot = schedule.latest_slot(now, config.site.timezone)
     next_due = schedule.next_slot(now, config.site.timezone)
-    if last_handled is not None and slot <= dt.datetime.fromisoformat(last_handled):
+    if now_due:
+        return True, slot, next_due
+    if last_handled is None:
+        return False, slot, next_due
+    if slot <= dt.datetime.fromisoformat(last_handled):
         return False, None, next_due
     return True, slot, next_due
 
 
-def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -> Composed:
+def compose(
+    config: Config, store: Store, posts: list[Post], now: dt.datetime, now_due: bool = False
+) -> Composed:
     """Store the digests that are due, each with a pending delivery per active subscriber.
 
     A periodic schedule handles each slot once: the slot is recorded in the same
@@ -124,8 +141,10 @@ def compose(config: Config, store: Store, posts: list[Post], now: dt.datetime) -
     rerun, a crash or a missed slot never doubles or skips a digest.
     """
     schedule = config.digest.schedule
-    due, slot, next_due = due_slot(config, store.meta(LAST_SLOT), now)
+    due, slot, next_due = due_slot(config, store.meta(LAST_SLOT), now, now_due)
     if not due:
+        if slot is not None:  # the schedule's first run: this period counts as handled
+            store.set_meta(LAST_SLOT, slot.isoformat())
         return Composed(due=False, next_due=next_due)
     new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
     groups = [[post] for post in new] if schedule.kind == "every-post" else [new]
@@ -155,6 +174,9 @@ def send(
     config: Config,
     now: dt.datetime,
     on_progress: Callable[[int, int], None] | None = None,
+    *,
+    now_due: bool = False,
+    on_composed: Callable[[Composed], None] | None = None,
 ) -> SendResult:
     """Compose the digest that is due, then deliver everything pending.
 
@@ -164,13 +186,16 @@ def send(
 
     Holding the run lock, every step is either committed or redone by the next run:
     the digest with its deliveries in one transaction, then each delivery on its own.
+    ``now_due`` composes a digest now whatever digest.schedule says.
     """
     posts = load_site_posts(config)
-    signer = TokenSigner.from_env(config.digest.secret_env)
-    check_login_settings(config.smtp)
+    refuse_unready(config)
+    signer = TokenSigner.from_config(config)
 
     def work(store: Store, result: SendResult) -> None:
-        result.composition = compose(config, store, posts, now)
+        result.composition = compose(config, store, posts, now, now_due)
+        if on_composed:  # before any delivery, so a log reads in the order things happened
+            on_composed(result.composition)
         _deliver_pending(config, store, signer, store.digests_with_pending(), result, on_progress)
 
     return _locked_run(config, work)
@@ -186,8 +211,8 @@ def resend(
 
     Sent deliveries are never touched; only subscribers still active are retried.
     """
-    signer = TokenSigner.from_env(config.digest.secret_env)
-    check_login_settings(config.smtp)
+    refuse_unready(config)
+    signer = TokenSigner.from_config(config)
 
     def work(store: Store, result: SendResult) -> None:
         digest = store.digest(number)

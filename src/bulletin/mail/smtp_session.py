@@ -48,7 +48,8 @@ _ENHANCED_STATUS = re.compile(r"\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b")
 def check_login_settings(config: SmtpConfig) -> None:
     """A user name without a password would send unauthenticated; say so before anything."""
     if config.host and config.username and not config.password():
-        raise ConfigError(f"smtp.username is set but the environment variable {config.password_env} is empty")
+        where = config.secrets.where(config.password_env)
+        raise ConfigError(f"smtp.username is set but the {where} is empty")
 
 
 class SmtpSession:

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from ..encoding import not_utf8
 from ..errors import ContentError
 from ..grav_yaml import YamlRefused, load_yaml, yaml_problem
 
@@ -94,7 +95,7 @@ def decode_page(raw: bytes, path: str | Path) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise ContentError(f"{path}:{line}: not UTF-8 (byte {exc.start})") from None
+        raise ContentError(f"{path}:{line}: {not_utf8(raw, exc)}") from None
     # Windows editors leave CRLF (and old Macs CR); everything below sees \n only.
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -16,6 +16,12 @@ from ..errors import ContentError
 from .dates import DateFormatError, parse_date
 from .frontmatter import read_page, source_stat
 
+# Said with every date that cannot be read: the forms Grav (PHP's strtotime) reads.
+DATE_FORMATS = (
+    "dates are read as Grav reads them: 26-11-2026 09:00 or 26.11.2026 (day first),"
+    " 11/26/2026 (with slashes the month first), 2026-11-26 09:00, 26 November 2026"
+)
+
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
 _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 # Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
@@ -265,7 +271,7 @@ def post_from_header(
         try:
             return parse_date(value, tz, dateformat=date_format)
         except DateFormatError:
-            problems.append(f"{path}: bad {key}: {value!r:.80}")
+            problems.append(f"{path}: bad {key}: {value!r:.80} ({DATE_FORMATS})")
             return None
 
     problems_before_dates = len(problems)

@@ -67,7 +67,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
     )
     app.state.web = WebState(
         config=config,
-        signer=signer or TokenSigner.from_env(config.digest.secret_env),
+        signer=signer or TokenSigner.from_config(config),
         env=template_environment(config),
         texts=texts(config.site.language),
         store=StoreAccess(open_store(config)),

@@ -1,0 +1,119 @@
+"""`bulletin subscribers ...` and `bulletin unsubscribe`: the subscriber list by hand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .cli_common import BulletinCommand, BulletinGroup, clean_errors, config_option
+from .config import load_config
+from .console import say
+from .errors import SubscriberError
+
+
+@click.command(cls=BulletinCommand)
+@config_option
+@click.argument("token")
+@clean_errors
+def unsubscribe(config_path: str, token: str) -> None:
+    """Unsubscribe the subscriber named by an unsubscribe TOKEN."""
+    from .store import open_store
+    from .subscribers import unsubscribe as apply_unsubscribe
+    from .tokens import TokenSigner
+
+    config = load_config(config_path)
+    signer = TokenSigner.from_config(config)
+    with open_store(config) as store:
+        subscriber = apply_unsubscribe(store, signer, token)
+    say(f"Unsubscribed {subscriber.email}.")
+
+
+@click.group(cls=BulletinGroup)
+def subscribers() -> None:
+    """Add, import, list, remove and export subscribers."""
+
+
+@subscribers.command("add")
+@config_option
+@click.argument("email")
+@click.option("--name", help="Display name, used in the To header and templates.")
+@clean_errors
+def subscribers_add(config_path: str, email: str, name: str | None) -> None:
+    """Add one active subscriber."""
+    from .store import open_store
+    from .subscribers import add_subscriber
+
+    config = load_config(config_path)
+    with open_store(config) as store:
+        address, added = add_subscriber(store, email, name)
+    say(f"Added {address}." if added else f"{address} is already present.")
+
+
+@subscribers.command("import")
+@config_option
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@clean_errors
+def subscribers_import(config_path: str, csv_file: str) -> None:
+    """Import subscribers from a CSV file with an email,name header."""
+    from .store import open_store
+    from .subscribers import import_csv
+
+    config = load_config(config_path)
+    with open_store(config) as store:
+        report = import_csv(store, Path(csv_file))
+    for line in report.lines:
+        say(line)
+    say(f"Added {report.added}, already present {report.present}, invalid {report.invalid}.")
+    if report.invalid:
+        sys.exit(1)
+
+
+@subscribers.command("list")
+@config_option
+@click.option(
+    "--status",
+    "status_filter",
+    type=click.Choice(["pending", "active", "unsubscribed", "bounced"]),
+    help="Only subscribers with this status.",
+)
+@clean_errors
+def subscribers_list(config_path: str, status_filter: str | None) -> None:
+    """List subscribers: address, status, name."""
+    from .store import open_store
+
+    config = load_config(config_path)
+    with open_store(config) as store:
+        for sub in store.subscribers(status_filter):
+            click.echo(f"{sub.email}\t{sub.status}\t{sub.name or ''}")
+
+
+@subscribers.command("remove")
+@config_option
+@click.argument("email")
+@clean_errors
+def subscribers_remove(config_path: str, email: str) -> None:
+    """Delete a subscriber and their delivery history."""
+    from .store import open_store
+    from .subscribers import normalise_address
+
+    config = load_config(config_path)
+    address = normalise_address(email)
+    with open_store(config) as store:
+        if not store.remove_subscriber(address):
+            raise SubscriberError(f"no subscriber {address}")
+    say(f"Removed {address}.")
+
+
+@subscribers.command("export")
+@config_option
+@clean_errors
+def subscribers_export(config_path: str) -> None:
+    """Write all subscribers as CSV to standard output (spreadsheet-safe)."""
+    from .store import open_store
+    from .subscribers import export_csv
+
+    config = load_config(config_path)
+    with open_store(config) as store:
+        click.echo(export_csv(store.subscribers()), nl=False)
