@@ -39,6 +39,7 @@ def test_a_bad_date_says_which_forms_are_read(outbox_site: DigestSite) -> None:
 
 
 def test_an_ambiguous_slash_date_is_a_warning_that_says_how_it_is_read(outbox_site: DigestSite) -> None:
+    outbox_site.configure(digest={"footer": "Алматы, ул. Абая 1"})  # else check warns of no address
     path = outbox_site.post("one", "Новость", "05/11/2026")
     outbox_site.post("two", "Вторая", "05/05/2026")  # both readings agree: no warning
     outbox_site.post("three", "Третья", "11/26/2026")  # 26 cannot be a month: no warning

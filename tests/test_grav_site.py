@@ -171,6 +171,7 @@ def test_the_sample_site_is_a_grav_user_tree(tmp_path: Path) -> None:
     for name in ("content", "templates"):
         shutil.copytree(root / name, tmp_path / name)
     shutil.copy(root / "config.yaml", tmp_path / "config.yaml")
+    shutil.copy(root / "logo.png", tmp_path / "logo.png")  # digest.logo names it
     config = load_config(tmp_path / "config.yaml")
     assert config.content.grav and config.site.title == "Центр гематологии — новости"
     build(config, dt.datetime(2026, 11, 1, tzinfo=ALMATY))

@@ -10,6 +10,8 @@ from bulletin.site.posts import load_site_posts
 
 from .digest_site import NOW, DigestSite
 
+FOOTER = {"footer": "Алматы, ул. Абая 1; +7 727 000 00 00"}  # check warns without a postal address
+
 
 @pytest.mark.parametrize(
     ("tag", "dates", "texts_in"),
@@ -51,7 +53,7 @@ def test_en_GB_gives_english_dates_and_texts(outbox_site: DigestSite) -> None:
 
 @pytest.mark.parametrize("tag", ["ru", "ru-RU", "en", "en-US", "ru_RU", "kk", "kk-KZ"])
 def test_check_is_quiet_when_dates_and_texts_agree(outbox_site: DigestSite, tag: str) -> None:
-    outbox_site.configure(site={"language": tag})
+    outbox_site.configure(site={"language": tag}, digest=FOOTER)
     outbox_site.post("one", "Новость", "2026-04-01 10:00")
     result = outbox_site.cli("check", "--now", NOW.isoformat())
     assert (result.exit_code, result.output) == (0, "Read 1 post: 0 errors, 0 warnings.\n")
@@ -76,7 +78,7 @@ def test_check_is_quiet_when_dates_and_texts_agree(outbox_site: DigestSite, tag:
 def test_check_warns_when_dates_and_texts_would_differ(
     outbox_site: DigestSite, tag: str, warning: str
 ) -> None:
-    outbox_site.configure(site={"language": tag})
+    outbox_site.configure(site={"language": tag}, digest=FOOTER)
     outbox_site.post("one", "Новость", "2026-04-01 10:00")
     result = outbox_site.cli("check", "--now", NOW.isoformat())
     assert result.exit_code == 0

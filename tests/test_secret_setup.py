@@ -21,6 +21,7 @@ KEEP_IT = (
     " in mails already sent (to rotate, see docs/security.md)"
 )
 NEW_ONE = "make a new one with `bulletin secret`"
+FOOTER = {"footer": "Алматы, ул. Абая 1; +7 727 000 00 00"}  # check warns without a postal address
 
 
 # bulletin init and bulletin secret ------------------------------------------------------------
@@ -169,6 +170,7 @@ def test_security_doc_describes_rotation_with_the_old_secret() -> None:
 def test_check_and_dry_run_report_a_secret_send_would_refuse(
     outbox_site: DigestSite, monkeypatch: pytest.MonkeyPatch, value: str | None, problem: str
 ) -> None:
+    outbox_site.configure(digest=FOOTER)
     outbox_site.post("one", "Новость", "2026-04-01 10:00")
     if value is None:
         monkeypatch.delenv("BULLETIN_SECRET")
@@ -190,7 +192,7 @@ def test_check_reports_a_missing_smtp_password_and_a_bad_old_secret(
 ) -> None:
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)
     monkeypatch.setenv("BULLETIN_SECRET_OLD", "tiny")
-    site.configure(smtp={"username": "robot"})
+    site.configure(smtp={"username": "robot"}, digest=FOOTER)
     site.post("one", "Новость", "2026-04-01 10:00")
     check = site.cli("check", "--now", NOW.isoformat())
     assert check.exit_code == 1
