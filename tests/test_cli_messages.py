@@ -17,6 +17,7 @@ from bulletin.cli import main
 from bulletin.config.schedule import ScheduleError, parse_schedule
 from bulletin.encoding import likely_encoding
 from bulletin.plurals import count_of
+from bulletin.site.posts import load_site_posts
 
 from .digest_site import NOW, DigestSite
 from .smtp_server import SmtpServer
@@ -252,3 +253,11 @@ def test_timestamps_lead_every_line_of_a_cron_run(site: DigestSite, smtp_server:
     summary = next(i for i, line in enumerate(text) if line.startswith("Sent 2, failed 0"))
     assert composed < progress < summary
     assert any(line.startswith("DEBUG bulletin.") for line in text)  # log lines carry the time too
+
+
+def test_a_slash_date_a_dateformat_reads_day_first_is_no_warning(outbox_site: DigestSite) -> None:
+    outbox_site.configure(digest={"footer": "Алматы, ул. Абая 1"})
+    outbox_site.post("one", "Новость", "05/11/2026", dateformat="d/m/Y")  # the page's own format
+    result = outbox_site.cli("check", "--now", "2026-12-01T10:00")
+    assert (result.exit_code, result.output) == (0, "Read 1 post: 0 errors, 0 warnings.\n")
+    assert [post.date.date().isoformat() for post in load_site_posts(outbox_site.config)] == ["2026-11-05"]

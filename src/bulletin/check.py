@@ -17,10 +17,11 @@ from .i18n import language_mismatch
 from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest
 from .mail.preflight import send_refusals
 from .plurals import count_of
+from .site.dates import DateFormatError, parse_date
 from .site.frontmatter import read_page
 from .site.grav_site import Site, read_site
 from .site.markdown import markdown_to_html
-from .site.posts import Post
+from .site.posts import Post, page_dateformat
 from .site.render import split_summary, text_of
 from .templating import template_environment
 
@@ -76,16 +77,21 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
     report.errors.extend(_check_templates(config, posts, now))
     for post in posts:
         report.warnings.extend(_post_warnings(post))
-        report.warnings.extend(_slash_date_warnings(post))
+        report.warnings.extend(_slash_date_warnings(post, config))
     return report
 
 
-def _slash_date_warnings(post: Post) -> list[str]:
-    """A slash date whose two first parts could both be the month reads one way only: warn."""
+def _slash_date_warnings(post: Post, config: Config) -> list[str]:
+    """A slash date whose two first parts could both be the month, read month first: warn.
+
+    Read with parse_date as the build reads it, so a dateformat (the page's or Grav's
+    pages.dateformat.default) that reads 05/11/2026 day first raises no warning.
+    """
     try:
         header, _ = read_page(post.source)
     except BulletinError:
         return []
+    dateformat = page_dateformat(header, config.content.dateformat)
     warnings = []
     for key in _DATE_KEYS:
         value = header.get(key)
@@ -95,6 +101,12 @@ def _slash_date_warnings(post: Post) -> list[str]:
         if not match or match["m"] == match["d"] or int(match["m"]) > 12 or int(match["d"]) > 12:
             continue
         year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
+        try:
+            read = parse_date(value, config.site.timezone, dateformat=dateformat)
+        except DateFormatError:
+            continue  # reported as a bad date already
+        if (read.month, read.day) != (month, day):
+            continue  # the date format reads it day first, as its author meant
         read_as = format_date(dt.date(year, month, day), "d MMMM y", locale="en")
         other = format_date(dt.date(year, day, month), "d MMMM y", locale="en")
         warnings.append(

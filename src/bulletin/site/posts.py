@@ -236,6 +236,13 @@ def with_body(post: Post) -> Post:
     return dataclasses.replace(post, body=body)
 
 
+def page_dateformat(header: dict[str, Any], site_format: str | None) -> str | None:
+    """The date format a page's dates are read with: its own `dateformat` header wins over the
+    site's, as in Grav's Page::date()."""
+    own_format = header.get("dateformat")
+    return own_format if isinstance(own_format, str) and own_format.strip() else site_format
+
+
 def post_from_header(
     header: dict[str, Any],
     body: str,
@@ -249,9 +256,7 @@ def post_from_header(
     """A Post from a page's header; ``dateformat`` is the site's (Grav's pages.dateformat.default)."""
     problems: list[str] = []
     tz = site.timezone
-    # A page's own `dateformat` header wins over the site's, as in Grav's Page::date().
-    own_format = header.get("dateformat")
-    date_format = own_format if isinstance(own_format, str) and own_format.strip() else dateformat
+    date_format = page_dateformat(header, dateformat)
 
     title = header.get("title")
     if isinstance(title, (int, float)) and not isinstance(title, bool):
