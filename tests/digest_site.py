@@ -59,6 +59,8 @@ class DigestSite:
                     "retry_delay": 0.01,
                     "connections": 2,
                     "max_attempts": 5,
+                    # Runs follow each other at once here: no wait before retrying a 4xx.
+                    "retry_backoff": 0,
                 }
                 if smtp
                 else {"host": None, "outbox": "outbox"}

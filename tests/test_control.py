@@ -34,7 +34,8 @@ def test_resend_failed_retries_only_failed(site: DigestSite, smtp_server: SmtpSe
     site.configure(smtp={"max_attempts": 1})
     site.post("one", "Новость", "2026-04-01 10:00")
     site.subscribe("a@example.com", "b@example.com", "c@example.com")
-    smtp_server.faults.rcpt_tempfail = 1  # the first recipient fails for good (max_attempts 1)
+    # The first recipient fails for good: a 5xx policy refusal (a 4xx would wait for smtp.give_up_after).
+    smtp_server.faults.rcpt_replies = ["554 5.7.1 refused for now"]
     first = site.send()
     assert (first.report.sent, first.report.failed) == (2, 1)
     failed = [email for email, status in site.delivery_statuses().items() if status == "failed"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bulletin.mail import jobs as publish
 
 from .digest_site import NOW, SECRET, DigestSite
+from .raw_smtp import HANG_UP, RawServer, Script
 from .smtp_server import SmtpServer
 
 ADDRESSES = [f"reader{n:02d}@example.org" for n in range(1, 9)]
@@ -188,13 +190,16 @@ def test_temporary_failures_left_pending_exit_non_zero_and_next_run_finishes(
     assert smtp_server.per_recipient() == {"ann@example.org": 1, "bob@example.org": 1}
 
 
-def test_max_attempts_turns_a_retry_into_a_failure(
-    site: DigestSite, smtp_server: SmtpServer, pipelining: bool
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-command-at-a-time", "pipelining"])
+def test_max_attempts_turns_repeated_connection_failures_into_a_failure(
+    site: DigestSite, raw_server: Callable[[Script], RawServer], pipelining: bool
 ) -> None:
+    # Connection failures count toward smtp.max_attempts; 4xx replies have their own
+    # window, smtp.give_up_after (tests/test_retry_window.py).
+    raw = raw_server(Script(rcpt=HANG_UP, pipelining=pipelining))
     with_posts(site)
-    site.configure(smtp={"max_attempts": 2, "connections": 1})
+    site.configure(smtp={"max_attempts": 2, "connections": 1, "port": raw.port})
     site.subscribe("ann@example.org")
-    smtp_server.faults.rcpt_tempfail = 100
 
     result = site.send()
 
@@ -203,6 +208,23 @@ def test_max_attempts_turns_a_retry_into_a_failure(
     assert (status, attempts) == ("failed", 2)
     assert error.startswith("gave up after 2 attempts")
     assert site.subscriber_status("ann@example.org") == "active"
+
+
+def test_attempts_of_earlier_runs_count_toward_max_attempts(
+    site: DigestSite, raw_server: Callable[[Script], RawServer]
+) -> None:
+    raw = raw_server(Script(rcpt=HANG_UP))
+    with_posts(site)
+    site.configure(smtp={"max_attempts": 4, "connections": 1, "port": raw.port})
+    site.subscribe("ann@example.org")
+
+    first = site.send()  # three tries in a run, then it waits for the next run
+    assert (first.report.failed, first.pending) == (0, 1)
+    second = site.send()  # one more makes four: a run forgetting the first three would try three
+
+    assert (second.report.failed, second.pending) == (1, 0)
+    assert raw.mail_commands == 4
+    assert site.rows("SELECT status, attempts FROM deliveries") == [("failed", 4)]
 
 
 def test_no_such_user_bounces_one_subscriber_and_the_rest_are_delivered(

@@ -194,7 +194,8 @@ def test_a_server_that_stops_answering_ends_the_run_in_bounded_time(
     raw = raw_server(script)
     timeout = 0.5
     # 40 subscribers: trying each one in turn against the silence would take minutes.
-    addresses = prepared(site, count=40, port=raw.port, timeout=timeout, connections=2)
+    # (The reply to the end of a message has its own wait, 10 minutes unless told.)
+    addresses = prepared(site, count=40, port=raw.port, timeout=timeout, data_timeout=timeout, connections=2)
 
     code, output = timed_send(site, 12 * timeout + 3)
 

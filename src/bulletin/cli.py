@@ -173,6 +173,7 @@ def status(config_path: str, now_text: str | None, limit: int) -> None:
                 f"Digest {digest.number} ({digest.created_at:%Y-%m-%d %H:%M} UTC, {held}): "
                 f"sent {counts.sent}, pending {counts.pending}, failed {counts.failed}, "
                 f"cancelled {counts.cancelled}"
+                + (f", uncertain {counts.uncertain}" if counts.uncertain else "")
             )
             for email, state, error in store.delivery_errors(digest.number, limit=5):
                 say(f"  {state} {email}: {error}")

@@ -29,7 +29,7 @@ def print_sent(result: Any, config: Config) -> None:
         say("Another bulletin send holds the lock; nothing to do in this run.")
         return
     composed = result.composition
-    if not composed.digests and result.total == 0:
+    if not composed.digests and result.total == 0 and result.pending == 0:
         if composed.due:
             say("No new posts and nothing pending: nothing sent.")
         return
@@ -39,6 +39,11 @@ def print_sent(result: Any, config: Config) -> None:
         f"Sent {report.sent}, failed {report.failed}, bounced {report.bounced}, "
         f"pending {result.pending}; {result.elapsed:.1f} s, {rate:.0f} messages/s."
     )
+    if report.uncertain:
+        say(
+            f"Uncertain {report.uncertain}: the server hung up or fell silent after the whole message,"
+            " so it may have arrived; each such message is sent once more at most (bulletin status)."
+        )
     if report.aborted:
         say(f"Error: delivery stopped: {report.aborted}", err=True)
     if not result.ok:

@@ -84,10 +84,16 @@ SMTP = (
     Key("username", Kind.TEXT),
     Key("password_env", Kind.TEXT, "SMTP_PASSWORD"),
     Key("timeout", Kind.NUMBER, 30.0, minimum=0.1),
+    # The reply to the end of a message may take 10 minutes (RFC 5321 4.5.3.2.6).
+    Key("data_timeout", Kind.NUMBER, 600.0, minimum=0.1),
     Key("connections", Kind.WHOLE, 4, minimum=1),
     Key("rate_per_second", Kind.NUMBER, 0.0),
     Key("max_attempts", Kind.WHOLE, 5, minimum=1),
     Key("retry_delay", Kind.NUMBER, 2.0),
+    # 4xx replies: tried again in later runs for this long (an MTA's queue lifetime), the
+    # runs spaced from retry_backoff seconds up, doubling.
+    Key("give_up_after", Kind.TEXT, "3d"),
+    Key("retry_backoff", Kind.NUMBER, 300.0),
     Key("outbox", Kind.PATH, "outbox"),
 )
 SECURITY = ("starttls", "tls", "none")

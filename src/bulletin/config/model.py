@@ -116,6 +116,9 @@ class SmtpConfig:
     outbox: Path
     ca_file: Path | None
     secrets: Secrets = field(default_factory=Secrets, repr=False)
+    data_timeout: float = 600.0  # seconds for the reply to the end of a message
+    give_up_after: float = 3 * 86400.0  # seconds of 4xx replies before a delivery fails
+    retry_backoff: float = 300.0  # seconds before a run tries a 4xx-refused delivery again
 
     def password(self) -> str | None:
         # Read at the moment of use so the secret never sits in a config value.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from email.utils import formataddr
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,11 @@ def read_smtp(section: Section, secrets: Secrets) -> SmtpConfig:
     port = v["port"]
     if port is None:
         port = 465 if security == "tls" else 587
+    give_up_after = parse_duration(v["give_up_after"])
+    if give_up_after is None:
+        section.problem(
+            "give_up_after", f"must be a duration such as 3d, 12h, 90m or 600s, not {v['give_up_after']!r}"
+        )
     section.finish()
     return SmtpConfig(
         host=v["host"],
@@ -159,7 +165,20 @@ def read_smtp(section: Section, secrets: Secrets) -> SmtpConfig:
         outbox=v["outbox"],
         ca_file=v["ca_file"],
         secrets=secrets,
+        data_timeout=v["data_timeout"],
+        give_up_after=give_up_after or 0.0,
+        retry_backoff=v["retry_backoff"],
     )
+
+
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([smhd]?)\s*")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in '3d', '12h', '90m', '600s' or '600'; None for anything else."""
+    found = _DURATION.fullmatch(str(text))
+    return float(found[1]) * _UNIT_SECONDS[found[2]] if found else None
 
 
 def read_web(section: Section, site: SiteConfig) -> WebConfig:

@@ -24,6 +24,11 @@ class ReplyTimedOut(ConnectionTrouble, TimeoutError):
     """No reply within smtp.timeout."""
 
 
+class DeliveryUncertain(ConnectionTrouble):
+    """The whole message went out, then the server hung up, fell silent past smtp.data_timeout
+    or answered garbage: it may have been delivered. Tried once more at most."""
+
+
 class PermanentError(Exception):
     """A 5xx reply for this message: trying again would fail the same way."""
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from ..config import Config
 from ..errors import StoreError
 from ..site.posts import Post, load_site_posts
-from ..store import DigestPost, DigestRecord, LockHeld, Store, open_store, store_exists
+from ..store import DigestPost, DigestRecord, FailedAttempt, LockHeld, Store, open_store, store_exists
 from ..subscribers import transport_address
 from ..tokens import UNSUBSCRIBE, TokenSigner
 from .digest import render_digest, select_new_posts
 from .dkim import message_signer
-from .mailer import Delivery, DeliveryReport, Job, Outcome
+from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
 from .preflight import refuse_unready
 from .sessions import open_sessions
@@ -247,22 +247,20 @@ def _deliver_pending(
     on_progress: Callable[[int, int], None] | None,
 ) -> None:
     """Deliver the pending deliveries of ``digests``, oldest digest first, into ``result``."""
-    result.total = sum(store.delivery_counts(d.number).pending for d in digests)
+    started = dt.datetime.now(dt.UTC)
+    result.total = sum(store.count_due(d.number, started) for d in digests)
     done = 0
 
     def record(job: Job, outcome: Outcome, error: str | None) -> None:
         nonlocal done
+        now = dt.datetime.now(dt.UTC)
         if outcome is Outcome.SENT:
-            store.mark_sent(job.digest_id, job.subscriber_id, dt.datetime.now(dt.UTC))
+            store.mark_sent(job.digest_id, job.subscriber_id, now)
         else:
-            store.mark_attempt_failed(
-                job.digest_id,
-                job.subscriber_id,
-                error or outcome.value,
-                final=outcome is Outcome.FAILED,
-                bounced=outcome is Outcome.BOUNCED,
+            store.record_failure(
+                job.digest_id, job.subscriber_id, failed_attempt(config, job, outcome, error, now), now
             )
-        if outcome is not Outcome.RETRY:
+        if outcome not in STILL_PENDING:
             done += 1
             if on_progress:
                 on_progress(done, result.total)
@@ -277,11 +275,36 @@ def _deliver_pending(
     result.pending = sum(store.delivery_counts(d.number).pending for d in digests)
 
 
+# The longest wait between runs for a delivery the server keeps refusing with 4xx replies.
+MAX_RUN_BACKOFF = 3600.0
+
+
+def failed_attempt(
+    config: Config, job: Job, outcome: Outcome, error: str | None, now: dt.datetime
+) -> FailedAttempt:
+    """What the store records for a try that did not end in 'sent'."""
+    reason = error or outcome.value
+    if outcome is Outcome.DEFERRED:
+        # The longer the server has refused, the longer the wait, as an MTA's queue backs off:
+        # from smtp.retry_backoff, about doubling per run, at most an hour (0: no wait).
+        failing = (now - job.failing_since).total_seconds() if job.failing_since else 0.0
+        backoff = config.smtp.retry_backoff
+        wait = max(backoff, min(failing, MAX_RUN_BACKOFF)) if backoff else 0.0
+        return FailedAttempt(reason, counted=False, retry_at=now + dt.timedelta(seconds=wait))
+    return FailedAttempt(
+        reason,
+        final=outcome in (Outcome.FAILED, Outcome.BOUNCED, Outcome.UNCERTAIN_AGAIN),
+        bounced=outcome is Outcome.BOUNCED,
+        uncertain=outcome in (Outcome.UNCERTAIN, Outcome.UNCERTAIN_AGAIN),
+    )
+
+
 def _add(total: DeliveryReport, part: DeliveryReport) -> None:
     total.sent += part.sent
     total.failed += part.failed
     total.bounced += part.bounced
     total.retry += part.retry
+    total.uncertain += part.uncertain
     total.aborted = total.aborted or part.aborted
 
 
@@ -295,9 +318,15 @@ async def _deliver_digest(
     template = build_template(config, digest)
     jobs = (
         Job(
-            d.digest_id, d.subscriber.id, transport_address(d.subscriber.email), d.subscriber.name, d.attempts
+            d.digest_id,
+            d.subscriber.id,
+            transport_address(d.subscriber.email),
+            d.subscriber.name,
+            d.troubles,
+            d.uncertain,
+            d.failing_since,
         )
-        for d in store.pending_deliveries(digest.number)
+        for d in store.pending_deliveries(digest.number, due_at=dt.datetime.now(dt.UTC))
     )
 
     sign = message_signer(config.digest.dkim)
@@ -315,5 +344,6 @@ async def _deliver_digest(
         rate_per_second=smtp.rate_per_second,
         max_attempts=smtp.max_attempts,
         retry_delay=smtp.retry_delay,
+        give_up_after=smtp.give_up_after,
     )
     return await delivery.run(jobs)

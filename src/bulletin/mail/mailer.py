@@ -5,6 +5,8 @@ sessions.py decides which sessions a run gets; the SMTP session itself is in smt
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +18,7 @@ from .delivery_errors import (
     BouncedError,
     ConnectionFailed,
     ConnectionTrouble,
+    DeliveryUncertain,
     PermanentError,
     RunAborted,
     TransientError,
@@ -36,9 +39,16 @@ MAX_BACKOFF = 60.0
 
 class Outcome(Enum):
     SENT = "sent"
-    RETRY = "retry"  # a transient failure: still pending
+    RETRY = "retry"  # a connection failure: still pending; counts toward smtp.max_attempts
+    DEFERRED = "deferred"  # a 4xx reply: still pending, tried in later runs until smtp.give_up_after
+    UNCERTAIN = "uncertain"  # no reply after the whole message: still pending, tried once more
+    UNCERTAIN_AGAIN = "uncertain again"  # and again: failed, never sent a third time
     FAILED = "failed"
     BOUNCED = "bounced"
+
+
+# Outcomes that leave the delivery pending.
+STILL_PENDING = (Outcome.RETRY, Outcome.DEFERRED, Outcome.UNCERTAIN)
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,9 @@ class Job:
     subscriber_id: int
     email: str
     name: str | None
-    attempts: int  # attempts made in earlier runs
+    attempts: int  # attempts made in earlier runs that count toward smtp.max_attempts
+    uncertain: int = 0  # earlier tries after which the message may have arrived
+    failing_since: dt.datetime | None = None  # the first of an unbroken run of 4xx replies
 
 
 class Session(Protocol):
@@ -82,6 +94,7 @@ class DeliveryReport:
     failed: int = 0
     bounced: int = 0
     retry: int = 0  # still pending after this run
+    uncertain: int = 0  # messages after whose end the server hung up or fell silent
     aborted: str | None = None
 
 
@@ -112,6 +125,7 @@ class Delivery:
         rate_per_second: float,
         max_attempts: int,
         retry_delay: float,
+        give_up_after: float | None = None,
     ) -> None:
         self.message_for = message_for
         self.sender = sender
@@ -119,12 +133,25 @@ class Delivery:
         self.record = record
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
+        # None: 4xx replies count toward max_attempts like everything else (one-off sends).
+        self.give_up_after = give_up_after
         self.report = DeliveryReport()
         self.limiter = RateLimiter(rate_per_second)
         self.aborted = asyncio.Event()
         self.troubles = 0  # connection failures in a row across the run; any server answer resets it
+        self.send_again: list[Job] = []  # uncertain this run: tried once more after the others
 
     async def run(self, jobs: Iterable[Job]) -> DeliveryReport:
+        """Send every job; then, once, those whose fate was uncertain (if the run goes on)."""
+        await self._round(jobs)
+        again, self.send_again = self.send_again, []
+        if again and not self.aborted.is_set():
+            await self._round(again)
+        elif again:
+            self.report.retry += len(again)  # still pending, each with its one more try
+        return self.report
+
+    async def _round(self, jobs: Iterable[Job]) -> None:
         connections = self.sessions.connections
         queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=connections * 4)
         workers = [asyncio.create_task(self._work(queue)) for _ in range(connections)]
@@ -135,7 +162,6 @@ class Delivery:
             for task in (*workers, producer):
                 task.cancel()
             await asyncio.gather(*workers, producer, return_exceptions=True)
-        return self.report
 
     async def _produce(self, jobs: Iterable[Job], queue: asyncio.Queue[Job | None]) -> None:
         for job in jobs:
@@ -160,8 +186,7 @@ class Delivery:
     async def _process(self, session: Session, job: Job) -> None:
         """Try ``job`` until it is sent, refused for good, or has had its tries for this run."""
         data = self.message_for(job)
-        tries = 0
-        connect_failures = 0
+        tries = troubles = connect_failures = 0
         while not self.aborted.is_set():
             await self.limiter.wait()
             try:
@@ -183,23 +208,52 @@ class Delivery:
                     job, Outcome.BOUNCED if isinstance(exc, BouncedError) else Outcome.FAILED, str(exc)
                 )
                 return
+            except DeliveryUncertain as exc:
+                self._count_trouble(True, str(exc))
+                self._uncertain(job, exc)
+                return
             except TransientError as exc:
+                counted = isinstance(exc, ConnectionTrouble) or self.give_up_after is None
                 self._count_trouble(isinstance(exc, ConnectionTrouble), str(exc))
                 tries += 1
-                if await self._try_again(job, tries, exc):
+                troubles += counted
+                if await self._try_again(job, tries, job.attempts + troubles if counted else None, exc):
                     continue
                 return
             self._count_trouble(False)
             self._note(job, Outcome.SENT, None)
             return
 
-    async def _try_again(self, job: Job, tries: int, exc: TransientError) -> bool:
-        """After a transient failure: record it, and wait for the next try if there is one."""
-        attempts = job.attempts + tries
-        if attempts >= self.max_attempts:
-            self._note(job, Outcome.FAILED, f"gave up after {attempts} attempts: {exc}")
+    def _uncertain(self, job: Job, exc: DeliveryUncertain) -> None:
+        """The message went out and no reply came: send it once more, never a third time."""
+        self.report.uncertain += 1
+        if job.uncertain:
+            self._note(
+                job, Outcome.UNCERTAIN_AGAIN, f"uncertain twice, not sent again (it may have arrived): {exc}"
+            )
+            return
+        self._note(job, Outcome.UNCERTAIN, f"uncertain, to be sent once more: {exc}")
+        # Last in the run: a relay that drops every connection after the message stops the
+        # run (too many failures in a row) before any message goes a second time.
+        self.send_again.append(dataclasses.replace(job, uncertain=job.uncertain + 1))
+
+    async def _try_again(self, job: Job, tries: int, counted: int | None, exc: TransientError) -> bool:
+        """After a transient failure: record it, and wait for the next try if there is one.
+
+        ``counted`` is the attempts toward max_attempts so far; None for a 4xx reply,
+        which is given up only once its delivery has been refused for give_up_after.
+        """
+        if counted is not None and counted >= self.max_attempts:
+            self._note(job, Outcome.FAILED, f"gave up after {counted} attempts: {exc}")
             return False
-        self._note(job, Outcome.RETRY, str(exc))
+        if counted is None and self.give_up_after is not None and job.failing_since is not None:
+            failing = (dt.datetime.now(dt.UTC) - job.failing_since).total_seconds()
+            if failing >= self.give_up_after:
+                self._note(
+                    job, Outcome.FAILED, f"gave up after {_duration(failing)} of temporary failures: {exc}"
+                )
+                return False
+        self._note(job, Outcome.RETRY if counted is not None else Outcome.DEFERRED, str(exc))
         if tries >= TRIES_PER_RUN or self.aborted.is_set():
             self.report.retry += 1
             return False
@@ -216,7 +270,7 @@ class Delivery:
             self.report.sent += 1
             return
         log.info("digest %s to %s: %s (%s)", job.digest_id, job.email, outcome.value, error)
-        if outcome is Outcome.FAILED:
+        if outcome in (Outcome.FAILED, Outcome.UNCERTAIN_AGAIN):
             self.report.failed += 1
         elif outcome is Outcome.BOUNCED:
             self.report.bounced += 1
@@ -231,3 +285,12 @@ class Delivery:
         if not self.aborted.is_set():
             self.report.aborted = reason
             self.aborted.set()
+
+
+def _duration(seconds: float) -> str:
+    """'3 days', '5 hours', '12 minutes' or '40 seconds': how long a delivery was refused."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds:.0f} seconds"

@@ -21,6 +21,7 @@ from .delivery_errors import (
     ConnectionFailed,
     ConnectionTrouble,
     ConnectTimedOut,
+    DeliveryUncertain,
     PermanentError,
     ReplyTimedOut,
     RunAborted,
@@ -117,7 +118,8 @@ class SmtpSession:
         self.pipelining = client.supports_extension("pipelining")
         self.size = client.supports_extension("size")
         self.smtputf8 = client.supports_extension("smtputf8")
-        self.wire = Replies(cast(asyncio.Transport, client.transport), self.config.timeout)
+        transport = cast(asyncio.Transport, client.transport)
+        self.wire = Replies(transport, self.config.timeout, self.config.data_timeout)
         return self.wire
 
     def _connect_failure(self, exc: Exception) -> Exception:
@@ -155,21 +157,39 @@ class SmtpSession:
         rcpt = b"RCPT TO:<" + recipient.encode(encoding) + b">\r\n"
         try:
             refused = await self._envelope(wire, mail, rcpt, sender, recipient)
-            if refused is None:
-                wire.write(data + b".\r\n")
-                [(code, message)] = await wire.read(1)
-                if wire.replies:
-                    # More replies than commands: the conversation is out of step, and
-                    # the next transaction would read this one's answers. Start afresh.
-                    await self.close()
-                if code == SMTPStatus.completed:
-                    return
-                refused = aiosmtplib.SMTPDataError(code, message)
         except (aiosmtplib.SMTPException, OSError) as exc:
             await self.close()
             raise connection_trouble(exc) from None
+        if refused is None:
+            refused = await self._message(wire, data)
+            if refused is None:
+                return
         await self._reset(refused)
         raise classify(refused)
+
+    async def _message(self, wire: Replies, data: bytes) -> aiosmtplib.SMTPResponseException | None:
+        """The message and its end mark; None when accepted, else the refusal.
+
+        Once the end mark is out, a failure leaves the message's fate unknown: the
+        server may have taken it and then hung up or fallen silent (DeliveryUncertain).
+        """
+        try:
+            wire.write(data + b".\r\n")
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self.close()
+            raise connection_trouble(exc) from None
+        try:
+            [(code, message)] = await wire.read(1, self.config.data_timeout)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self.close()
+            raise DeliveryUncertain(f"no reply after the message was sent: {describe(exc)}") from None
+        if wire.replies:
+            # More replies than commands: the conversation is out of step, and
+            # the next transaction would read this one's answers. Start afresh.
+            await self.close()
+        if code == SMTPStatus.completed:
+            return None
+        return aiosmtplib.SMTPDataError(code, message)
 
     async def _envelope(
         self, wire: Replies, mail: bytes, rcpt: bytes, sender: str, recipient: str

@@ -54,10 +54,14 @@ class Replies(asyncio.Protocol):
     arrive and one watchdog per connection enforces ``timeout``.
     """
 
-    def __init__(self, transport: asyncio.Transport, timeout: float) -> None:
+    def __init__(
+        self, transport: asyncio.Transport, timeout: float, data_timeout: float | None = None
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self.transport = transport
         self.timeout = timeout
+        self.shortest = min(timeout, data_timeout or timeout)
+        self.waiting_for = timeout  # the timeout of the read now waiting
         self.buffer = bytearray()
         self.replies: collections.deque[tuple[int, str]] = collections.deque()
         self.waiter: asyncio.Future[None] | None = None
@@ -68,10 +72,10 @@ class Replies(asyncio.Protocol):
         transport.set_protocol(self)
 
     def _check_period(self) -> float:
-        return max(self.timeout / 4, 0.05)
+        return max(self.shortest / 4, 0.05)
 
     def _check(self) -> None:
-        if self.waiting_since is not None and self.loop.time() - self.waiting_since >= self.timeout:
+        if self.waiting_since is not None and self.loop.time() - self.waiting_since >= self.waiting_for:
             self._fail(aiosmtplib.SMTPReadTimeoutError("Timed out waiting for server response"))
             self.transport.abort()
             return
@@ -142,13 +146,15 @@ class Replies(asyncio.Protocol):
             raise aiosmtplib.SMTPServerDisconnected("Connection lost")
         self.transport.write(data)
 
-    async def read(self, count: int) -> list[tuple[int, str]]:
-        """The next ``count`` replies, waiting for them as long as ``timeout`` allows."""
+    async def read(self, count: int, timeout: float | None = None) -> list[tuple[int, str]]:
+        """The next ``count`` replies, waiting for them as long as ``timeout`` (default: the
+        connection's) allows."""
         while len(self.replies) < count:
             if self.error is not None:
                 raise self.error
             self.wanted = count
             self.waiter = self.loop.create_future()
+            self.waiting_for = timeout or self.timeout
             self.waiting_since = self.loop.time()
             try:
                 await self.waiter

@@ -8,7 +8,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, Self
 
-from .records import Delivery, DeliveryCounts, DigestPost, DigestRecord, RenderedDigest, Subscriber
+from .records import (
+    Delivery,
+    DeliveryCounts,
+    DigestPost,
+    DigestRecord,
+    FailedAttempt,
+    RenderedDigest,
+    Subscriber,
+)
 
 
 class LockHeld(Exception):
@@ -155,9 +163,16 @@ class Store(Protocol):
 
     # Deliveries ------------------------------------------------------------------
 
-    def pending_deliveries(self, digest_id: int, batch: int = 500) -> Iterator[Delivery]:
+    def pending_deliveries(
+        self, digest_id: int, batch: int = 500, due_at: dt.datetime | None = None
+    ) -> Iterator[Delivery]:
         """A digest's pending deliveries in subscriber order, read ``batch`` at a time so memory
-        stays flat; deliveries marked while iterating are not seen again."""
+        stays flat; deliveries marked while iterating are not seen again. With ``due_at``, only
+        those not waiting for a later retry (a backoff after 4xx replies)."""
+        ...
+
+    def count_due(self, digest_id: int, due_at: dt.datetime) -> int:
+        """Pending deliveries of a digest that are not waiting for a later retry at ``due_at``."""
         ...
 
     def mark_sent(self, digest_id: int, subscriber_id: int, now: dt.datetime) -> None:
@@ -178,13 +193,21 @@ class Store(Protocol):
         """
         ...
 
+    def record_failure(
+        self, digest_id: int, subscriber_id: int, attempt: FailedAttempt, now: dt.datetime | None = None
+    ) -> None:
+        """Record a failed try as ``attempt`` describes it, in one transaction: its reason, whether
+        it counts toward smtp.max_attempts or starts the smtp.give_up_after window, whether the
+        message may have arrived, when to try again; failed for good (and bounced) as it says."""
+        ...
+
     def note_pending_reason(self, digest_ids: Sequence[int], reason: str) -> None:
         """Write why deliveries are still pending where no attempt has said so yet."""
         ...
 
     def requeue_failed(self, digest_id: int) -> int:
         """Make a digest's failed deliveries to active subscribers pending again with fresh
-        attempts; returns how many."""
+        attempts, except those whose message may have arrived; returns how many."""
         ...
 
     def count_pending(self) -> int:

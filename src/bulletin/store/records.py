@@ -79,7 +79,22 @@ class DigestPost:
 class Delivery:
     digest_id: int
     subscriber: Subscriber
-    attempts: int
+    attempts: int  # every try so far
+    troubles: int = 0  # tries that count toward smtp.max_attempts (connection failures)
+    uncertain: int = 0  # tries after which the message may have arrived (no reply to its end)
+    failing_since: dt.datetime | None = None  # first of the current run of 4xx replies
+
+
+@dataclass(frozen=True)
+class FailedAttempt:
+    """What one failed try of a delivery left behind, as the store records it."""
+
+    error: str
+    final: bool = False  # failed for good
+    bounced: bool = False  # the address does not exist: the subscriber is bounced too
+    counted: bool = True  # counts toward smtp.max_attempts (a 4xx reply counts toward give_up_after)
+    uncertain: bool = False  # the message may have arrived
+    retry_at: dt.datetime | None = None  # not to be tried again before this
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,7 @@ class DeliveryCounts:
     sent: int = 0
     failed: int = 0
     cancelled: int = 0
+    uncertain: int = 0  # deliveries, in any status, whose message may have arrived unseen
 
 
 def _variant(data: Mapping[str, Any]) -> RenderedVariant:

@@ -20,8 +20,6 @@ from ..errors import StoreError, SubscriberError
 from .lock import RunLock
 from .records import (
     SUBSCRIBER_STATUSES,
-    Delivery,
-    DeliveryCounts,
     DigestPost,
     DigestRecord,
     RenderedDigest,
@@ -29,6 +27,7 @@ from .records import (
 )
 from .sqlite_backup import backup_database, check_database
 from .sqlite_connection import connect, iso, serialised
+from .sqlite_deliveries import DeliveryRows, subscriber_from_row
 
 # SQLite integers are signed 64-bit: a larger number can name no row.
 _LARGEST_ID = 2**63 - 1
@@ -38,7 +37,7 @@ def _parse(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-class SqliteStore:
+class SqliteStore(DeliveryRows):
     """The store in one SQLite file; use as a context manager or call close()."""
 
     def __init__(self, path: Path, *, create: bool = True) -> None:
@@ -126,7 +125,7 @@ class SqliteStore:
             row = self.db.execute("SELECT * FROM subscribers WHERE email = ?", (email,)).fetchone()
         else:
             row = self.db.execute("SELECT * FROM subscribers WHERE id = ?", (id,)).fetchone()
-        return _subscriber(row) if row else None
+        return subscriber_from_row(row) if row else None
 
     def subscribers(self, status: str | None = None, batch: int = 500) -> Iterator[Subscriber]:
         if status is not None and status not in SUBSCRIBER_STATUSES:
@@ -142,7 +141,7 @@ class SqliteStore:
                 ).fetchall()
             if not rows:
                 return
-            yield from (_subscriber(row) for row in rows)
+            yield from (subscriber_from_row(row) for row in rows)
             after = rows[-1]["id"]
 
     @serialised
@@ -276,101 +275,9 @@ class SqliteStore:
         )
         return [self._digest(row) for row in rows]
 
-    # Deliveries --------------------------------------------------------------
-
-    def pending_deliveries(self, digest_id: int, batch: int = 500) -> Iterator[Delivery]:
-        after = 0
-        while True:
-            with self._lock:
-                rows = self.db.execute(
-                    "SELECT d.attempts, s.* FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
-                    " WHERE d.digest_id = ? AND d.status = 'pending' AND d.subscriber_id > ?"
-                    " ORDER BY d.subscriber_id LIMIT ?",
-                    (digest_id, after, batch),
-                ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield Delivery(digest_id, _subscriber(row), int(row["attempts"]))
-            after = rows[-1]["id"]
-
-    @serialised
-    def mark_sent(self, digest_id: int, subscriber_id: int, now: dt.datetime) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
-            " WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'",
-            (iso(now), digest_id, subscriber_id),
-        )
-
-    @serialised
-    def mark_attempt_failed(
-        self, digest_id: int, subscriber_id: int, error: str, *, final: bool, bounced: bool = False
-    ) -> None:
-        status = "failed" if final or bounced else "pending"
-        with self.transaction():
-            self.db.execute(
-                "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?"
-                " WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'",
-                (status, error[:500], digest_id, subscriber_id),
-            )
-            if bounced:
-                self.db.execute(
-                    "UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ?",
-                    (iso(dt.datetime.now(dt.UTC)), subscriber_id),
-                )
-                # The address does not exist: other digests still queued for it must not be tried.
-                self.db.execute(
-                    "UPDATE deliveries SET status = 'cancelled', last_error = 'subscriber bounced'"
-                    " WHERE subscriber_id = ? AND status = 'pending'",
-                    (subscriber_id,),
-                )
-
-    @serialised
-    def note_pending_reason(self, digest_ids: Sequence[int], reason: str) -> None:
-        self.db.executemany(
-            "UPDATE deliveries SET last_error = ?"
-            " WHERE digest_id = ? AND status = 'pending' AND last_error IS NULL",
-            [(reason[:500], digest_id) for digest_id in digest_ids],
-        )
-
-    @serialised
-    def requeue_failed(self, digest_id: int) -> int:
-        cursor = self.db.execute(
-            "UPDATE deliveries SET status = 'pending', attempts = 0"
-            " WHERE digest_id = ? AND status = 'failed'"
-            " AND subscriber_id IN (SELECT id FROM subscribers WHERE status = 'active')",
-            (digest_id,),
-        )
-        return cursor.rowcount
-
-    @serialised
-    def count_pending(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0])
-
-    @serialised
-    def delivery_counts(self, digest_id: int) -> DeliveryCounts:
-        rows = self.db.execute(
-            "SELECT status, count(*) FROM deliveries WHERE digest_id = ? GROUP BY status", (digest_id,)
-        )
-        return DeliveryCounts(**{row[0]: row[1] for row in rows})
-
-    @serialised
-    def delivery_errors(self, digest_id: int, limit: int = 20) -> list[tuple[str, str, str]]:
-        rows = self.db.execute(
-            "SELECT s.email, d.status, d.last_error FROM deliveries d JOIN subscribers s"
-            " ON s.id = d.subscriber_id WHERE d.digest_id = ? AND d.last_error IS NOT NULL"
-            " AND d.status != 'sent' ORDER BY s.id LIMIT ?",
-            (digest_id, limit),
-        )
-        return [(row[0], row[1], row[2]) for row in rows]
-
     def _digest(self, row: sqlite3.Row) -> DigestRecord:
         try:
             rendered = RenderedDigest.from_json(json.loads(row["rendered"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{self.path}: digest {row['id']} is damaged: {exc!r}") from None
         return DigestRecord(row["id"], _parse(row["created_at"]), row["nonce"], rendered)
-
-
-def _subscriber(row: sqlite3.Row) -> Subscriber:
-    return Subscriber(row["id"], row["email"], row["name"], row["status"], row["created_at"])

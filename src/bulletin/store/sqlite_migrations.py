@@ -66,6 +66,20 @@ def confirmation_sent_at(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE subscribers ADD COLUMN confirm_sent_at TEXT")
 
 
+@MIGRATIONS.register("0003_retry_window")
+def retry_window(db: sqlite3.Connection) -> None:
+    # Connection failures that count toward smtp.max_attempts (attempts counts every try).
+    # Rows from before were all counted so.
+    db.execute("ALTER TABLE deliveries ADD COLUMN troubles INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE deliveries SET troubles = attempts")
+    # Times the server hung up or fell silent after the whole message: it may have arrived.
+    db.execute("ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0")
+    # The first of an unbroken run of 4xx replies (smtp.give_up_after counts from it), and
+    # the moment before which the next run leaves the delivery alone (backoff between runs).
+    db.execute("ALTER TABLE deliveries ADD COLUMN failing_since TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN retry_at TEXT")
+
+
 def migrate(
     db: sqlite3.Connection, now: dt.datetime, migrations: Migrations[sqlite3.Connection] = MIGRATIONS
 ) -> list[str]:
