@@ -39,6 +39,8 @@ class Script:
     drop_in_body: set[int] = field(default_factory=set)
     # The reply to the end of message number n (1-based), given n.
     end_of_data: Callable[[int], str] = lambda n: "250 2.0.0 queued"
+    # Seconds of silence before that reply, given n.
+    end_of_data_delay: Callable[[int], float] = lambda n: 0.0
 
 
 class RawServer:
@@ -48,6 +50,10 @@ class RawServer:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.lock = threading.Lock()
         self.accepted: list[str] = []  # recipient of each message answered with 2xx
+        # Recipient of each message the server read to its end mark and did not refuse: the
+        # accepted ones and those left unanswered (a hang-up or silence after the end mark),
+        # which a real relay would deliver too.
+        self.kept: list[str] = []
         self.messages = 0  # ends of DATA seen
         self.data_commands = 0
         self.mail_commands = 0
@@ -81,6 +87,10 @@ class RawServer:
     def per_recipient(self) -> collections.Counter[str]:
         with self.lock:
             return collections.Counter(self.accepted)
+
+    def kept_per_recipient(self) -> collections.Counter[str]:
+        with self.lock:
+            return collections.Counter(self.kept)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with self.lock:
@@ -155,6 +165,10 @@ class RawServer:
                 if re.match(r"2[0-9][0-9]( |$)", reply):  # a well-formed acceptance
                     with self.lock:
                         self.accepted.append(recipient)
+                if not re.match(r"[45][0-9][0-9]", reply):
+                    with self.lock:
+                        self.kept.append(recipient)
+                await asyncio.sleep(script.end_of_data_delay(number))
             elif verb == b"RSET":
                 reply = "250 2.0.0 OK"
             elif verb == b"QUIT":

@@ -289,8 +289,8 @@ class Delivery:
 
 def _duration(seconds: float) -> str:
     """'3 days', '5 hours', '12 minutes' or '40 seconds': how long a delivery was refused."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
             count = round(seconds / size)
             return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{seconds:.0f} seconds"
+    raise AssertionError("unreachable")
