@@ -40,13 +40,16 @@ class CheckReport:
     collections: int | None = None  # collection pages of a Grav site; None for a plain folder
     details: list[str] = field(default_factory=list)  # what --verbose shows: sources, skipped pages
     config_read: bool = False  # False: config.yaml itself is broken, so no post was read
+    languages: tuple[tuple[str, int], ...] = ()  # posts per language of a multi-language site
 
     def summary(self, config_path: str) -> str:
         errors, warnings = count_of(len(self.errors), "error"), count_of(len(self.warnings), "warning")
         if not self.config_read:
             return f"No post read: {errors} in the configuration ({config_path})."
+        each = ", ".join(f"{language} {count}" for language, count in self.languages)
+        per_language = f" ({each})" if each else ""
         where = f" in {count_of(self.collections, 'collection page')}" if self.collections is not None else ""
-        return f"Read {count_of(self.posts, 'post')}{where}: {errors}, {warnings}."
+        return f"Read {count_of(self.posts, 'post')}{per_language}{where}: {errors}, {warnings}."
 
 
 def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport:
@@ -69,9 +72,13 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
     site, problems = read_site(config)
     posts = site.posts
     report.errors.extend(problems)
-    report.posts = len(posts)
+    report.posts = sum(len(version.posts) for version in site.versions)
+    if site.others:
+        report.languages = tuple((version.language or "", len(version.posts)) for version in site.versions)
+        # A fallback file is a post of several versions: its warnings are given once.
+        posts = list({post.source: post for version in site.versions for post in version.posts}.values())
     if site.grav:
-        report.collections = len(site.collections)
+        report.collections = sum(len(version.collections) for version in site.versions)
         report.warnings.extend(site.warnings)
         report.details.extend(grav_details(config, site))
     report.errors.extend(_check_templates(config, posts, now))

@@ -6,6 +6,7 @@ defaults, readers.py one reader per section, section.py the typed reading itself
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from ..errors import ConfigError
 from ..grav_yaml import yaml_problem
 from . import defaults
 from .defaults import DEFAULT_SUBJECT
-from .grav import fill_from_grav, is_grav_user_dir
+from .grav import SYSTEM_FILE, fill_from_grav, is_grav_user_dir, read_grav_file
+from .languages import Languages, read_languages
 from .model import (
     DEFAULT_PAGE_FILES,
     Author,
@@ -45,6 +47,7 @@ __all__ = [
     "DigestConfig",
     "DkimSettings",
     "FeedsConfig",
+    "Languages",
     "SiteConfig",
     "SmtpConfig",
     "StoreConfig",
@@ -62,7 +65,17 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     config_path = Path(path)
     data = read_config_file(config_path)
     sources = _fill_from_grav_site(data, config_path)
-    return parse_config(data, config_path, sources)
+    config = parse_config(data, config_path, sources)
+    if config.content.grav:
+        config = with_grav_settings(config)
+    return config
+
+
+def with_grav_settings(config: Config) -> Config:
+    """``config`` with what only Grav's system.yaml says: the site's languages."""
+    path = config.content.dir / SYSTEM_FILE
+    languages = read_languages(read_grav_file(path), str(path))
+    return dataclasses.replace(config, content=dataclasses.replace(config.content, languages=languages))
 
 
 def _fill_from_grav_site(data: Any, config_path: Path) -> dict[str, str]:

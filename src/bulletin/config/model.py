@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from .languages import Languages
 from .schedule import Schedule
 from .secrets import Secrets
 
@@ -31,6 +32,11 @@ class SiteConfig:
     author: Author
     icon: str | None = None  # absolute URLs (relative ones are resolved against url)
     logo: str | None = None
+    home_path: str = "/"  # the home page below url: "/kk" for a language version of a Grav site
+
+    @property
+    def home_url(self) -> str:
+        return self.url + self.home_path
 
     @property
     def domain(self) -> str:
@@ -59,6 +65,7 @@ class ContentConfig:
     home: str = "/home"  # Grav's home.alias: the home page's route
     hide_home_in_urls: bool = False  # Grav's home.hide_in_urls
     dateformat: str | None = None  # Grav's pages.dateformat.default
+    languages: Languages | None = None  # Grav's languages.supported and its settings
 
     @property
     def pages_dir(self) -> Path:

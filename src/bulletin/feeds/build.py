@@ -56,10 +56,13 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     from .feed_style import feed_stylesheet
 
     depends: set[Path] = set()
-    feeds = {
-        config.feeds.output_dir / path: data
-        for path, data in feed_files(config, visible, depends, site, now).items()
-    }
+    if config.content.languages is not None and site.grav:
+        from .language_feeds import language_feed_files
+
+        written = language_feed_files(config, site, now, depends)
+    else:
+        written = feed_files(config, visible, depends, site, now)
+    feeds = {config.feeds.output_dir / path: data for path, data in written.items()}
     archive: dict[Path, bytes] = {}
     # Files the feeds and pages link, not feeds or pages themselves: the feeds' XSLT stylesheet.
     assets = {config.feeds.output_dir / FEED_STYLE_FILE: feed_stylesheet(config)}
@@ -78,7 +81,9 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(written))
     if previous is not None:
         remove_stale_outputs(config.feeds.output_dir, [Path(p) for p in previous.outputs], set(written))
-    cache.save(now, posts, items, len(visible), list(written), feeds, len(archive), depends)
+    # Every language's posts: a translation's publish date must end the manifest's validity too.
+    every_post = [post for version in site.versions for post in version.posts]
+    cache.save(now, every_post, items, len(visible), list(written), feeds, len(archive), depends)
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []
     if config.feeds.websub_hubs and changed_feeds:

@@ -32,7 +32,7 @@ from ..store import state_dir, store_files
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
-CACHE_FORMAT = "8"  # bump when what the files hold changes shape (8: Markdown as Grav renders it)
+CACHE_FORMAT = "9"  # bump when what the files hold changes shape (9: a post's language)
 # size, mtime_ns, and the post's fields without its Markdown. Plain tuples, not Post
 # objects: unpickling 10,000 dataclass instances took longer than making them anew.
 Entry = tuple[int, int, tuple[object, ...]]

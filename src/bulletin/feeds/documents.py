@@ -200,13 +200,23 @@ def rss_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byte
     rss = bytes(fg.rss_str(pretty=True))
     extra = _extra_links(config, spec, "rss")
     has_images = any(item.image for item in items)
-    if not extra and not spec.is_archive and not has_images:
+    has_translations = any(item.post.translations for item in items)
+    if not extra and not spec.is_archive and not has_images and not has_translations:
         return rss
     # feedgen writes only the self atom:link in RSS; hub and archive links are added here.
     tree = etree.fromstring(rss, parser=_REPARSE)
     _unwrap_media_groups(tree)
     channel = tree.find("channel")
     assert channel is not None
+    for element, item in zip(channel.iterfind("item"), items, strict=True):
+        # RSS has no link per language; Atom's link with hreflang is what readers know. They go
+        # before <link>: readers that take the first atom:link find the post's own first, and
+        # those that take the last alternate (feedparser) end on <link>.
+        if item.post.translations:
+            link = element.find("link")
+            position = list(element).index(link) if link is not None else len(element)
+            for offset, attributes in enumerate(_translation_links(item)[:-1]):
+                element.insert(position + offset, etree.Element(f"{{{ATOM_NS}}}link", attributes))
     anchor = channel.find(f"{{{ATOM_NS}}}link")
     position = list(channel).index(anchor) + 1 if anchor is not None else 0
     for offset, (rel, href) in enumerate(extra):
@@ -231,7 +241,7 @@ def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byt
         position = list(entry).index(old_links[0]) if old_links else len(entry)
         for link in old_links:
             entry.remove(link)
-        links = [{"href": item.post.url, "rel": "alternate", "type": "text/html"}]
+        links = _translation_links(item) or [{"href": item.post.url, "rel": "alternate", "type": "text/html"}]
         enclosure = _enclosure(item)
         if enclosure:
             links.append(
@@ -249,6 +259,23 @@ def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byt
             position + len(extra), etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
         )
     return _serialize(tree)
+
+
+def _translation_links(item: FeedItem) -> list[dict[str, str]]:
+    """The alternate links of a post with translations (none without): its own, each
+    translation with its language (hreflang), and its own again with its language.
+
+    Readers disagree on which alternate link is the post's: SimplePie and Miniflux take
+    the first, feedparser the last. So the post's own link is both; the two differ in
+    hreflang, as Atom requires of alternate links of one type.
+    """
+    post = item.post
+    if not post.translations:
+        return []
+    html = {"rel": "alternate", "type": "text/html"}
+    own = {"href": post.url, **html}
+    others = [{"href": url, **html, "hreflang": language} for language, url in post.translations]
+    return [own, *others, {**own, "hreflang": post.language or ""}]
 
 
 def _unwrap_media_groups(tree: etree._Element) -> None:
@@ -327,7 +354,7 @@ def json_feed_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -
 
 def main_spec(config: Config) -> FeedSpec:
     site, feeds = config.site, config.feeds
-    return FeedSpec(feeds.title or site.title, feeds.description or site.description, site.url + "/")
+    return FeedSpec(feeds.title or site.title, feeds.description or site.description, site.home_url)
 
 
 def feed_documents(

@@ -12,6 +12,7 @@ from slugify import slugify
 from ..config import Config
 from ..site.collections import CollectionPage
 from ..site.grav_site import Site, collection_posts
+from ..site.languages import Translations, with_translations
 from ..site.posts import Post
 from .documents import (
     FeedItem,
@@ -30,16 +31,18 @@ def feed_files(
     depends: set[Path] | None = None,
     site: Site | None = None,
     now: dt.datetime | None = None,
+    translations: Translations | None = None,
 ) -> dict[str, bytes]:
     """Path relative to feeds.output_dir -> bytes, for every feed of the site.
 
     ``visible`` is every visible post, newest first. The files the feeds were made
     from besides the posts (images given as enclosures) are added to ``depends``.
     A Grav ``site`` (read at ``now``) adds a feed per collection page at its route.
+    ``translations`` (of a multi-language site) gives each item links to its translations.
     """
 
     def items_of(posts: Sequence[Post], config: Config) -> list[FeedItem]:
-        items = render_items(posts, config)
+        items = render_items(with_translations(posts, translations) if translations else posts, config)
         if depends is not None:
             depends.update(path for item in items if (path := enclosure_file(item)) is not None)
         return items
@@ -169,7 +172,7 @@ def term_feeds(config: Config, taxonomy: str, visible: Sequence[Post]) -> list[t
         spec = FeedSpec(
             title=f"{config.site.title} — {term}",
             description=config.site.description,
-            home_url=config.site.url + "/",
+            home_url=config.site.home_url,
             rss_path=f"{folder}/{RSS_FILE}",
             atom_path=f"{folder}/{ATOM_FILE}",
             json_path=f"{folder}/feed.json",

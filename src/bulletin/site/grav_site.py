@@ -22,6 +22,15 @@ class Site:
     skipped: tuple[tuple[str, str], ...] = ()  # (file, why it is no post), for check --verbose
     warnings: tuple[str, ...] = ()
     grav: bool = False
+    # A multi-language site: this version's language; the default language's Site holds
+    # the other languages' versions (each with its own posts, collections and feeds).
+    language: str | None = None
+    others: tuple[Site, ...] = ()
+
+    @property
+    def versions(self) -> tuple[Site, ...]:
+        """Every language version of the site, the default first (just itself without languages)."""
+        return (self, *self.others)
 
 
 def load_site(config: Config, cache: PageCache | None = None) -> Site:
@@ -38,7 +47,19 @@ def read_site(config: Config, cache: PageCache | None = None) -> tuple[Site, lis
     if not content.grav:
         plain, problems = read_posts(content.dir, config.site, content.page_files, cache)
         return Site(plain), problems
-    tree = walk_pages(config, cache)
+    if content.languages is not None:
+        from .languages import read_language_versions
+
+        return read_language_versions(config, cache)
+    return read_grav_site(config, cache)
+
+
+def read_grav_site(
+    config: Config, cache: PageCache | None = None, language: str | None = None
+) -> tuple[Site, list[str]]:
+    """A Grav site (one language version of it, given ``language``) and a line per problem."""
+    content = config.content
+    tree = walk_pages(config, cache, language)
     problems = list(tree.problems)
     notes: list[str] = []
     index = PageIndex(tree.pages, content.home, str(content.pages_dir))
@@ -71,6 +92,7 @@ def read_site(config: Config, cache: PageCache | None = None) -> tuple[Site, lis
         (*tree.skipped, *not_posts),
         tuple(notes),
         grav=True,
+        language=language,
     )
     return site, problems
 

@@ -61,13 +61,18 @@ class PageTree:
     problems: tuple[str, ...]  # files that cannot be read at all
 
 
-def walk_pages(config: Config, cache: PageCache | None = None) -> PageTree:
+def walk_pages(config: Config, cache: PageCache | None = None, language: str | None = None) -> PageTree:
     """Every page under user/pages: one per folder, routes built top-down as Grav does.
 
     A folder's route is its parent's route plus its slug (the ``slug`` header, else
     the folder name without its ``01.`` prefix), so a renamed parent moves its
     children. Folders starting with ``_`` are modular parts and never pages here.
+    On a multi-language site, ``language`` picks each folder's page file as Grav does
+    for that language (``item.kk.md``, else its fallbacks such as ``item.ru.md``,
+    ``item.md``), and the pages' URLs carry the language's prefix.
     """
+    languages = config.content.languages
+    extensions = languages.page_extensions(language) if languages and language else None
     pages: list[Page] = []
     skipped: list[tuple[str, str]] = []
     problems: list[str] = []
@@ -86,20 +91,60 @@ def walk_pages(config: Config, cache: PageCache | None = None) -> PageTree:
                 (folder + os.sep + name, "the pages/ folder itself is no page") for name in markdown
             )
         elif markdown:
-            path = folder + os.sep + markdown[0]
-            skipped.extend(
-                (folder + os.sep + name, f"{markdown[0]} is the folder's page") for name in markdown[1:]
-            )
-            try:
-                page = _cached_or_read(path, route, config, cache)
-            except ContentError as exc:
-                problems.extend(exc.problems)
-            else:
-                pages.append(page)
-                children_route = page.route
+            chosen = markdown[0] if extensions is None else _page_file(markdown, extensions)
+            skipped.extend(_not_pages(folder, markdown, chosen, config))
+            if chosen is not None:
+                try:
+                    page = _cached_or_read(folder + os.sep + chosen, route, config, cache)
+                except ContentError as exc:
+                    problems.extend(exc.problems)
+                else:
+                    if language is not None:
+                        page = in_language(page, language, config)
+                    pages.append(page)
+                    children_route = page.route
         for name in reversed(subfolders):
             pending.append((folder + os.sep + name, children_route))
     return PageTree(tuple(pages), tuple(skipped), tuple(problems))
+
+
+def _page_file(names: list[str], extensions: tuple[str, ...]) -> str | None:
+    """The file Grav takes as the folder's page: the one whose ending (from its first dot)
+    comes first in ``extensions``; of two with the same ending, the first by name."""
+    chosen, rank = None, len(extensions)
+    for name in names:
+        dot = name.find(".")
+        ending = name[dot:] if dot > 0 else ""
+        if ending in extensions and extensions.index(ending) < rank:
+            chosen, rank = name, extensions.index(ending)
+    return chosen
+
+
+def _not_pages(folder: str, names: list[str], chosen: str | None, config: Config) -> list[tuple[str, str]]:
+    """(file, why) for the Markdown files of ``folder`` that are no page in any language."""
+    languages = config.content.languages
+    if languages is None:
+        return [(folder + os.sep + n, f"{chosen} is the folder's page") for n in names if n != chosen]
+    endings = {".md", *(f".{code}.md" for code in languages.supported)}
+    found = []
+    for name in names:
+        dot = name.find(".")
+        if dot <= 0 or name[dot:] not in endings:
+            found.append((folder + os.sep + name, "not a page file of the site's languages (item.<lang>.md)"))
+    return found
+
+
+def in_language(page: Page, language: str, config: Config) -> Page:
+    """``page`` as the ``language`` version of the site shows it: its URL under the language's prefix."""
+    languages = config.content.languages
+    assert languages is not None
+    prefix = languages.prefix(language)
+    post = page.post
+    if post.route == config.content.home:
+        url = config.site.url + (prefix or "/")  # Grav: /kk for the home page, the root without a prefix
+    else:
+        url = config.site.url + prefix + post.route
+    return dataclasses.replace(page, post=dataclasses.replace(post, url=url, language=language))
 
 
 def _cached_or_read(path: str, parent_route: str, config: Config, cache: PageCache | None) -> Page:
@@ -139,8 +184,9 @@ def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Pag
         )
     if post.route == config.content.home:
         post = dataclasses.replace(post, url=site.url + "/")  # Grav's home page is the site root
-    template = os.path.basename(path)[:-3]
-    return Page(post, template, header, problems, dated, parent_route)
+    name = os.path.basename(path)
+    template, _, language = name[:-3].partition(".")
+    return Page(post, template, header, problems, dated, parent_route, language or None)
 
 
 def _folder_route(parent_route: str, folder: str, config: Config) -> str:

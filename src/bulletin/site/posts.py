@@ -52,6 +52,10 @@ class Post:
     continue_link: bool
     body: str  # Markdown, line endings normalised to \n
     flat: bool = False  # a flat file (notes/parking.md), not a Grav page folder
+    # On a multi-language Grav site: the language version of the site the post is part of
+    # (its feeds are under public/<language>/), and (language, URL) of its translations.
+    language: str | None = None
+    translations: tuple[tuple[str, str], ...] = ()
 
     def is_visible(self, now: dt.datetime) -> bool:
         """Visible in feeds and digests at ``now`` (Grav's rules, minus feed issue #63)."""
