@@ -29,7 +29,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 SITE_PARTS = ("config.yaml", "logo.png", "content", "templates", "user")
 # After every dated post of the sample site but the one scheduled for 2027.
 NOW = "2026-12-01T09:00:00+05:00"
-FEEDS = ("feed.xml", "atom.xml", "feed.json")
+# The root feeds are the Russian (default) version's; the Kazakh version's are under kk/.
+FEEDS = ("feed.xml", "atom.xml", "feed.json", "kk/feed.xml", "kk/atom.xml", "kk/feed.json")
 
 
 @pytest.fixture(scope="module")
