@@ -59,10 +59,10 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     if config.content.languages is not None and site.grav:
         from .language_feeds import language_feed_files
 
-        written = language_feed_files(config, site, now, depends)
+        documents = language_feed_files(config, site, now, depends)
     else:
-        written = feed_files(config, visible, depends, site, now)
-    feeds = {config.feeds.output_dir / path: data for path, data in written.items()}
+        documents = feed_files(config, visible, depends, site, now)
+    feeds = {config.feeds.output_dir / path: data for path, data in documents.items()}
     archive: dict[Path, bytes] = {}
     # Files the feeds and pages link, not feeds or pages themselves: the feeds' XSLT stylesheet.
     assets = {config.feeds.output_dir / FEED_STYLE_FILE: feed_stylesheet(config)}
