@@ -249,7 +249,7 @@ def test_digests_take_the_default_languages_posts(site: Path) -> None:
 
 
 def test_serve_serves_each_languages_feeds(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BULLETIN_SECRET", "s" * 32)
+    monkeypatch.setenv("BULLETIN_SECRET", "multilang-test-secret-0123456789")
     config = load_config(site)
     build(config, NOW)
     client = TestClient(create_app(config), base_url=URL)
@@ -266,10 +266,11 @@ def test_serve_serves_each_languages_feeds(site: Path, monkeypatch: pytest.Monke
     assert client.get("/fr/feed.xml").status_code == 404
 
 
-def test_check_counts_posts_per_language(site: Path) -> None:
+def test_check_counts_posts_per_language(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BULLETIN_SECRET", "multilang-test-secret-0123456789")  # check reports its absence
     result = CliRunner().invoke(main, ["check", "--config", str(site), "--now", NOW.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "Read 19 posts (ru 6, kk 7, en 6) in 3 collection pages" in result.output, result.output
+    assert "Read 19 posts (ru 6, kk 7, en 6) in 3 collection pages: 0 errors" in result.output, result.output
 
 
 def test_a_site_without_languages_reads_language_files_as_before(site: Path) -> None:

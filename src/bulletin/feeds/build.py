@@ -66,6 +66,12 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     archive: dict[Path, bytes] = {}
     # Files the feeds and pages link, not feeds or pages themselves: the feeds' XSLT stylesheet.
     assets = {config.feeds.output_dir / FEED_STYLE_FILE: feed_stylesheet(config)}
+    if config.content.languages is not None and site.grav:
+        from .language_feeds import language_stylesheets
+
+        assets.update(
+            (config.feeds.output_dir / path, data) for path, data in language_stylesheets(config).items()
+        )
     if store_exists(config):
         # The archive of sent digests, as static pages beside the feeds.
         from ..store import open_store

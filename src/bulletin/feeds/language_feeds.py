@@ -11,6 +11,8 @@ from ..site.grav_site import Site
 from ..site.languages import translations
 from ..site.posts import visible_posts
 from .feed_files import feed_files
+from .feed_style import feed_stylesheet
+from .paths import FEED_STYLE_FILE
 
 
 def language_feed_files(config: Config, site: Site, now: dt.datetime, depends: set[Path]) -> dict[str, bytes]:
@@ -45,3 +47,13 @@ def language_config(config: Config, language: str, *, in_folder: bool) -> Config
     if in_folder:
         feeds = dataclasses.replace(feeds, url=f"{feeds.url}/{language}")
     return dataclasses.replace(config, site=local_site, feeds=feeds)
+
+
+def language_stylesheets(config: Config) -> dict[str, bytes]:
+    """``<lang>/feed.xsl`` for each language: the stylesheet its feeds name, in its language."""
+    languages = config.content.languages
+    assert languages is not None
+    return {
+        f"{language}/{FEED_STYLE_FILE}": feed_stylesheet(language_config(config, language, in_folder=True))
+        for language in languages.supported
+    }
