@@ -370,7 +370,7 @@ def test_no_shell_and_no_unsafe_yaml_in_the_source() -> None:
                 safe = loader in ("_LOADER", "_GravLoader")
                 assert safe, f"{path}:{node.lineno}: yaml.load without a safe loader"
             assert name not in ("yaml.unsafe_load", "yaml.full_load"), f"{path}:{node.lineno}"
-    content = (SRC / "grav_yaml.py").read_text(encoding="utf-8")
+    content = (SRC / "grav_yaml" / "__init__.py").read_text(encoding="utf-8")
     assert 'getattr(yaml, "CSafeLoader", yaml.SafeLoader)' in content
     # The header loader only changes how plain scalars are typed: it builds Python
     # objects with the safe constructor and nothing else.

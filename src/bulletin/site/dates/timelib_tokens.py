@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .datefields import Fields
+from .fields import Fields
 from .timelib_cursor import WEEKDAYS, Cursor
 
 Action = Callable[[Fields, Cursor], bool]

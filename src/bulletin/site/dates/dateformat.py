@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .datefields import Fields
+from .fields import Fields
 from .timelib_cursor import WEEKDAYS, Cursor
 
 _SEPARATORS = ";:/.,-()"

@@ -24,8 +24,8 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from .datefields import DateFormatError, fill_and_resolve, localize
 from .dateformat import _Unsupported, parse_with_format
+from .fields import DateFormatError, fill_and_resolve, localize
 from .strtotime import scan
 
 __all__ = ["DateFormatError", "parse_date"]

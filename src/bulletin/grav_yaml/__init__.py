@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from .yaml_repair import repaired
-from .yaml_scalars import symfony_scalar
+from .repair import repaired
+from .scalars import symfony_scalar
 
 # The C loader reads 10,000 headers in a fraction of what the Python one needs; both are safe.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from . import timelib_tokens as tokens
-from .datefields import Fields
+from .fields import Fields
 from .timelib_cursor import Cursor
 from .timelib_tokens import Action
 
