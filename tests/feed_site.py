@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,3 +101,21 @@ def build_site(tmp: Path, content_dir: Path, now: dt.datetime = NOW, **sections:
     config = load_config(write_config_file(tmp, content_dir, **sections))
     build(config, now)
     return BuiltSite(config, config.feeds.output_dir)
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+# Whatever of these the repository root has makes up the sample site.
+SAMPLE_SITE_PARTS = ("config.yaml", "logo.png", "content", "templates", "user")
+
+
+def copy_sample_site(folder: Path) -> Path:
+    """The repository's sample site copied into ``folder`` (so a build writes nothing in the
+    repository); returns its config.yaml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLE_SITE_PARTS:
+        part = REPOSITORY / name
+        if part.is_dir():
+            shutil.copytree(part, folder / name)
+        elif part.exists():
+            shutil.copy2(part, folder / name)
+    return folder / "config.yaml"

@@ -22,7 +22,7 @@ from bulletin.config import load_config
 from bulletin.feeds.feed_style import FEED_PAGE_STYLE, FEED_PAGE_STYLE_HASH
 from bulletin.web.app import create_app
 
-from .test_golden_feeds import SITE_PARTS
+from .feed_site import copy_sample_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PI_PREFIX = b'<?xml-stylesheet type="text/xsl" href="'
@@ -38,12 +38,7 @@ FEEDPARSER_ACCEPT = feedparser.http.ACCEPT_HEADER
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's sample Grav site, built with tag feeds and RFC 5005 archive pages."""
     site = tmp_path_factory.mktemp("sample")
-    for name in SITE_PARTS:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, site / name)
-        elif source.is_file():
-            shutil.copy(source, site / name)
+    copy_sample_site(site)
     data = yaml.safe_load((site / "config.yaml").read_text(encoding="utf-8"))
     data.setdefault("feeds", {}).update({"taxonomies": ["tag"], "archive": True, "limit": 2})
     (site / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

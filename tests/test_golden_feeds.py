@@ -14,7 +14,6 @@ post or a converted sample site), regenerate the copies and review them:
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,9 @@ from click.testing import CliRunner
 
 from bulletin.cli import main
 
+from .feed_site import copy_sample_site
 from .golden import Golden
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-# Whatever of these the repository root has makes up the sample site.
-SITE_PARTS = ("config.yaml", "logo.png", "content", "templates", "user")
 # After every dated post of the sample site but the one scheduled for 2027.
 NOW = "2026-12-01T09:00:00+05:00"
 # The root feeds are the Russian (default) version's; the Kazakh version's are under kk/.
@@ -37,13 +34,8 @@ FEEDS = ("feed.xml", "atom.xml", "feed.json", "kk/feed.xml", "kk/atom.xml", "kk/
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample site built at NOW; returns its output folder."""
     site = tmp_path_factory.mktemp("sample_site")
-    for name in SITE_PARTS:
-        part = REPOSITORY / name
-        if part.is_dir():
-            shutil.copytree(part, site / name)
-        elif part.exists():
-            shutil.copy2(part, site / name)
-    result = CliRunner().invoke(main, ["build", "--config", str(site / "config.yaml"), "--now", NOW])
+    config = copy_sample_site(site)
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--now", NOW])
     assert result.exit_code == 0, result.output
     return site / "public"
 

@@ -18,7 +18,7 @@ from bulletin.feeds.build import build
 from bulletin.site.grav_site import read_site
 from bulletin.web.app import create_app
 
-from .feed_site import ALMATY, NOW
+from .feed_site import ALMATY, NOW, copy_sample_site
 
 BLOG_SITE = Path(__file__).parent / "sites" / "blog"
 URL = "https://clinic.example"
@@ -167,12 +167,7 @@ def test_check_counts_collections_and_names_sources_with_verbose(
 
 
 def test_the_sample_site_is_a_grav_user_tree(tmp_path: Path) -> None:
-    root = Path(__file__).parent.parent
-    for name in ("content", "templates"):
-        shutil.copytree(root / name, tmp_path / name)
-    shutil.copy(root / "config.yaml", tmp_path / "config.yaml")
-    shutil.copy(root / "logo.png", tmp_path / "logo.png")  # digest.logo names it
-    config = load_config(tmp_path / "config.yaml")
+    config = load_config(copy_sample_site(tmp_path))
     assert config.content.grav and config.site.title == "Центр гематологии — новости"
     build(config, dt.datetime(2026, 11, 1, tzinfo=ALMATY))
     public = config.feeds.output_dir
