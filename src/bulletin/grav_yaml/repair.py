@@ -15,6 +15,9 @@ import re
 import yaml
 
 MAX_REPAIRS = 50  # each repair is one more parse; a real header needs a handful
+# Quoting doubles the quotes inside a scalar; should a repair ever quote text an earlier repair
+# made, fifty rounds would double the header fifty times. No real repair grows it this much.
+MAX_GROWTH = 4
 # One line of a block mapping or sequence, split as Symfony's parser splits it: the
 # indentation and sequence dashes, the key (shortest text before ':' and a blank), the
 # value, and a trailing comment.
@@ -46,6 +49,8 @@ def repaired(text: str, error: yaml.YAMLError, loader: type) -> str | None:
             return None
         lines[mark.line] = fixed
         candidate = "\n".join(lines)
+        if len(candidate) > MAX_GROWTH * len(text) + 1024:
+            return None
         try:
             for _event in yaml.parse(candidate, Loader=loader):
                 pass
@@ -68,6 +73,8 @@ def _repair_line(line: str, column: int) -> str | None:
         return line[:gap_start] + " " + line[gap_end:]  # key:<tab>value
     key_start, key_end = match.span("key")
     if key_start <= column < key_end:
+        if match["key"][0] in "'\"":
+            return None  # quoted already (perhaps by an earlier repair): quoting again cannot help
         return line[:key_start] + _quoted(match["key"]) + line[key_end:]
     value, start = match["value"], match.start("value")
     if column < start or not value:
@@ -86,8 +93,8 @@ def _repair_flow(line: str, column: int, start: int) -> str | None:
         return None
     if line[column] == "," and line[:column].rstrip()[-1:] in ("[", ","):
         return line[:column] + "null" + line[column:]  # "[, a]": Symfony reads the empty entry as null
-    if line[column] in " ,[]{}'\":":
-        return None
+    if line[column] in " ,[]{}'\":" or line[column - 1] not in " \t[{,:":
+        return None  # only a scalar that starts a flow entry; "!`" is a tag, refused as Grav does
     end = _FLOW_END.search(line, column)
     stop = end.start() if end else len(line)
     scalar = line[column:stop].rstrip()
