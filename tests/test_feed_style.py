@@ -64,13 +64,19 @@ def without_stylesheet(data: bytes) -> bytes:
 
 def test_every_rss_and_atom_file_names_the_stylesheet_the_build_wrote(sample: Path) -> None:
     output = sample / "public"
+    system = yaml.safe_load((sample / "content" / "config" / "system.yaml").read_text(encoding="utf-8"))
+    languages = set(system["languages"]["supported"])
     for feed in xml_feeds(sample):
         data = feed.read_bytes()
         assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n" + PI_PREFIX), feed
         href = data[len(b"<?xml version='1.0' encoding='UTF-8'?>\n" + PI_PREFIX) :].split(b'"', 1)[0].decode()
-        # Resolved as a browser does, against the feed's own address.
+        # Resolved as a browser does, against the feed's own address: the stylesheet in the feed's
+        # language, public/<lang>/feed.xsl for a language's feeds, public/feed.xsl for the root ones.
         page = "/" + feed.relative_to(output).as_posix()
-        assert output / urljoin(page, href).lstrip("/") == output / "feed.xsl", (feed, href)
+        top = feed.relative_to(output).parts[0]
+        expected = output / top / "feed.xsl" if top in languages else output / "feed.xsl"
+        assert output / urljoin(page, href).lstrip("/") == expected, (feed, href)
+        assert expected.is_file(), expected
     assert (output / "feed.xsl").is_file()
     assert not (output / "feed.json").read_bytes().startswith(b"<?"), "JSON Feed has no stylesheet"
 
