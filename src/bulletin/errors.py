@@ -31,6 +31,10 @@ class StoreError(BulletinError):
     """The SQLite store cannot be opened or holds something unexpected."""
 
 
+class RecordingFailed(StoreError):
+    """The store cannot write (disk full, I/O error): nothing more may be sent until it can."""
+
+
 class SubscriberError(BulletinError):
     """An address, token or subscriber operation was refused."""
 

@@ -44,6 +44,12 @@ def print_sent(result: Any, config: Config) -> None:
             f"Uncertain {report.uncertain}: the server hung up or fell silent after the whole message,"
             " so it may have arrived; each such message is sent once more at most (bulletin status)."
         )
+    if result.unrecorded:
+        where = "recorded with the space set aside" if result.unrecorded_kept else "noted beside the store"
+        say(
+            f"{result.unrecorded} accepted by the server while the store could not record them: {where};"
+            " no run sends until the store can be written, then `bulletin send` goes on."
+        )
     if report.aborted:
         say(f"Error: delivery stopped: {report.aborted}", err=True)
     if not result.ok:

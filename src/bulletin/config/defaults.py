@@ -55,7 +55,7 @@ FEEDS = (
 )
 TAXONOMIES = ("tag", "category")
 
-STORE = (Key("path", Kind.PATH, "state/bulletin.db"),)
+STORE = (Key("path", Kind.PATH, "state/bulletin.db"), Key("min_free_mb", Kind.NUMBER, 16.0))
 
 DIGEST = (
     Key("from", Kind.TEXT),

@@ -90,6 +90,7 @@ class FeedsConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: Path
+    min_free_mb: float = 16.0  # send refuses to start (or go on) with less free space by the store
 
 
 @dataclass(frozen=True)

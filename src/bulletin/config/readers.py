@@ -91,7 +91,7 @@ def read_feeds(section: Section, site: SiteConfig) -> FeedsConfig:
 def read_store(section: Section) -> StoreConfig:
     v = section.read(defaults.STORE)
     section.finish()
-    return StoreConfig(path=v["path"])
+    return StoreConfig(path=v["path"], min_free_mb=v["min_free_mb"])
 
 
 def read_digest(section: Section, site: SiteConfig, feeds: FeedsConfig) -> DigestConfig:

@@ -47,3 +47,7 @@ class ConnectionFailed(ConnectionError):
 
 class ConnectTimedOut(ConnectionFailed, TimeoutError):
     """The server did not answer the connection (or its greeting) within smtp.timeout."""
+
+
+class CannotRecord(Exception):
+    """The store refused to record an outcome (disk full): the run takes no new deliveries."""

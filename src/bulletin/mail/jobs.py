@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import itertools
 import logging
 import secrets
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import Config
-from ..errors import StoreError
+from ..errors import RecordingFailed, StoreError
 from ..site.posts import Post, load_site_posts
 from ..store import DigestPost, DigestRecord, FailedAttempt, LockHeld, Store, open_store, store_exists
 from ..subscribers import transport_address
@@ -22,6 +23,7 @@ from .dkim import message_signer
 from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
 from .preflight import refuse_unready
+from .recording import RunRecorder, ready_to_record, space_checked
 from .sessions import open_sessions
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ class SendResult:
     report: DeliveryReport = field(default_factory=DeliveryReport)
     pending: int = 0  # left pending for the next run
     elapsed: float = 0.0
+    unrecorded: int = 0  # accepted by the server when the store could not record them
+    unrecorded_kept: bool = True  # recorded after all (with the space set aside)
 
     @property
     def composed(self) -> int | None:
@@ -193,6 +197,7 @@ def send(
     signer = TokenSigner.from_config(config)
 
     def work(store: Store, result: SendResult) -> None:
+        ready_to_record(config, store)
         result.composition = compose(config, store, posts, now, now_due)
         if on_composed:  # before any delivery, so a log reads in the order things happened
             on_composed(result.composition)
@@ -215,6 +220,7 @@ def resend(
     signer = TokenSigner.from_config(config)
 
     def work(store: Store, result: SendResult) -> None:
+        ready_to_record(config, store)
         digest = store.digest(number)
         if digest is None:
             raise StoreError(f"{store.location}: there is no digest {number}")
@@ -251,28 +257,33 @@ def _deliver_pending(
     result.total = sum(store.count_due(d.number, started) for d in digests)
     done = 0
 
+    recorder = RunRecorder(store, functools.partial(failed_attempt, config))
+
     def record(job: Job, outcome: Outcome, error: str | None) -> None:
         nonlocal done
-        now = dt.datetime.now(dt.UTC)
-        if outcome is Outcome.SENT:
-            store.mark_sent(job.digest_id, job.subscriber_id, now)
-        else:
-            store.record_failure(
-                job.digest_id, job.subscriber_id, failed_attempt(config, job, outcome, error, now), now
-            )
         if outcome not in STILL_PENDING:
             done += 1
             if on_progress:
                 on_progress(done, result.total)
+        recorder.write(job, outcome, error)
 
     for digest in digests:
         report = asyncio.run(_deliver_digest(config, store, digest, signer, record))
         _add(result.report, report)
         if report.aborted:
-            # The deliveries never tried this run still say why they wait.
-            store.note_pending_reason([d.number for d in digests], f"delivery stopped: {report.aborted}")
+            _note_stop(store, [d.number for d in digests], report.aborted)
             break
+    result.unrecorded = len(recorder.unrecorded)
+    result.unrecorded_kept = recorder.finish()
     result.pending = sum(store.delivery_counts(d.number).pending for d in digests)
+
+
+def _note_stop(store: Store, digest_ids: list[int], reason: str) -> None:
+    """The deliveries never tried this run still say why they wait (if the store can write)."""
+    try:
+        store.note_pending_reason(digest_ids, f"delivery stopped: {reason}")
+    except RecordingFailed:
+        pass
 
 
 # The longest wait between runs for a delivery the server keeps refusing with 4xx replies.
@@ -316,7 +327,7 @@ async def _deliver_digest(
     record: Callable[[Job, Outcome, str | None], None],
 ) -> DeliveryReport:
     template = build_template(config, digest)
-    jobs = (
+    pending = (
         Job(
             d.digest_id,
             d.subscriber.id,
@@ -346,4 +357,4 @@ async def _deliver_digest(
         retry_delay=smtp.retry_delay,
         give_up_after=smtp.give_up_after,
     )
-    return await delivery.run(jobs)
+    return await delivery.run(space_checked(pending, config, store, delivery.stop))

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from .delivery_errors import (
     BouncedError,
+    CannotRecord,
     ConnectionFailed,
     ConnectionTrouble,
     DeliveryUncertain,
@@ -264,7 +265,10 @@ class Delivery:
         await asyncio.sleep(min(self.retry_delay * 2 ** (failures - 1), MAX_BACKOFF))
 
     def _note(self, job: Job, outcome: Outcome, error: str | None) -> None:
-        self.record(job, outcome, error)
+        try:
+            self.record(job, outcome, error)
+        except CannotRecord as exc:
+            self.stop(str(exc))  # those in flight still finish and are counted
         if outcome is Outcome.SENT:
             log.debug("digest %s to %s: sent", job.digest_id, job.email)
             self.report.sent += 1
@@ -280,6 +284,10 @@ class Delivery:
         self.troubles = self.troubles + 1 if failed else 0
         if self.troubles >= TROUBLE_PER_CONNECTION * self.sessions.connections:
             self._abort(f"{self.troubles} connection failures in a row, the last: {reason}")
+
+    def stop(self, reason: str) -> None:
+        """Take no new deliveries; those in flight finish. ``reason`` ends up in the report."""
+        self._abort(reason)
 
     def _abort(self, reason: str) -> None:
         if not self.aborted.is_set():

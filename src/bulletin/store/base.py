@@ -61,6 +61,22 @@ class Store(Protocol):
         """
         ...
 
+    def free_space(self) -> int | None:
+        """Bytes the store can still grow by on its disk; None when it cannot tell (a server)."""
+        ...
+
+    def check_recording(self) -> int:
+        """Before a run sends: make sure a write commits, record the deliveries an earlier run
+        could not (returns how many), set a little space aside. RecordingFailed when it cannot:
+        then nothing may be sent."""
+        ...
+
+    def keep_unrecorded(self, sent: Sequence[tuple[int, int]]) -> bool:
+        """After a write failed: record these accepted (digest, subscriber) deliveries as sent with
+        the space set aside, else keep them where the next run's check_recording finds them (and
+        sends nothing until it can record them). True when they are recorded now."""
+        ...
+
     def ping(self) -> None:
         """Touch the store, raising if it cannot answer (the web app's health check)."""
         ...

@@ -28,6 +28,7 @@ from .records import (
 from .sqlite_backup import backup_database, check_database
 from .sqlite_connection import connect, iso, serialised
 from .sqlite_deliveries import DeliveryRows, subscriber_from_row
+from .sqlite_guard import RecordingGuard
 
 # SQLite integers are signed 64-bit: a larger number can name no row.
 _LARGEST_ID = 2**63 - 1
@@ -37,7 +38,7 @@ def _parse(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-class SqliteStore(DeliveryRows):
+class SqliteStore(DeliveryRows, RecordingGuard):
     """The store in one SQLite file; use as a context manager or call close()."""
 
     def __init__(self, path: Path, *, create: bool = True) -> None:
@@ -76,10 +77,11 @@ class SqliteStore(DeliveryRows):
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self.db.execute("COMMIT")  # a full disk may refuse the commit itself
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 raise
-            self.db.execute("COMMIT")
 
     @serialised
     def meta(self, key: str) -> str | None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from ..errors import StoreError
+from ..errors import RecordingFailed, StoreError
 from .sqlite_migrations import migrate
 
 
@@ -48,6 +48,16 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
 
 class Locked(Protocol):
     _lock: threading.RLock
+    path: Path
+
+
+# SQLite's primary result codes for a write the file system refused.
+_WRITE_REFUSED = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY}
+
+
+def write_refused(exc: sqlite3.Error) -> bool:
+    """A disk full, an I/O error or a read-only file: the store cannot record anything now."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in _WRITE_REFUSED
 
 
 S = TypeVar("S", bound=Locked)
@@ -62,6 +72,11 @@ def serialised(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S
     @functools.wraps(method)
     def locked(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                if write_refused(exc):
+                    raise RecordingFailed(f"{self.path.parent}: cannot write to the store: {exc}") from None
+                raise
 
     return locked

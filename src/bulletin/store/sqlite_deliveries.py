@@ -12,6 +12,7 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from .records import Delivery, DeliveryCounts, FailedAttempt, Subscriber
 from .sqlite_connection import iso, serialised
@@ -25,6 +26,7 @@ class DeliveryRows:
     """The delivery methods of ``SqliteStore`` (which sets ``db`` and ``_lock``)."""
 
     db: sqlite3.Connection
+    path: Path
     _lock: threading.RLock
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
