@@ -14,6 +14,7 @@ from .cli_store import store_group
 from .cli_subscribers import subscribers, unsubscribe
 from .config import load_config
 from .console import configure_logging, progress_printer, say, use_timestamps
+from .mail.interrupt import ctrl_c_stops_the_run
 from .plurals import count_of
 from .summaries import print_check, print_composed, print_plan, print_sent
 
@@ -94,9 +95,14 @@ def send(
         say(f"Sent a test digest with {what} to {test_address}; nothing was recorded.")
         return
     context, update = progress_printer()
-    with context:
+    with context, ctrl_c_stops_the_run() as interrupt:
         result = publish.send(
-            config, now, on_progress=update, now_due=now_due, on_composed=lambda c: print_composed(c, config)
+            config,
+            now,
+            on_progress=update,
+            now_due=now_due,
+            on_composed=lambda c: print_composed(c, config),
+            interrupt=interrupt,
         )
     print_sent(result, config)
 
@@ -116,8 +122,8 @@ def resend(config_path: str, digest_number: int, failed: bool, pending: bool) ->
     config = load_config(config_path)
     statuses = tuple(s for s, on in (("failed", failed), ("pending", pending)) if on)
     context, update = progress_printer()
-    with context:
-        result = publish.resend(config, digest_number, statuses, on_progress=update)
+    with context, ctrl_c_stops_the_run() as interrupt:
+        result = publish.resend(config, digest_number, statuses, on_progress=update, interrupt=interrupt)
     print_sent(result, config)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import Config
 from .console import say, verbose
+from .mail.interrupt import EXIT_STATUS as INTERRUPTED
 from .plurals import count_of
 
 
@@ -50,6 +51,12 @@ def print_sent(result: Any, config: Config) -> None:
             f"{result.unrecorded} accepted by the server while the store could not record them: {where};"
             " no run sends until the store can be written, then `bulletin send` goes on."
         )
+    if result.interrupted:
+        say(
+            "Interrupted: the messages in flight were finished and recorded;"
+            " run `bulletin send` again to continue."
+        )
+        sys.exit(INTERRUPTED)
     if report.aborted:
         say(f"Error: delivery stopped: {report.aborted}", err=True)
     if not result.ok:

@@ -20,6 +20,7 @@ from ..subscribers import transport_address
 from ..tokens import UNSUBSCRIBE, TokenSigner
 from .digest import render_digest, select_new_posts
 from .dkim import message_signer
+from .interrupt import Interrupt
 from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
 from .preflight import refuse_unready
@@ -64,6 +65,7 @@ class SendResult:
     elapsed: float = 0.0
     unrecorded: int = 0  # accepted by the server when the store could not record them
     unrecorded_kept: bool = True  # recorded after all (with the space set aside)
+    interrupted: bool = False  # Ctrl-C stopped the run
 
     @property
     def composed(self) -> int | None:
@@ -181,6 +183,7 @@ def send(
     *,
     now_due: bool = False,
     on_composed: Callable[[Composed], None] | None = None,
+    interrupt: Interrupt | None = None,
 ) -> SendResult:
     """Compose the digest that is due, then deliver everything pending.
 
@@ -201,7 +204,8 @@ def send(
         result.composition = compose(config, store, posts, now, now_due)
         if on_composed:  # before any delivery, so a log reads in the order things happened
             on_composed(result.composition)
-        _deliver_pending(config, store, signer, store.digests_with_pending(), result, on_progress)
+        digests = store.digests_with_pending()
+        _deliver_pending(config, store, signer, digests, result, on_progress, interrupt or Interrupt())
 
     return _locked_run(config, work)
 
@@ -211,6 +215,7 @@ def resend(
     number: int,
     statuses: tuple[str, ...],
     on_progress: Callable[[int, int], None] | None = None,
+    interrupt: Interrupt | None = None,
 ) -> SendResult:
     """Retry one digest's deliveries that ended in ``statuses`` (failed and/or pending).
 
@@ -226,7 +231,7 @@ def resend(
             raise StoreError(f"{store.location}: there is no digest {number}")
         if "failed" in statuses:
             store.requeue_failed(number)
-        _deliver_pending(config, store, signer, [digest], result, on_progress)
+        _deliver_pending(config, store, signer, [digest], result, on_progress, interrupt or Interrupt())
 
     return _locked_run(config, work)
 
@@ -251,6 +256,7 @@ def _deliver_pending(
     digests: list[DigestRecord],
     result: SendResult,
     on_progress: Callable[[int, int], None] | None,
+    interrupt: Interrupt,
 ) -> None:
     """Deliver the pending deliveries of ``digests``, oldest digest first, into ``result``."""
     started = dt.datetime.now(dt.UTC)
@@ -268,11 +274,12 @@ def _deliver_pending(
         recorder.write(job, outcome, error)
 
     for digest in digests:
-        report = asyncio.run(_deliver_digest(config, store, digest, signer, record))
+        report = asyncio.run(_deliver_digest(config, store, digest, signer, record, interrupt))
         _add(result.report, report)
         if report.aborted:
             _note_stop(store, [d.number for d in digests], report.aborted)
             break
+    result.interrupted = interrupt.requested
     result.unrecorded = len(recorder.unrecorded)
     result.unrecorded_kept = recorder.finish()
     result.pending = sum(store.delivery_counts(d.number).pending for d in digests)
@@ -325,6 +332,7 @@ async def _deliver_digest(
     digest: DigestRecord,
     signer: TokenSigner,
     record: Callable[[Job, Outcome, str | None], None],
+    interrupt: Interrupt,
 ) -> DeliveryReport:
     template = build_template(config, digest)
     pending = (
@@ -357,4 +365,5 @@ async def _deliver_digest(
         retry_delay=smtp.retry_delay,
         give_up_after=smtp.give_up_after,
     )
-    return await delivery.run(space_checked(pending, config, store, delivery.stop))
+    with interrupt.stopping(delivery.stop):
+        return await delivery.run(space_checked(pending, config, store, delivery.stop))
