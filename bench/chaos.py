@@ -5,6 +5,7 @@ Run it from the repository root (after `pip install -e .`):
 
     python bench/chaos.py                      # 200 sequences, 200 subscribers, 2 connections
     python bench/chaos.py --sequences 50 --connections 4 --seed 7
+    python bench/chaos.py --scenario drop-after-data --subscribers 1000   # or throttling, disk-full, all
 
 One sequence is one digest: new posts become visible, `bulletin send` starts as a
 real process against an aiosmtpd server in this process and is killed 1-3 times at
@@ -19,6 +20,13 @@ first), the messages in flight at the kills (accepted, not yet recorded: the onl
 ones that may arrive twice) and the most at one kill, which is bounded by
 smtp.connections. Exit status 1 when any check failed. With `--json` the figures are
 printed as one JSON object instead (for tests/test_kills.py).
+
+The fault scenarios (bench/fault_scenarios.py) run one digest each: a relay that
+takes the message and drops the connection before its reply to one DATA in 50; a
+relay answering 451 to everything for two runs with smtp.max_attempts 2, then
+recovering; the store's folder on a 6 MB tmpfs that fills up during the first run and
+stays full for two more (needs root to mount; skipped otherwise). Each prints the
+runs' summaries, the copies each subscriber got, the lost and the duplicated.
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kill_loop import Figures, run_sequences  # bench/ is on sys.path: this script's own folder
+from fault_scenarios import SCENARIOS, run_scenarios  # bench/ is on sys.path: this script's own folder
+from kill_loop import Figures, run_sequences
 
 
 def main() -> int:
@@ -42,7 +51,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--budget", type=float, default=3600.0, help="stop after this many seconds")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument(
+        "--scenario",
+        choices=["kills", *SCENARIOS, "all"],
+        default="kills",
+        help="the SIGKILL loop (default), a fault scenario, or all of them",
+    )
     args = parser.parse_args()
+    if args.scenario != "kills":
+        names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+        outcomes = run_scenarios(names, args.subscribers, args.connections)
+        for outcome in outcomes:
+            print("\n".join(outcome.lines()))
+        if args.scenario != "all":
+            return 1 if any(o.lost for o in outcomes) else 0
     started = time.monotonic()
 
     def progress(figures: Figures) -> None:
