@@ -17,6 +17,7 @@ from .i18n import language_mismatch
 from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest
 from .mail.preflight import send_refusals
 from .plurals import count_of
+from .site.content_files import ReadLimits
 from .site.dates import DateFormatError, parse_date
 from .site.frontmatter import read_page
 from .site.grav_site import Site, read_site
@@ -95,7 +96,7 @@ def _slash_date_warnings(post: Post, config: Config) -> list[str]:
     pages.dateformat.default) that reads 05/11/2026 day first raises no warning.
     """
     try:
-        header, _ = read_page(post.source)
+        header, _ = read_page(post.source, limits=ReadLimits.of(config.content))
     except BulletinError:
         return []
     dateformat = page_dateformat(header, config.content.dateformat)

@@ -21,6 +21,7 @@ from .defaults import DEFAULT_SUBJECT
 from .grav import SYSTEM_FILE, fill_from_grav, is_grav_user_dir, read_grav_file
 from .languages import Languages, read_languages
 from .model import (
+    DEFAULT_MAX_POST_BYTES,
     DEFAULT_PAGE_FILES,
     Author,
     Config,
@@ -39,6 +40,7 @@ from .section import Section
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "DEFAULT_MAX_POST_BYTES",
     "DEFAULT_PAGE_FILES",
     "DEFAULT_SUBJECT",
     "Author",

@@ -7,7 +7,7 @@ default to site.url) have None here and are filled in by readers.py.
 
 from __future__ import annotations
 
-from .model import DEFAULT_PAGE_FILES
+from .model import DEFAULT_MAX_POST_BYTES, DEFAULT_PAGE_FILES
 from .section import Key, Kind
 
 DEFAULT_SUBJECT = (
@@ -35,6 +35,7 @@ CONTENT = (
     Key("dir", Kind.PATH, "content"),
     Key("summary_size", Kind.WHOLE, 300, minimum=1),
     Key("page_files", Kind.NAMES, DEFAULT_PAGE_FILES),
+    Key("max_post_bytes", Kind.WHOLE, DEFAULT_MAX_POST_BYTES, minimum=1),
     # Grav's settings; config/grav.py fills them from a Grav site's own config files.
     Key("home", Kind.TEXT, "/home"),
     Key("hide_home_in_urls", Kind.FLAG, False),

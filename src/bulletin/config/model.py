@@ -13,6 +13,7 @@ from .schedule import Schedule
 from .secrets import Secrets
 
 # Grav names a page's Markdown file after its template; these are the common ones.
+DEFAULT_MAX_POST_BYTES = 10 * 1024 * 1024  # content.max_post_bytes: 10 MiB
 DEFAULT_PAGE_FILES = ("item", "post", "default", "blog", "page", "article", "entry", "news")
 
 
@@ -66,6 +67,7 @@ class ContentConfig:
     hide_home_in_urls: bool = False  # Grav's home.hide_in_urls
     dateformat: str | None = None  # Grav's pages.dateformat.default
     languages: Languages | None = None  # Grav's languages.supported and its settings
+    max_post_bytes: int = DEFAULT_MAX_POST_BYTES  # a longer page file is refused before it is read
 
     @property
     def pages_dir(self) -> Path:

@@ -62,6 +62,7 @@ def read_content(section: Section) -> ContentConfig:
         home="/" + v["home"].strip("/"),
         hide_home_in_urls=v["hide_home_in_urls"],
         dateformat=v["dateformat"],
+        max_post_bytes=v["max_post_bytes"],
     )
 
 

@@ -17,6 +17,7 @@ from lxml import etree
 from .. import __version__
 from ..config import Config
 from ..i18n import texts
+from ..site.content_files import ReadLimits
 from ..site.images import file_beside_post, is_missing_file
 from ..site.posts import Post, with_body, xml_safe
 from ..site.render import RenderedPost, render_post, text_of
@@ -80,7 +81,7 @@ def feed_items(posts: Sequence[Post], config: Config) -> list[FeedItem]:
     """Render the posts that go into the feeds (only these are turned into HTML)."""
     items = []
     for post in posts:
-        post = with_body(post)
+        post = with_body(post, ReadLimits.of(config.content))
         items.append(FeedItem(post, render_post(post, config.site.url, config.content.summary_size)))
     return items
 

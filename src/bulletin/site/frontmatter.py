@@ -12,24 +12,28 @@ from frontmatter.default_handlers import YAMLHandler
 from ..encoding import not_utf8
 from ..errors import ContentError
 from ..grav_yaml import YamlRefused, load_yaml, yaml_problem
+from .content_files import ANY_FOLDER, ReadLimits, read_content_file
 
 _SPLITTER = YAMLHandler()
 FOLDER_DEFAULTS = "frontmatter.yaml"  # Grav merges it under the header of the page beside it
 _ST_SIZE = 6  # position of st_size in a stat tuple
 
 
-def read_page(path: str | Path, *, folder_defaults: bool = False) -> tuple[dict[str, Any], str]:
+def read_page(
+    path: str | Path, *, folder_defaults: bool = False, limits: ReadLimits = ANY_FOLDER
+) -> tuple[dict[str, Any], str]:
     """The header and the body of the page file at ``path``; ContentError names the file.
 
     With ``folder_defaults``, a ``frontmatter.yaml`` in the page's folder supplies the
     keys the header leaves out, merged as Grav merges it (PHP's array_replace_recursive:
-    the page's own header wins, key by key, lists index by index).
+    the page's own header wins, key by key, lists index by index). Both files are read
+    within ``limits`` (regular files in the content folder, of bounded size).
     """
-    header, body = split_front_matter(read_page_text(path), path)
+    header, body = split_front_matter(read_page_text(path, limits), path)
     if folder_defaults:
         defaults_path = os.path.join(os.path.dirname(path), FOLDER_DEFAULTS)
         if os.path.isfile(defaults_path):
-            header = replace_recursive(read_defaults(defaults_path), header)
+            header = replace_recursive(read_defaults(defaults_path, limits), header)
     return header, body
 
 
@@ -49,13 +53,9 @@ def source_stat(path: str, folder_defaults: bool) -> os.stat_result:
     return os.stat_result(fields, {"st_mtime_ns": max(stat.st_mtime_ns, defaults.st_mtime_ns)})
 
 
-def read_defaults(path: str) -> dict[str, Any]:
+def read_defaults(path: str, limits: ReadLimits = ANY_FOLDER) -> dict[str, Any]:
     """A folder's ``frontmatter.yaml``: a mapping read as Grav reads YAML files."""
-    try:
-        with open(path, "rb") as handle:
-            text = decode_page(handle.read(), path)
-    except OSError as exc:
-        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = decode_page(read_content_file(path, limits), path)
     return _mapping(text, path, first_line=1, what="frontmatter.yaml")
 
 
@@ -80,14 +80,9 @@ def _replace_arrays(base: dict[Any, Any] | list[Any], override: dict[Any, Any] |
     return replace_recursive(as_dict[0], as_dict[1])
 
 
-def read_page_text(path: str | Path) -> str:
+def read_page_text(path: str | Path, limits: ReadLimits = ANY_FOLDER) -> str:
     """The text of a page file: UTF-8 (a BOM is dropped), line endings made \\n."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return decode_page(raw, path)
+    return decode_page(read_content_file(path, limits), path)
 
 
 def decode_page(raw: bytes, path: str | Path) -> str:

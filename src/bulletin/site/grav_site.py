@@ -45,7 +45,9 @@ def read_site(config: Config, cache: PageCache | None = None) -> tuple[Site, lis
     """The site as far as it could be read, and a line per problem."""
     content = config.content
     if not content.grav:
-        plain, problems = read_posts(content.dir, config.site, content.page_files, cache)
+        plain, problems = read_posts(
+            content.dir, config.site, content.page_files, cache, content.max_post_bytes
+        )
         return Site(plain), problems
     if content.languages is not None:
         from .languages import read_language_versions

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from ..config import Config
 from ..errors import ContentError
+from .content_files import ReadLimits
 from .frontmatter import read_page as read_page_file
 from .frontmatter import source_stat
 from .posts import Post, PostCache, _list_folder, _route_segment, post_from_header
@@ -162,7 +163,7 @@ def _cached_or_read(path: str, parent_route: str, config: Config, cache: PageCac
 
 def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Page:
     """One page file, read as Grav reads it; only unreadable files raise."""
-    header, body = read_page_file(path, folder_defaults=True)
+    header, body = read_page_file(path, folder_defaults=True, limits=ReadLimits.of(config.content))
     folder_slug = _route_segment(os.path.basename(os.path.dirname(path)))
     route = _folder_route(parent_route, os.path.dirname(path), config)
     site = config.site

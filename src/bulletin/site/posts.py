@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
 from ..errors import ContentError
+from .content_files import ANY_FOLDER, ReadLimits, limits_for
 from .dates import DateFormatError, parse_date
 from .frontmatter import read_page, source_stat
 
@@ -89,9 +90,10 @@ def load_posts(
     site: SiteConfig,
     page_files: tuple[str, ...] = DEFAULT_PAGE_FILES,
     cache: PostCache | None = None,
+    max_bytes: int | None = None,
 ) -> list[Post]:
     """Read every post under ``content_dir``, newest first; all problems raised at once."""
-    posts, problems = read_posts(content_dir, site, page_files, cache)
+    posts, problems = read_posts(content_dir, site, page_files, cache, max_bytes)
     if problems:
         raise ContentError(*problems)
     return posts
@@ -112,21 +114,27 @@ def read_posts(
     site: SiteConfig,
     page_files: tuple[str, ...] = DEFAULT_PAGE_FILES,
     cache: PostCache | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[list[Post], list[str]]:
-    """The posts that could be read (newest first) and a line per problem with the others."""
+    """The posts that could be read (newest first) and a line per problem with the others.
+
+    Post files are read within ``max_bytes`` (content.max_post_bytes) each, and only
+    regular files inside ``content_dir`` are read (see content_files).
+    """
     if not content_dir.is_dir():
         return [], [f"{content_dir}: content folder not found"]
+    limits = limits_for(content_dir) if max_bytes is None else limits_for(content_dir, max_bytes)
     posts: list[Post] = []
     problems: list[str] = []
     for path, route, flat in discover_posts(content_dir, page_files, cache):
         try:
             if cache is None:
-                posts.append(read_post(path, route, site, flat=flat))
+                posts.append(read_post(path, route, site, flat=flat, limits=limits))
                 continue
             stat = source_stat(path, folder_defaults=not flat)
             post = cache.lookup(path, stat)
             if post is None:
-                post = read_post(path, route, site, flat=flat)
+                post = read_post(path, route, site, flat=flat, limits=limits)
                 cache.store(path, stat, post)
             posts.append(post)
         except ContentError as exc:
@@ -148,7 +156,8 @@ def load_site_posts(config: Config, cache: PostCache | None = None) -> list[Post
         from .grav_site import load_site  # a Grav user/ folder: its collections choose the posts
 
         return load_site(config).posts
-    return load_posts(config.content.dir, config.site, config.content.page_files, cache)
+    content = config.content
+    return load_posts(content.dir, config.site, content.page_files, cache, content.max_post_bytes)
 
 
 def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
@@ -223,12 +232,14 @@ def _route_segment(name: str) -> str:
     return _NUMERIC_PREFIX.sub("", name).lower()
 
 
-def read_post(path: str | Path, route: str, site: SiteConfig, *, flat: bool = False) -> Post:
-    header, body = read_page(path, folder_defaults=not flat)
+def read_post(
+    path: str | Path, route: str, site: SiteConfig, *, flat: bool = False, limits: ReadLimits = ANY_FOLDER
+) -> Post:
+    header, body = read_page(path, folder_defaults=not flat, limits=limits)
     return post_from_header(header, body, path, route, site, flat=flat)
 
 
-def with_body(post: Post) -> Post:
+def with_body(post: Post, limits: ReadLimits = ANY_FOLDER) -> Post:
     """``post`` with its Markdown, read again from its file if it was left out.
 
     The build cache keeps posts without their text (most are never rendered);
@@ -236,7 +247,7 @@ def with_body(post: Post) -> Post:
     """
     if post.body:
         return post
-    _, body = read_page(post.source)
+    _, body = read_page(post.source, limits=limits)
     return dataclasses.replace(post, body=body)
 
 

@@ -1,0 +1,120 @@
+"""Reading a content file safely: a regular file, inside the content folder, of bounded size.
+
+Anyone who can write to the content folder can put there a symlink to ``/dev/zero`` (read
+until memory runs out), a FIFO (``open`` waits for a writer forever, before ``send`` takes
+its lock, so cron runs pile up), or a link to a file elsewhere on the server. Every page
+file and ``frontmatter.yaml`` is read through ``read_content_file``, which refuses all three
+with one line naming the file.
+
+Symlinks: Grav follows them (PHP's SplFileInfo::isFile and file_get_contents do), and sites
+use them to share a page between folders, so a link whose target lies inside the content
+folder is read as the file it points to. A link leading out of the content folder is
+refused: its target is nothing the site's authors published.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import DEFAULT_MAX_POST_BYTES, ContentConfig
+from ..errors import ContentError
+
+_READ_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What a content file may be: under ``root`` (when given), at most ``max_bytes`` long."""
+
+    root: str | None = None  # content.dir, symlinks resolved; None: a file named directly
+    max_bytes: int = DEFAULT_MAX_POST_BYTES
+
+    @classmethod
+    def of(cls, content: ContentConfig) -> ReadLimits:
+        return limits_for(content.dir, content.max_post_bytes)
+
+
+ANY_FOLDER = ReadLimits()  # for a file named directly: regular and bounded, wherever it is
+
+
+def limits_for(content_dir: str | Path, max_bytes: int = DEFAULT_MAX_POST_BYTES) -> ReadLimits:
+    return ReadLimits(os.path.realpath(content_dir), max_bytes)
+
+
+def read_content_file(path: str | Path, limits: ReadLimits) -> bytes:
+    """The bytes of the content file at ``path``; ContentError (one line naming it) otherwise.
+
+    The size is checked on the open file before reading, and the read stops one byte
+    past the limit, so a file that grows meanwhile cannot make it read more.
+    """
+    real = os.path.realpath(path)
+    if limits.root is not None and not _is_inside(real, limits.root):
+        raise ContentError(f"{path}: leads to {real}, outside the content folder {limits.root}; not read")
+    try:
+        # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise ContentError(f"{path}: {_kind(opened.st_mode)}, not a regular file; not read")
+        if limits.root is not None and not _same_file(opened, real):
+            # The link changed between the containment check and the open.
+            raise ContentError(f"{path}: changed while being read; not read")
+        if opened.st_size > limits.max_bytes:
+            raise ContentError(_too_big(path, opened.st_size, limits))
+        data = _read_at_most(fd, limits.max_bytes + 1)
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limits.max_bytes:
+        raise ContentError(_too_big(path, len(data), limits))
+    return data
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(fd, min(left, _READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _is_inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _same_file(opened: os.stat_result, real: str) -> bool:
+    try:
+        target = os.stat(real)
+    except OSError:
+        return False
+    return (target.st_dev, target.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _too_big(path: str | Path, size: int, limits: ReadLimits) -> str:
+    return (
+        f"{path}: {size:,} bytes, more than content.max_post_bytes ({limits.max_bytes:,});"
+        " not read (raise the limit if the post is meant to be this long)"
+    )

@@ -1,0 +1,168 @@
+"""Files in the content folder that are no ordinary posts: FIFOs, devices, symlinks out of the
+folder, posts beyond content.max_post_bytes. Each is one line naming the file, in build, send
+and check alike, and none can hang a real process or make it read without end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .digest_site import SECRET, DigestSite, bulletin_command
+
+NOW_TEXT = "2026-04-12T10:00"
+POST = "---\ntitle: {title}\ndate: '2026-04-01 10:00'\n---\n\nТекст поста.\n"
+BLOG = Path(__file__).parent / "sites" / "blog"
+
+
+def new_site(root: Path) -> DigestSite:
+    site = DigestSite(root, None)
+    (site.content / "good.md").write_text(POST.format(title="Good"), encoding="utf-8")
+    return site
+
+
+def run(site: DigestSite, command: str) -> subprocess.CompletedProcess[str]:
+    """``bulletin COMMAND`` as a real process: a hang shows as a TimeoutExpired, not a stuck suite."""
+    words = [command, "--config", str(site.config_path)]
+    if command in ("build", "send"):
+        words += ["--now", NOW_TEXT]
+    return subprocess.run(
+        [*bulletin_command(), *words],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=site.root,
+        env={**os.environ, "BULLETIN_SECRET": SECRET},
+    )
+
+
+def error_lines(process: subprocess.CompletedProcess[str]) -> list[str]:
+    assert "Traceback" not in process.stderr
+    return [line for line in (process.stdout + process.stderr).splitlines() if "Error" in line]
+
+
+def assert_refused_everywhere(site: DigestSite, path: Path, message: str) -> None:
+    """build, send and check each exit 1 with one error line naming ``path``; no feed is written."""
+    for command in ("build", "send", "check"):
+        process = run(site, command)
+        assert process.returncode == 1, (command, process.stdout, process.stderr)
+        lines = error_lines(process)
+        assert len(lines) == 1, (command, lines)
+        assert f"{path}: " in lines[0] and message in lines[0], (command, lines)
+    assert not (site.root / "public" / "feed.xml").exists()
+    assert not (site.root / "outbox").exists()
+
+
+def test_a_fifo_post_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    site = new_site(tmp_path / "site")
+    pipe = site.content / "pipe.md"
+    os.mkfifo(pipe)
+
+    assert_refused_everywhere(site, pipe, "a FIFO (named pipe), not a regular file")
+
+
+def test_a_symlink_to_dev_zero_is_never_read(tmp_path: Path) -> None:
+    site = new_site(tmp_path / "site")
+    zero = site.content / "zero.md"
+    os.symlink("/dev/zero", zero)
+
+    assert_refused_everywhere(site, zero, "leads to /dev/zero, outside the content folder")
+
+
+def test_a_symlink_to_a_file_outside_the_content_folder_is_not_followed(tmp_path: Path) -> None:
+    site = new_site(tmp_path / "site")
+    outside = tmp_path / "private.md"
+    outside.write_text(POST.format(title="Private notes"), encoding="utf-8")
+    link = site.content / "notes.md"
+    os.symlink(outside, link)
+
+    assert_refused_everywhere(site, link, f"leads to {outside}, outside the content folder")
+
+
+def test_a_symlink_inside_the_content_folder_is_read_as_grav_reads_it(tmp_path: Path) -> None:
+    site = new_site(tmp_path / "site")
+    (site.content / "shared").mkdir()
+    (site.content / "shared" / "original.md").write_text(POST.format(title="Shared"), encoding="utf-8")
+    os.symlink(Path("shared") / "original.md", site.content / "copy.md")
+
+    process = run(site, "build")
+
+    assert process.returncode == 0, process.stderr
+    feed = (site.root / "public" / "feed.json").read_text(encoding="utf-8")
+    assert '"url": "http' in feed and "/copy" in feed and "/shared/original" in feed
+
+
+def test_a_post_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    site = new_site(tmp_path / "site")
+    site.configure(content={"max_post_bytes": 1000})
+    big = site.content / "big.md"
+    big.write_text(POST.format(title="Big") + "Слово " * 200, encoding="utf-8")
+    size = big.stat().st_size
+
+    assert_refused_everywhere(site, big, f"{size:,} bytes, more than content.max_post_bytes (1,000)")
+
+
+def test_a_huge_sparse_post_is_refused_by_its_size_alone(tmp_path: Path) -> None:
+    """64 GiB read would take minutes and all memory; the size check answers at once."""
+    site = new_site(tmp_path / "site")
+    sparse = site.content / "sparse.md"
+    with open(sparse, "wb") as handle:
+        handle.write(POST.format(title="Sparse").encode())
+        handle.truncate(64 << 30)
+
+    assert_refused_everywhere(site, sparse, "more than content.max_post_bytes (10,485,760)")
+
+
+def test_a_raised_limit_admits_a_longer_post(tmp_path: Path) -> None:
+    site = new_site(tmp_path / "site")
+    site.configure(content={"max_post_bytes": 20_000})
+    (site.content / "long.md").write_text(POST.format(title="Long") + "Слово " * 1500, encoding="utf-8")
+
+    process = run(site, "build")
+
+    assert process.returncode == 0, process.stderr
+    assert "Long" in (site.root / "public" / "feed.json").read_text(encoding="utf-8")
+
+
+def grav_site(tmp_path: Path) -> DigestSite:
+    """The test Grav site's user/ folder as content.dir."""
+    site = DigestSite(tmp_path / "site", None)
+    shutil.rmtree(site.content)
+    shutil.copytree(BLOG / "user", site.content)
+    site.configure(feeds={"url": "https://clinic.example/feeds"})
+    assert site.config.content.grav
+    return site
+
+
+@pytest.mark.parametrize("special", ["fifo", "zero"])
+def test_a_grav_page_file_that_is_no_regular_file_is_refused(tmp_path: Path, special: str) -> None:
+    site = grav_site(tmp_path)
+    page = site.content / "pages" / "01.blog" / "flu-vaccination" / "item.md"
+    page.unlink()
+    if special == "fifo":
+        os.mkfifo(page)
+    else:
+        os.symlink("/dev/zero", page)
+
+    process = run(site, "build")
+
+    assert process.returncode == 1, process.stderr
+    [line] = error_lines(process)
+    assert f"{page}: " in line
+
+
+def test_a_folder_frontmatter_yaml_leading_out_of_the_site_is_refused(tmp_path: Path) -> None:
+    site = grav_site(tmp_path)
+    folder = site.content / "pages" / "01.blog" / "flu-vaccination"
+    outside = tmp_path / "defaults.yaml"
+    outside.write_text("taxonomy: {tag: [secret]}\n", encoding="utf-8")
+    os.symlink(outside, folder / "frontmatter.yaml")
+
+    process = run(site, "build")
+
+    assert process.returncode == 1, process.stderr
+    [line] = error_lines(process)
+    assert f"{folder / 'frontmatter.yaml'}: leads to {outside}, outside the content folder" in line
