@@ -56,16 +56,19 @@ def subscribers_add(config_path: str, email: str, name: str | None) -> None:
 @click.argument("csv_file", type=click.Path(dir_okay=False))
 @clean_errors
 def subscribers_import(config_path: str, csv_file: str) -> None:
-    """Import subscribers from a CSV file with an email,name header."""
+    """Import subscribers from a CSV file with an email,name header.
+
+    Prints each invalid row, then one summary line. Rows are stored in batches, each
+    all or nothing; after an interruption, run the same file again: addresses already
+    there are counted as present, never added twice.
+    """
     from .store import open_store
-    from .subscribers import import_csv
+    from .subscriber_import import import_csv
 
     config = load_config(config_path)
     with open_store(config) as store:
-        report = import_csv(store, Path(csv_file))
-    for line in report.lines:
-        say(line)
-    say(f"Added {report.added}, already present {report.present}, invalid {report.invalid}.")
+        report = import_csv(store, Path(csv_file), on_invalid=say)
+    say(report.summary())
     if report.invalid:
         sys.exit(1)
 

@@ -109,6 +109,11 @@ class Store(Protocol):
         """Insert a subscriber; False when the address is already there (nothing changes)."""
         ...
 
+    def add_subscribers(self, people: Sequence[tuple[str, str | None]]) -> list[bool]:
+        """Insert active subscribers (address, name), all in one transaction; for each, whether
+        it was new (an address already there, or twice in ``people``, is left as it is)."""
+        ...
+
     def subscriber(self, *, email: str | None = None, id: int | None = None) -> Subscriber | None: ...
 
     def subscribers(self, status: str | None = None) -> Iterator[Subscriber]:

@@ -121,6 +121,10 @@ class SqliteStore(DeliveryRows, RecordingGuard):
         )
         return cursor.rowcount == 1
 
+    def add_subscribers(self, people: Sequence[tuple[str, str | None]]) -> list[bool]:
+        with self.transaction():
+            return [self.add_subscriber(email, name) for email, name in people]
+
     @serialised
     def subscriber(self, *, email: str | None = None, id: int | None = None) -> Subscriber | None:
         if email is not None:
