@@ -165,6 +165,21 @@ def test_security_doc_describes_rotation_with_the_old_secret() -> None:
             "environment variable BULLETIN_SECRET is too easy to guess: use a random secret,"
             f" not repeated characters or spaces; {NEW_ONE}",
         ),
+        (
+            "Xq7# k2Lp  9vZ!  ",  # 17 characters, 11 of them no space
+            "environment variable BULLETIN_SECRET is too short: the secret must be at least 16"
+            f" characters long, not counting spaces; {NEW_ONE}",
+        ),
+        (
+            "abcdefghijklmnopqrstuvwxyz",
+            "environment variable BULLETIN_SECRET is too easy to guess: use a random secret,"
+            f" not repeated characters or spaces; {NEW_ONE}",
+        ),
+        (
+            "12345678901234567890",
+            "environment variable BULLETIN_SECRET is too easy to guess: use a random secret,"
+            f" not repeated characters or spaces; {NEW_ONE}",
+        ),
     ],
 )
 def test_check_and_dry_run_report_a_secret_send_would_refuse(

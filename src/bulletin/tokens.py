@@ -22,6 +22,9 @@ _MAC_BYTES = 16
 
 MIN_SECRET_LENGTH = 16
 MIN_DISTINCT_CHARACTERS = 8  # sixteen spaces, or "aaaa..." are long but guessable
+# "abcdefghijklmnop", "1234567890123456", "zyxw...": a run of neighbouring characters is
+# what a person types; in a random secret a step of -1, 0 or +1 is rare (3 in 64).
+MAX_SHARE_OF_SMALL_STEPS = 0.75
 OLD_SUFFIX = "_OLD"  # BULLETIN_SECRET_OLD: the secret before a rotation, still accepted
 # Said wherever a secret is missing: a new shell making a new one kills every link sent.
 KEEP_IT = (
@@ -42,9 +45,21 @@ def secret_problem(secret: str | None, where: str) -> str | None:
         return f"{where} is not set: it holds the secret that signs unsubscribe links"
     if len(secret) < MIN_SECRET_LENGTH:
         return f"{where} is too short: the secret must be at least {MIN_SECRET_LENGTH} characters long"
+    guessable = f"{where} is too easy to guess: use a random secret, not repeated characters or spaces"
     if len(set(secret.strip())) < MIN_DISTINCT_CHARACTERS:
-        return f"{where} is too easy to guess: use a random secret, not repeated characters or spaces"
-    return None
+        return guessable
+    if len("".join(secret.split())) < MIN_SECRET_LENGTH:
+        return (
+            f"{where} is too short: the secret must be at least {MIN_SECRET_LENGTH} characters long,"
+            " not counting spaces"
+        )
+    return guessable if _mostly_a_run(secret) else None
+
+
+def _mostly_a_run(secret: str) -> bool:
+    """True for "abcdefgh...", "12345678...": most steps between neighbours are -1, 0 or +1."""
+    steps = [ord(after) - ord(before) for before, after in zip(secret, secret[1:], strict=False)]
+    return sum(abs(step) <= 1 for step in steps) > MAX_SHARE_OF_SMALL_STEPS * len(steps)
 
 
 class TokenSigner:
