@@ -22,6 +22,7 @@ from .site.dates import DateFormatError, parse_date
 from .site.frontmatter import read_page
 from .site.grav_site import Site, read_site
 from .site.markdown import markdown_to_html
+from .site.markdown_cost import MarkdownTooCostly, check_markdown_cost
 from .site.posts import Post, page_dateformat
 from .site.render import split_summary, text_of
 from .templating import template_environment
@@ -82,11 +83,26 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
         report.collections = sum(len(version.collections) for version in site.versions)
         report.warnings.extend(site.warnings)
         report.details.extend(grav_details(config, site))
-    report.errors.extend(_check_templates(config, posts, now))
-    for post in posts:
+    costly = _too_costly_to_render(posts)
+    report.errors.extend(costly.values())
+    renderable = [post for post in posts if post.source not in costly]
+    report.errors.extend(_check_templates(config, renderable, now))
+    for post in renderable:
         report.warnings.extend(_post_warnings(post))
         report.warnings.extend(_slash_date_warnings(post, config))
     return report
+
+
+def _too_costly_to_render(posts: list[Post]) -> dict[str, str]:
+    """source -> error line, for every post render_post would refuse as too costly (it renders
+    only the posts a feed or digest takes, so build may meet such a post only later)."""
+    costly: dict[str, str] = {}
+    for post in posts:
+        try:
+            check_markdown_cost(post.body)
+        except MarkdownTooCostly as exc:
+            costly[post.source] = f"{post.source}: {exc.reason}"
+    return costly
 
 
 def _slash_date_warnings(post: Post, config: Config) -> list[str]:

@@ -37,6 +37,7 @@ from markdown import Extension, Markdown
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from .markdown_cost import check_markdown_cost
 from .posts import xml_safe
 
 
@@ -171,13 +172,19 @@ _INSTANCES: dict[MarkdownSettings, Markdown] = {}
 
 
 def markdown_to_html(text: str, settings: MarkdownSettings = GRAV_DEFAULTS) -> str:
-    """One post body as HTML; one Markdown instance per settings, reset between posts."""
+    """One post body as HTML; one Markdown instance per settings, reset between posts.
+
+    MarkdownTooCostly (before any work) for a text Python-Markdown would take super-linear
+    time on (see markdown_cost).
+    """
+    text = xml_safe(text)
+    check_markdown_cost(text, hard_line_breaks=settings.auto_line_breaks)
     markdown = _INSTANCES.get(settings)
     if markdown is None:
         markdown = _INSTANCES[settings] = _new_markdown(settings)
     markdown.reset()
     try:
-        return str(markdown.convert(xml_safe(text)))
+        return str(markdown.convert(text))
     except BaseException:
         # reset() does not empty the block parser's state stack: after a parse that
         # failed half-way (a RecursionError) every later post would render wrongly.

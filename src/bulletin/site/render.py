@@ -12,6 +12,7 @@ from lxml import etree
 
 from ..errors import ContentError
 from .markdown import GRAV_DEFAULTS, MarkdownSettings, markdown_to_html
+from .markdown_cost import MarkdownTooCostly
 from .posts import Post, xml_safe
 
 ELLIPSIS = "\u2026"
@@ -63,6 +64,8 @@ def render_post(
         # Python-Markdown parses nested lists and quotes recursively: a few hundred
         # levels exhaust the stack. No reader needs that; the author gets one line.
         raise ContentError(f"{post.source}: nested too deeply to render (lists, quotes or HTML)") from None
+    except MarkdownTooCostly as exc:
+        raise ContentError(f"{post.source}: {exc.reason}") from None
 
 
 def _render(post: Post, site_url: str, summary_size: int, markdown: MarkdownSettings) -> RenderedPost:
