@@ -24,6 +24,10 @@ from .documents import (
 from .documents import feed_items as render_items
 from .paths import ATOM_FILE, JSON_FILE, RSS_FILE, archive_paths
 
+# A slug is a folder name (tag/<slug>/feed.xml), and file systems allow 255 bytes: a 300-character
+# tag made every build fail. Cut at a word boundary; the feed's title keeps the whole term.
+MAX_SLUG_LENGTH = 80
+
 
 def feed_files(
     config: Config,
@@ -146,12 +150,13 @@ def term_slugs(terms: Sequence[str]) -> dict[str, str]:
     """A readable ASCII slug per term (Cyrillic transliterated: "донорство" -> "donorstvo").
 
     Terms that share a slug get -2, -3, ... in the order of their names, so a
-    term's path stays the same from build to build.
+    term's path stays the same from build to build. A slug is at most MAX_SLUG_LENGTH
+    characters before its number.
     """
     slugs: dict[str, str] = {}
     taken: set[str] = set()
     for term in sorted(terms):
-        base = slugify(term) or "term"
+        base = short_slug(slugify(term)) or "term"
         slug, n = base, 1
         while slug in taken:
             n += 1
@@ -159,6 +164,14 @@ def term_slugs(terms: Sequence[str]) -> dict[str, str]:
         taken.add(slug)
         slugs[term] = slug
     return slugs
+
+
+def short_slug(slug: str) -> str:
+    """``slug`` cut to MAX_SLUG_LENGTH at the last word boundary (mid-word only for one long word)."""
+    if len(slug) <= MAX_SLUG_LENGTH:
+        return slug
+    cut = slug[: MAX_SLUG_LENGTH + 1]  # one more: a boundary right after the limit keeps a whole word
+    return cut.rsplit("-", 1)[0] if "-" in cut else cut[:MAX_SLUG_LENGTH]
 
 
 def term_feeds(config: Config, taxonomy: str, visible: Sequence[Post]) -> list[tuple[FeedSpec, list[Post]]]:
