@@ -4,6 +4,12 @@ the feeds keep the whole term, and check and build agree."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bulletin.cli import main
 
 from .digest_site import DigestSite
 from .feed_site import parse_feed
@@ -46,3 +52,24 @@ def test_names_too_long_for_a_file_are_no_build_failure_check_missed(outbox_site
 
     assert check.exit_code == build.exit_code == 0, (check.output, build.output)
     assert (site.root / "public" / "tag" / ("x" * 80) / "feed.xml").is_file()
+
+
+def test_a_collection_feed_name_too_long_for_a_file_is_a_check_error_too(tmp_path: Path, secret: str) -> None:
+    site = tmp_path / "blog"
+    shutil.copytree(Path(__file__).parent / "sites" / "blog", site)
+    page = site / "user" / "pages" / "01.blog" / "blog.md"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("title: Блог\n", "title: Блог\nslug: " + "б" * 120 + "\n")
+    )
+    config = str(site / "config.yaml")
+
+    check = CliRunner().invoke(main, ["check", "--config", config, "--now", NOW])
+    build = CliRunner().invoke(main, ["build", "--config", config, "--now", NOW])
+
+    assert (check.exit_code, build.exit_code) == (1, 1), (check.output, build.output)
+    [error] = [line for line in check.output.splitlines() if line.startswith("Error")]
+    assert error == (
+        f"Error: {page}: its feed file {'б' * 40}... needs a file name of 259 bytes, more than the 255"
+        " a file system allows; shorten its slug or folder name"
+    )
+    assert "File name too long" in build.output

@@ -32,6 +32,9 @@ _HTML_SRC = re.compile(r"""<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)
 # Slashes are month/day/year to PHP's strtotime, so "05/11/2026" is 11 May.
 _SLASH_DATE = re.compile(r"\s*(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})\b")
 _DATE_KEYS = ("date", "publish_date", "unpublish_date")
+# A file name holds 255 bytes; build writes each feed as ".<name>.XXXXXXXX.tmp" first.
+_NAME_MAX = 255
+_TEMPORARY_EXTRA = len("..XXXXXXXX.tmp")
 
 
 @dataclass
@@ -83,6 +86,7 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
         report.collections = sum(len(version.collections) for version in site.versions)
         report.warnings.extend(site.warnings)
         report.details.extend(grav_details(config, site))
+        report.errors.extend(_feed_names_too_long(site))
     costly = _too_costly_to_render(posts)
     report.errors.extend(costly.values())
     renderable = [post for post in posts if post.source not in costly]
@@ -91,6 +95,20 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
         report.warnings.extend(_post_warnings(post))
         report.warnings.extend(_slash_date_warnings(post, config))
     return report
+
+
+def _feed_names_too_long(site: Site) -> list[str]:
+    """A collection's feed file whose name no file system holds (build fails on it)."""
+    problems = []
+    for collection in site.collections:
+        name = collection.feed_base.rsplit("/", 1)[-1] + ".atom"
+        size = len(name.encode()) + _TEMPORARY_EXTRA
+        if size > _NAME_MAX:
+            problems.append(
+                f"{collection.page.post.source}: its feed file {name[:40]}... needs a file name of {size}"
+                f" bytes, more than the {_NAME_MAX} a file system allows; shorten its slug or folder name"
+            )
+    return problems
 
 
 def _too_costly_to_render(posts: list[Post]) -> dict[str, str]:
