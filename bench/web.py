@@ -72,7 +72,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def make_site(root: Path, port: int, subscribers: int) -> tuple[Path, list[int]]:
+def make_site(root: Path, port: int, subscribers: int) -> tuple[Path, list[tuple[int, str | None]]]:
     """A site with posts, built feeds and ``subscribers`` active subscribers."""
     from bulletin.config import load_config
     from bulletin.store.sqlite import SqliteStore
@@ -117,7 +117,7 @@ web: {{url: "http://127.0.0.1:{port}", host: 127.0.0.1, port: {port}}}
         with store.transaction():
             for n in range(subscribers):
                 store.add_subscriber(f"reader{n:06d}@example.org", None)
-        ids = [subscriber.id for subscriber in store.subscribers("active")]
+        ids = [(subscriber.id, subscriber.token_nonce) for subscriber in store.subscribers("active")]
     return config_path, ids
 
 
@@ -248,11 +248,13 @@ async def run_client(
             await asyncio.sleep(think)
 
 
-async def load(port: int, ids: list[int], clients: int, duration: float, think: float) -> tuple[Stats, float]:
+async def load(
+    port: int, ids: list[tuple[int, str | None]], clients: int, duration: float, think: float
+) -> tuple[Stats, float]:
     from bulletin.tokens import UNSUBSCRIBE, TokenSigner
 
     signer = TokenSigner(SECRET)
-    tokens = itertools.cycle([(i, signer.make(UNSUBSCRIBE, i)) for i in ids])
+    tokens = itertools.cycle([(i, signer.make(UNSUBSCRIBE, i, nonce)) for i, nonce in ids])
     stats = Stats()
     connections = [Connection("127.0.0.1", port) for _ in range(clients)]
     # Warm up: open the connections; not counted.

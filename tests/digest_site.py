@@ -142,5 +142,12 @@ class DigestSite:
             )
         )
 
+    def token(self, purpose: str, email: str, secret: str = SECRET) -> str:
+        """The token the app would make for ``email``'s row (its id and nonce)."""
+        from bulletin.tokens import TokenSigner
+
+        [(subscriber_id, nonce)] = self.rows("SELECT id, token_nonce FROM subscribers WHERE email = ?", email)
+        return TokenSigner(secret).make(purpose, subscriber_id, nonce)
+
     def subscriber_status(self, email: str) -> str:
         return self.rows("SELECT status FROM subscribers WHERE email = ?", email)[0][0]

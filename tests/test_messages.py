@@ -16,6 +16,7 @@ from bulletin.config import load_config
 from bulletin.errors import ConfigError
 from bulletin.mail.digest import one_line
 from bulletin.mail.messages import encode_header, mailbox
+from bulletin.store import Subscriber
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
@@ -83,15 +84,17 @@ def test_display_names_are_rfc2047_encoded(digest: tuple[EmailMessage, bytes]) -
 
 def test_list_headers(digest: tuple[EmailMessage, bytes], site: DigestSite) -> None:
     message, _ = digest
-    [(ann_id,)] = site.rows("SELECT id FROM subscribers WHERE email = 'ann@example.org'")
-    signer = TokenSigner(SECRET)
-    token = signer.make(UNSUBSCRIBE, ann_id)
+    [(ann_id, ann_nonce)] = site.rows(
+        "SELECT id, token_nonce FROM subscribers WHERE email = 'ann@example.org'"
+    )
+    token = site.token(UNSUBSCRIBE, "ann@example.org")
     links = re.findall(r"<([^>]+)>", str(message["List-Unsubscribe"]))
     assert links == [
         f"{WEB_URL}/unsubscribe/{token}",
         f"mailto:news@clinic.example?subject=unsubscribe%20{token}",
     ]
-    assert signer.check(UNSUBSCRIBE, links[0].rsplit("/", 1)[1]) == ann_id
+    assert ann_nonce is not None  # made by the store with the row
+    assert links[0].rsplit("/", 1)[1] == TokenSigner(SECRET).make(UNSUBSCRIBE, ann_id, ann_nonce)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Id"] == "Клиника — новости <bulletin.clinic.example>"
     assert message["Date"].datetime.tzinfo is not None
@@ -298,10 +301,11 @@ def test_outbox_message_matches_the_smtp_one(outbox_site: DigestSite) -> None:
 
 
 def test_tokens_for_another_purpose_do_not_unsubscribe() -> None:
-    signer = TokenSigner(SECRET)
-    assert signer.check(UNSUBSCRIBE, signer.make(CONFIRM, 7)) is None
-    assert signer.check(UNSUBSCRIBE, signer.make(UNSUBSCRIBE, 7)) == 7
-    assert TokenSigner(SECRET + "x").check(UNSUBSCRIBE, signer.make(UNSUBSCRIBE, 7)) is None
+    signer, nonce = TokenSigner(SECRET), "0123456789abcdef01234567"
+    ann = Subscriber(7, "ann@example.org", None, "active", "2026-01-01T00:00:00+00:00", nonce)
+    assert not signer.check(UNSUBSCRIBE, signer.make(CONFIRM, 7, nonce), ann)
+    assert signer.check(UNSUBSCRIBE, signer.make(UNSUBSCRIBE, 7, nonce), ann)
+    assert not TokenSigner(SECRET + "x").check(UNSUBSCRIBE, signer.make(UNSUBSCRIBE, 7, nonce), ann)
 
 
 @given(st.text(max_size=300))

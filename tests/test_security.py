@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 
 from bulletin import grav_yaml, tokens
 from bulletin.cli import main
+from bulletin.store import Subscriber
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import create_app
@@ -35,15 +36,30 @@ SRC = Path(__file__).parent.parent / "src" / "bulletin"
 # Tokens ---------------------------------------------------------------------------------------
 
 
-def test_token_is_hmac_sha256_over_purpose_and_subscriber_id() -> None:
-    """Recomputed here from the documented construction, not from the module."""
+NONCE = "0123456789abcdef01234567"  # a subscriber's nonce as the store makes it
+STAMP = "2026-01-01T00:00:00+00:00"
+
+
+def row(subscriber_id: int, nonce: str | None = NONCE) -> Subscriber:
+    return Subscriber(subscriber_id, f"reader{subscriber_id}@example.org", None, "active", STAMP, nonce)
+
+
+def test_token_is_hmac_sha256_over_purpose_subscriber_id_and_nonce() -> None:
+    """Recomputed here from the documented construction, not from the module: the MAC
+    over purpose, id and the row's nonce, and the first form (purpose and id) for rows
+    kept from before nonces."""
     import base64
+
+    def mac(message: str) -> str:
+        digest = hmac.new(SECRET.encode(), message.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
     for purpose in (UNSUBSCRIBE, CONFIRM):
         for subscriber_id in (1, 42, 10**12):
-            digest = hmac.new(SECRET.encode(), f"{purpose}:{subscriber_id}".encode(), hashlib.sha256).digest()
-            mac = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
-            assert TokenSigner(SECRET).make(purpose, subscriber_id) == f"{subscriber_id}.{mac}"
+            made = TokenSigner(SECRET).make(purpose, subscriber_id, NONCE)
+            assert made == f"{subscriber_id}.{mac(f'{purpose}:{subscriber_id}:{NONCE}')}"
+            first_form = TokenSigner(SECRET).make(purpose, subscriber_id, None)
+            assert first_form == f"{subscriber_id}.{mac(f'{purpose}:{subscriber_id}')}"
 
 
 def test_tokens_are_checked_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,9 +73,9 @@ def test_tokens_are_checked_in_constant_time(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(tokens.hmac, "compare_digest", spy)
     signer = TokenSigner(SECRET)
-    good = signer.make(UNSUBSCRIBE, 5)
-    assert signer.check(UNSUBSCRIBE, good) == 5
-    assert signer.check(UNSUBSCRIBE, good[:-1] + "x") is None
+    good = signer.make(UNSUBSCRIBE, 5, NONCE)
+    assert signer.check(UNSUBSCRIBE, good, row(5))
+    assert not signer.check(UNSUBSCRIBE, good[:-1] + "x", row(5))
     sent = [good.split(".")[1], (good[:-1] + "x").split(".")[1]]
     assert [b for _, b in seen] == [mac.encode() for mac in sent]
     monkeypatch.undo()
@@ -72,13 +88,18 @@ def test_tokens_are_checked_in_constant_time(monkeypatch: pytest.MonkeyPatch) ->
         assert "mac" not in ast.unparse(node) or "len(" in ast.unparse(node), ast.unparse(node)
 
 
-def test_tokens_are_distinct_per_subscriber_and_purpose_and_not_from_the_address() -> None:
+def test_tokens_are_distinct_per_subscriber_nonce_and_purpose_and_not_from_the_address() -> None:
     signer = TokenSigner(SECRET)
-    made = {signer.make(purpose, n) for purpose in (UNSUBSCRIBE, CONFIRM) for n in range(1, 501)}
+    made = {
+        signer.make(purpose, n, nonce)
+        for purpose in (UNSUBSCRIBE, CONFIRM)
+        for n in range(1, 251)
+        for nonce in (NONCE, "f" * 24)
+    }
     assert len(made) == 1000
     macs = {token.split(".")[1] for token in made}
     assert len(macs) == 1000
-    # Nothing derived from an address can match: the MAC input is purpose and id only.
+    # Nothing derived from an address can match: the MAC input is purpose, id and nonce only.
     for guess in ("ann@example.org", "unsubscribe:ann@example.org", "1"):
         digest = hashlib.sha256(guess.encode()).digest()
         import base64
@@ -90,36 +111,53 @@ def test_rotating_the_secret_invalidates_every_token() -> None:
     old, new = TokenSigner(SECRET), TokenSigner(SECRET[::-1] + "-rotated")
     for purpose in (UNSUBSCRIBE, CONFIRM):
         for subscriber_id in range(1, 50):
-            assert old.check(purpose, old.make(purpose, subscriber_id)) == subscriber_id
-            assert new.check(purpose, old.make(purpose, subscriber_id)) is None
-            assert new.check(purpose, new.make(purpose, subscriber_id)) == subscriber_id
+            for nonce in (NONCE, None):
+                kept = row(subscriber_id, nonce)
+                assert old.check(purpose, old.make(purpose, subscriber_id, nonce), kept)
+                assert not new.check(purpose, old.make(purpose, subscriber_id, nonce), kept)
+                assert new.check(purpose, new.make(purpose, subscriber_id, nonce), kept)
 
 
 def test_forged_truncated_other_subscriber_and_other_purpose_tokens() -> None:
     """The checker alone; test_subscribers and test_web try the same over the CLI and HTTP."""
     signer = TokenSigner(SECRET)
-    good = signer.make(UNSUBSCRIBE, 7)
+    good = signer.make(UNSUBSCRIBE, 7, NONCE)
     mac = good.split(".")[1]
     bad = [
         *(good[:cut] for cut in range(len(good))),  # every truncation
         f"8.{mac}",  # subscriber 7's MAC on subscriber 8
         f"07.{mac}",  # the same id spelled differently is a different message
-        signer.make(CONFIRM, 7),
-        signer.make(UNSUBSCRIBE, 8).split(".")[0] + "." + mac,
+        signer.make(CONFIRM, 7, NONCE),
+        signer.make(UNSUBSCRIBE, 7, "f" * 24),  # made for another row with id 7
+        signer.make(UNSUBSCRIBE, 7, None),  # the first form, for a row that has a nonce
+        signer.make(UNSUBSCRIBE, 8, NONCE).split(".")[0] + "." + mac,
         good + "=",
         good.upper(),
         mac,
         f"7.{mac}.{mac}",
     ]
     for token in bad:
-        assert signer.check(UNSUBSCRIBE, token) is None, token
-    assert signer.check(UNSUBSCRIBE, good) == 7
+        assert signer.find(UNSUBSCRIBE, token, lambda n: row(n) if n in (7, 8) else None) is None, token
+    assert signer.find(UNSUBSCRIBE, good, row) == row(7)
+
+
+def test_a_token_acts_only_on_the_row_it_was_made_for() -> None:
+    """Same id, another nonce: a row created later under a freed id takes no old link."""
+    signer = TokenSigner(SECRET)
+    first_form, with_nonce = signer.make(UNSUBSCRIBE, 7, None), signer.make(UNSUBSCRIBE, 7, NONCE)
+    assert signer.check(UNSUBSCRIBE, with_nonce, row(7)) and not signer.check(
+        UNSUBSCRIBE, with_nonce, row(7, None)
+    )
+    assert signer.check(UNSUBSCRIBE, first_form, row(7, None)) and not signer.check(
+        UNSUBSCRIBE, first_form, row(7)
+    )
+    assert not signer.check(UNSUBSCRIBE, with_nonce, row(7, "e" * 24))
+    assert not signer.check(UNSUBSCRIBE, with_nonce, None)
 
 
 def test_rotating_the_secret_kills_old_links_on_the_web(site: DigestSite) -> None:
     site.subscribe("reader@example.org")
-    [(subscriber_id,)] = site.rows("SELECT id FROM subscribers")
-    old_token = TokenSigner(SECRET).make(UNSUBSCRIBE, subscriber_id)
+    old_token = site.token(UNSUBSCRIBE, "reader@example.org")
     rotated = TokenSigner("a-brand-new-secret-after-rotation")
     with TestClient(create_app(site.config, rotated), base_url=WEB_URL) as client:
         response = client.post(
@@ -128,7 +166,7 @@ def test_rotating_the_secret_kills_old_links_on_the_web(site: DigestSite) -> Non
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert response.status_code == 404
-        new_token = rotated.make(UNSUBSCRIBE, subscriber_id)
+        new_token = site.token(UNSUBSCRIBE, "reader@example.org", "a-brand-new-secret-after-rotation")
         response = client.post(
             f"/unsubscribe/{new_token}",
             content=b"List-Unsubscribe=One-Click",
@@ -178,7 +216,7 @@ def test_an_old_confirm_link_cannot_reactivate(
 ) -> None:
     assert web_subscribe(client, "reader@example.org") == 200
     [(subscriber_id,)] = site.rows("SELECT id FROM subscribers")
-    token = TokenSigner(SECRET).make(CONFIRM, subscriber_id)
+    token = site.token(CONFIRM, "reader@example.org")
     assert confirm(client, token) == 200
     assert site.subscriber_status("reader@example.org") == "active"
     with SqliteStore(site.store_path) as store:
@@ -207,7 +245,7 @@ def test_signing_up_again_needs_a_fresh_confirmation(
     assert site.subscriber_status("reader@example.org") == "pending"
     smtp_server.wait_for(1)
     assert smtp_server.per_recipient() == {"reader@example.org": 1}
-    assert confirm(client, TokenSigner(SECRET).make(CONFIRM, subscriber_id)) == 200
+    assert confirm(client, site.token(CONFIRM, "reader@example.org")) == 200
     assert site.subscriber_status("reader@example.org") == "active"
     assert site.rows("SELECT count(*) FROM subscribers") == [(1,)]
 

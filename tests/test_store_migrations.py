@@ -117,7 +117,7 @@ def test_the_sqlite_migration_names_are_the_ones_stores_already_record() -> None
     assert names[: len(OLD_MIGRATIONS)] == [name for name, _ in OLD_MIGRATIONS]
 
 
-def test_a_store_made_before_the_seam_opens_unchanged(tmp_path: Path) -> None:
+def test_a_store_made_before_the_seam_opens_with_its_migrations_kept(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     make_old_store(old)
     before = old.read_bytes()
@@ -138,6 +138,16 @@ def test_a_store_made_before_the_seam_opens_unchanged(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "new.db"):
         pass
     assert schema(old) == schema(tmp_path / "new.db")
+
+
+def test_an_up_to_date_store_opens_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SqliteStore(path) as store:
+        store.add_subscriber("анна@пример.рф", "Анна")
+    before = path.read_bytes()
+    with SqliteStore(path) as store:
+        assert store.subscriber(email="анна@пример.рф") is not None
+    assert path.read_bytes() == before  # nothing applied again, nothing rewritten
 
 
 def test_a_store_made_before_the_second_migration_gets_only_that_one(tmp_path: Path) -> None:
@@ -223,3 +233,64 @@ def test_a_name_is_registered_once_and_in_order() -> None:
         registry.register("0001_b")
     assert [migration.name for migration in registry] == ["0001_runs", "0002_audit"]
     assert len(registry) == 2
+
+
+def test_the_subscriber_rebuild_keeps_every_row_id_and_delivery(tmp_path: Path) -> None:
+    """0003 rebuilds subscribers for AUTOINCREMENT: nothing lost, no delivery orphaned or cascaded."""
+    old = tmp_path / "old.db"
+    make_old_store(old)
+    db = sqlite3.connect(old, isolation_level=None)
+    for n, status in enumerate(("active", "pending", "unsubscribed", "bounced", "active"), start=2):
+        db.execute(
+            "INSERT INTO subscribers (id, email, name, status, created_at, updated_at, confirm_sent_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (n * 10, f"r{n}@пример.рф", f"Читатель {n}", status, OLD_STAMP, OLD_STAMP, OLD_STAMP),
+        )
+    db.executemany(
+        "INSERT INTO deliveries (digest_id, subscriber_id, status, attempts, last_error, sent_at)"
+        " VALUES (1, ?, ?, 1, ?, ?)",
+        [(1, "sent", None, OLD_STAMP), (20, "pending", "451 later", None), (40, "cancelled", "left", None)],
+    )
+    subscribers_before = db.execute("SELECT * FROM subscribers ORDER BY id").fetchall()
+    deliveries_before = db.execute("SELECT * FROM deliveries ORDER BY subscriber_id").fetchall()
+    db.close()
+
+    with SqliteStore(old) as store:
+        assert [s.token_nonce for s in store.subscribers()] == [None] * 6  # old rows keep their links
+        store.add_subscriber("new@example.org", None)
+        new = store.subscriber(email="new@example.org")
+        assert new is not None and new.id == 61 and new.token_nonce is not None
+        assert store.remove_subscriber("new@example.org")
+        store.add_subscriber("newer@example.org", None)
+        newer = store.subscriber(email="newer@example.org")
+        assert newer is not None and newer.id == 62  # 61 is never handed out again
+
+    db = sqlite3.connect(old)
+    columns = "id, email, name, status, created_at, updated_at, confirm_sent_at"
+    assert db.execute(f"SELECT {columns} FROM subscribers WHERE id < 61 ORDER BY id").fetchall() == [
+        tuple(row) for row in subscribers_before
+    ]
+    kept = "digest_id, subscriber_id, status, attempts, last_error, sent_at"  # the columns 0001 made
+    assert db.execute(f"SELECT {kept} FROM deliveries ORDER BY subscriber_id").fetchall() == deliveries_before
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    db.close()
+    with SqliteStore(old) as store:  # the references still hold: removing cascades as before
+        assert store.remove_subscriber("r2@пример.рф")
+    assert sqlite3.connect(old).execute("SELECT count(*) FROM deliveries").fetchone() == (2,)
+
+
+def test_a_link_mailed_before_the_upgrade_still_works(tmp_path: Path) -> None:
+    from bulletin.tokens import UNSUBSCRIBE, TokenSigner
+
+    old = tmp_path / "old.db"
+    make_old_store(old)
+    signer = TokenSigner("test-secret-0123456789-abcdef")
+    mailed = signer.make(UNSUBSCRIBE, 1, None)  # the only form there was: purpose and id
+    with SqliteStore(old) as store:
+        anna = signer.find(UNSUBSCRIBE, mailed, lambda n: store.subscriber(id=n))
+        assert anna is not None and anna.email == "анна@пример.рф"
+        store.add_subscriber("new@example.org", None)
+        new = store.subscriber(email="new@example.org")
+        assert new is not None
+        # A first-form token for the new row is refused: only rows kept from before take that form.
+        assert signer.find(UNSUBSCRIBE, signer.make(UNSUBSCRIBE, new.id, None), lambda n: new) is None

@@ -18,10 +18,10 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bulletin.feeds.build import build
-from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
+from bulletin.tokens import CONFIRM, UNSUBSCRIBE
 from bulletin.web.app import create_app
 
-from .digest_site import NOW, SECRET, WEB_URL, DigestSite
+from .digest_site import NOW, WEB_URL, DigestSite
 from .smtp_server import free_port
 
 # What only `bulletin build` and `bulletin send` need: feed documents, Markdown and the
@@ -60,8 +60,7 @@ def running_server(app: Starlette) -> Iterator[str]:
 
 def test_other_requests_are_answered_while_a_store_call_waits_for_the_write_lock(site: DigestSite) -> None:
     site.subscribe("waiting@example.org")
-    (subscriber_id,) = site.rows("SELECT id FROM subscribers WHERE email = ?", "waiting@example.org")[0]
-    token = TokenSigner(SECRET).make(UNSUBSCRIBE, subscriber_id)
+    token = site.token(UNSUBSCRIBE, "waiting@example.org")
     app = create_app(site.config)  # opens the store, before anyone holds its lock
     # Another process writing (a `bulletin send` storing a digest) holds the write lock.
     holder = sqlite3.connect(site.store_path, isolation_level=None)
@@ -143,9 +142,8 @@ def stopped(process: subprocess.Popen[str]) -> tuple[str, str]:
 
 def test_serve_says_where_it_listens_and_logs_requests_under_v_with_tokens_masked(site: DigestSite) -> None:
     site.subscribe("logged@example.org")
-    (subscriber_id,) = site.rows("SELECT id FROM subscribers WHERE email = ?", "logged@example.org")[0]
-    unsubscribe_token = TokenSigner(SECRET).make(UNSUBSCRIBE, subscriber_id)
-    confirm_token = TokenSigner(SECRET).make(CONFIRM, subscriber_id)
+    unsubscribe_token = site.token(UNSUBSCRIBE, "logged@example.org")
+    confirm_token = site.token(CONFIRM, "logged@example.org")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_serve(site, "-v", port=port)

@@ -134,8 +134,7 @@ def export_csv(subscribers: Iterable[Subscriber]) -> str:
 
 def unsubscribe(store: Store, signer: TokenSigner, token: str) -> Subscriber:
     """Apply an unsubscribe token; idempotent. Raises SubscriberError for a bad token."""
-    subscriber_id = signer.check(UNSUBSCRIBE, token)
-    subscriber = store.subscriber(id=subscriber_id) if subscriber_id is not None else None
+    subscriber = signer.find(UNSUBSCRIBE, token, lambda subscriber_id: store.subscriber(id=subscriber_id))
     if subscriber is None:
         raise SubscriberError("invalid or expired unsubscribe token")
     if subscriber.status != "unsubscribed":

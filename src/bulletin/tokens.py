@@ -1,4 +1,4 @@
-"""Unsubscribe (and later confirm) tokens: HMAC-SHA256 that only the secret can make."""
+"""Unsubscribe and confirm tokens: HMAC-SHA256 that only the secret can make, bound to one subscriber row."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .config.secrets import Secrets
@@ -13,6 +14,7 @@ from .errors import SubscriberError
 
 if TYPE_CHECKING:
     from .config import Config
+    from .store import Subscriber
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM = "confirm"
@@ -65,10 +67,13 @@ def _mostly_a_run(secret: str) -> bool:
 class TokenSigner:
     """Makes and checks tokens of the form ``<subscriber id>.<mac>``.
 
-    The MAC covers the purpose and the subscriber id, never the address, so a token
-    reveals nothing and cannot be derived from an address. Rotating the secret
-    invalidates every token issued before, unless the old secret is kept in
-    ``previous``: tokens are then made with the new one and checked against both.
+    The MAC covers the purpose, the subscriber id and the subscriber row's random
+    nonce, never the address, so a token reveals nothing, cannot be derived from an
+    address, and fits only the row it was made for: a row created later under the
+    same id has another nonce. Rows kept from before nonces (nonce None) take the
+    first form, a MAC over purpose and id, so the links mailed to them still work.
+    Rotating the secret invalidates every token issued before, unless the old secret
+    is kept in ``previous``: tokens are then made with the new one and checked against both.
     """
 
     def __init__(self, secret: str, previous: tuple[str, ...] = ()) -> None:
@@ -98,27 +103,41 @@ class TokenSigner:
         """A URL-safe HMAC-SHA256 of ``message`` (also used for CSRF form tokens)."""
         return _mac(self._key, message)
 
-    def _mac(self, purpose: str, subscriber_id: int) -> str:
-        return self.mac(f"{purpose}:{subscriber_id}")
+    def make(self, purpose: str, subscriber_id: int, nonce: str | None) -> str:
+        """The token for the subscriber row with this id and nonce."""
+        return f"{subscriber_id}.{_mac(self._key, _message(purpose, subscriber_id, nonce))}"
 
-    def make(self, purpose: str, subscriber_id: int) -> str:
-        return f"{subscriber_id}.{self._mac(purpose, subscriber_id)}"
-
-    def check(self, purpose: str, token: str) -> int | None:
-        """The subscriber id the token was made for, or None for any bad token."""
-        id_text, _, mac = token.strip().partition(".")
-        # isdigit() alone accepts '²' (which int() refuses) and other scripts' digits.
-        if not (id_text.isascii() and id_text.isdigit()) or len(id_text) > 18 or not mac:
-            return None
-        subscriber_id = int(id_text)
-        if id_text != str(subscriber_id):
-            return None  # "07.<mac>": one token per subscriber, no other spellings
-        given = mac.encode("utf-8", "replace")
-        message = f"{purpose}:{subscriber_id}"
+    def check(self, purpose: str, token: str, subscriber: Subscriber | None) -> bool:
+        """Whether ``token`` was made for ``purpose`` and this very row (id and nonce)."""
+        if subscriber is None or claimed_id(token) != subscriber.id:
+            return False
+        given = token.strip().partition(".")[2].encode("utf-8", "replace")
+        message = _message(purpose, subscriber.id, subscriber.token_nonce)
         # Every key is tried, so the time taken does not tell which one matched.
         keys = (self._key, *self._previous)
         matches = [hmac.compare_digest(_mac(key, message).encode(), given) for key in keys]
-        return subscriber_id if any(matches) else None
+        return any(matches)
+
+    def find(self, purpose: str, token: str, lookup: Callable[[int], Subscriber | None]) -> Subscriber | None:
+        """The subscriber ``token`` was made for (``lookup`` reads a row by id), or None for
+        any bad token, one made for another purpose or a row that is gone."""
+        subscriber_id = claimed_id(token)
+        if subscriber_id is None:
+            return None
+        subscriber = lookup(subscriber_id)
+        return subscriber if self.check(purpose, token, subscriber) else None
+
+
+def claimed_id(token: str) -> int | None:
+    """The subscriber id a token names, before anything is verified; None if malformed."""
+    id_text, _, mac = token.strip().partition(".")
+    # isdigit() alone accepts '²' (which int() refuses) and other scripts' digits.
+    if not (id_text.isascii() and id_text.isdigit()) or len(id_text) > 18 or not mac:
+        return None
+    subscriber_id = int(id_text)
+    if id_text != str(subscriber_id):
+        return None  # "07.<mac>": one token per subscriber, no other spellings
+    return subscriber_id
 
 
 def signer_problems(source: Secrets, variable: str) -> list[str]:
@@ -132,6 +151,12 @@ def signer_problems(source: Secrets, variable: str) -> list[str]:
         if problem:
             problems.append(f"{problem}; {KEEP_IT if value is None else REPLACE_IT}")
     return problems
+
+
+def _message(purpose: str, subscriber_id: int, nonce: str | None) -> str:
+    if nonce is None:  # the first form, for rows kept from before nonces
+        return f"{purpose}:{subscriber_id}"
+    return f"{purpose}:{subscriber_id}:{nonce}"
 
 
 def _mac(key: bytes, message: str) -> str:

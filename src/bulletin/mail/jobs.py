@@ -344,6 +344,7 @@ async def _deliver_digest(
             d.troubles,
             d.uncertain,
             d.failing_since,
+            d.subscriber.token_nonce,
         )
         for d in store.pending_deliveries(digest.number, due_at=dt.datetime.now(dt.UTC))
     )
@@ -351,7 +352,7 @@ async def _deliver_digest(
     sign = message_signer(config.digest.dkim)
 
     def message_for(job: Job) -> bytes:
-        token = signer.make(UNSUBSCRIBE, job.subscriber_id)
+        token = signer.make(UNSUBSCRIBE, job.subscriber_id, job.token_nonce)
         return sign(personalise(template, job.subscriber_id, job.email, job.name, token))
 
     smtp = config.smtp

@@ -61,6 +61,7 @@ class Job:
     attempts: int  # attempts made in earlier runs that count toward smtp.max_attempts
     uncertain: int = 0  # earlier tries after which the message may have arrived
     failing_since: dt.datetime | None = None  # the first of an unbroken run of 4xx replies
+    token_nonce: str | None = None  # the subscriber's, for the unsubscribe link's token
 
 
 class Session(Protocol):

@@ -18,6 +18,10 @@ class Subscriber:
     name: str | None
     status: str
     created_at: str
+    # Random, made by the store with the row: tokens are bound to it, so a link made
+    # for this row never acts on another that gets its id. None for rows kept from
+    # before nonces (their links of the first form still work).
+    token_nonce: str | None = None
 
 
 @dataclass(frozen=True)

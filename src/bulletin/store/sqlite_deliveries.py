@@ -19,7 +19,9 @@ from .sqlite_connection import iso, serialised
 
 
 def subscriber_from_row(row: sqlite3.Row) -> Subscriber:
-    return Subscriber(row["id"], row["email"], row["name"], row["status"], row["created_at"])
+    return Subscriber(
+        row["id"], row["email"], row["name"], row["status"], row["created_at"], row["token_nonce"]
+    )
 
 
 class DeliveryRows:

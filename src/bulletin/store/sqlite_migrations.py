@@ -80,6 +80,41 @@ def retry_window(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE deliveries ADD COLUMN retry_at TEXT")
 
 
+@MIGRATIONS.register("0004_subscriber_nonces")
+def subscriber_ids_never_reused(db: sqlite3.Connection) -> None:
+    """AUTOINCREMENT, so a removed subscriber's id is never handed out again, and a random
+    nonce per row that tokens are bound to (issue 16: an old confirm link must never
+    activate whoever is created next).
+
+    SQLite adds AUTOINCREMENT only by rebuilding the table (its documented recipe:
+    create, copy, drop, rename; ``migrate`` keeps foreign keys off meanwhile, so the
+    drop cascades nothing, and checks them before the commit). Every row keeps its
+    id, so every delivery still names its subscriber. Existing rows get no nonce
+    (NULL): a nonce now would kill every unsubscribe link already mailed; their links
+    keep the first form, which only a NULL-nonce row accepts, and since ids are never
+    reused from here on, such a link can only ever reach the row it was made for.
+    """
+    db.execute(
+        """CREATE TABLE subscribers_rebuilt (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT,
+            status TEXT NOT NULL CHECK (status IN ('pending','active','unsubscribed','bounced')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            confirm_sent_at TEXT,
+            token_nonce TEXT DEFAULT (lower(hex(randomblob(12))))
+        )"""
+    )
+    db.execute(
+        "INSERT INTO subscribers_rebuilt"
+        " (id, email, name, status, created_at, updated_at, confirm_sent_at, token_nonce)"
+        " SELECT id, email, name, status, created_at, updated_at, confirm_sent_at, NULL FROM subscribers"
+    )
+    db.execute("DROP TABLE subscribers")
+    db.execute("ALTER TABLE subscribers_rebuilt RENAME TO subscribers")
+
+
 def migrate(
     db: sqlite3.Connection, now: dt.datetime, migrations: Migrations[sqlite3.Connection] = MIGRATIONS
 ) -> list[str]:
@@ -90,6 +125,21 @@ def migrate(
     neither its tables nor its name behind.
     """
     stamp = now.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    # A migration may rebuild a table that others reference; with foreign keys on, its
+    # DROP would delete (cascade) their rows. The pragma is a no-op inside a
+    # transaction, so it is switched here, and the references are checked before COMMIT.
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        todo = _apply(db, migrations, stamp)
+    finally:
+        db.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+    return [migration.name for migration in todo]
+
+
+def _apply(
+    db: sqlite3.Connection, migrations: Migrations[sqlite3.Connection], stamp: str
+) -> list[Migration[sqlite3.Connection]]:
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -99,8 +149,13 @@ def migrate(
         for migration in todo:
             migration.apply(db)
             db.execute("INSERT INTO migrations VALUES (?, ?)", (migration.name, stamp))
+        broken = db.execute("PRAGMA foreign_key_check").fetchmany(3) if todo else []
+        if broken:
+            raise sqlite3.IntegrityError(
+                f"a migration left rows naming missing ones: {[tuple(r) for r in broken]}"
+            )
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    return [migration.name for migration in todo]
+    return todo

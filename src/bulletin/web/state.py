@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from ..config import Config
 from ..store import Store, Subscriber
-from ..tokens import TokenSigner
+from ..tokens import TokenSigner, claimed_id
 from .feed_cache import FeedFiles
 from .security import SlidingWindowLimiter
 
@@ -68,9 +68,11 @@ def web_state(request: Request) -> WebState:
 
 async def token_subscriber(state: WebState, purpose: str, token: str) -> Subscriber | None:
     """The subscriber a link's token was made for, or None for any bad token."""
-    subscriber_id = state.signer.check(purpose, token)
-    return await state.store.run(_subscriber, subscriber_id) if subscriber_id is not None else None
+    if claimed_id(token) is None:
+        return None  # nothing to look up
+    return await state.store.run(token_row, state.signer, purpose, token)
 
 
-def _subscriber(store: Store, subscriber_id: int) -> Subscriber | None:
-    return store.subscriber(id=subscriber_id)
+def token_row(store: Store, signer: TokenSigner, purpose: str, token: str) -> Subscriber | None:
+    """The subscriber row ``token`` was made for (its id and nonce), or None."""
+    return signer.find(purpose, token, lambda subscriber_id: store.subscriber(id=subscriber_id))

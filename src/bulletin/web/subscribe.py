@@ -64,7 +64,9 @@ def _request_subscription(
 
 
 def _confirmation_task(state: WebState, email: str, subscriber: Subscriber) -> BackgroundTask:
-    url = f"{state.config.web.url}/confirm/{state.signer.make(CONFIRM, subscriber.id)}"
+    url = (
+        f"{state.config.web.url}/confirm/{state.signer.make(CONFIRM, subscriber.id, subscriber.token_nonce)}"
+    )
     return BackgroundTask(send_confirmation, state.config, state.env, email, subscriber.name, url)
 
 

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..store import Store, Subscriber
-from ..tokens import UNSUBSCRIBE
+from ..tokens import UNSUBSCRIBE, TokenSigner, claimed_id
 from .pages import action_page, forbidden, not_found, subscriber_page
 from .security import csrf_ok
-from .state import WebState, token_subscriber, web_state
+from .state import WebState, token_row, token_subscriber, web_state
 
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -21,8 +21,8 @@ async def unsubscribe(request: Request) -> Response:
     if request.method == "POST" and await _is_one_click(request):
         # The hot path (a mail provider's one-click), in one store call: it can only
         # answer 404 (no such subscriber) or done.
-        subscriber_id = state.signer.check(UNSUBSCRIBE, token)
-        found = None if subscriber_id is None else await state.store.run(_unsubscribe, subscriber_id)
+        well_formed = claimed_id(token) is not None
+        found = await state.store.run(_unsubscribe, state.signer, token) if well_formed else None
         return unsubscribed(state, found) if found is not None else not_found(state)
     subscriber = await token_subscriber(state, UNSUBSCRIBE, token)
     if subscriber is None:
@@ -33,7 +33,7 @@ async def unsubscribe(request: Request) -> Response:
     form = await request.form()
     if form.get("List-Unsubscribe") != "One-Click" and not csrf_ok(state.signer, request, form):
         return forbidden(state)
-    await state.store.run(_unsubscribe, subscriber.id)
+    await state.store.run(_unsubscribe, state.signer, token)
     return unsubscribed(state, subscriber)
 
 
@@ -51,9 +51,10 @@ async def _is_one_click(request: Request) -> bool:
     return body == ONE_CLICK_BODY and request.headers.get("content-type", "").startswith(URLENCODED)
 
 
-def _unsubscribe(store: Store, subscriber_id: int) -> Subscriber | None:
-    """Unsubscribe (once: a second time changes nothing); the subscriber, None when there is none."""
-    subscriber = store.subscriber(id=subscriber_id)
+def _unsubscribe(store: Store, signer: TokenSigner, token: str) -> Subscriber | None:
+    """Unsubscribe (once: a second time changes nothing); the token's subscriber, None for a
+    bad token or a row gone."""
+    subscriber = token_row(store, signer, UNSUBSCRIBE, token)
     if subscriber is not None and subscriber.status != "unsubscribed":
-        store.set_subscriber_status(subscriber_id, "unsubscribed")
+        store.set_subscriber_status(subscriber.id, "unsubscribed")
     return subscriber
