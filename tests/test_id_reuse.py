@@ -14,8 +14,8 @@ from pathlib import Path
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE
 
-from .digest_site import DigestSite, secret, site  # noqa: F401
-from .smtp_server import SmtpServer, smtp_server  # noqa: F401
+from .digest_site import DigestSite
+from .smtp_server import SmtpServer
 from .test_web import client_for, csrf_of, link_in, one_click, subscribe
 
 

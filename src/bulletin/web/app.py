@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,6 +18,7 @@ from ..store import Store, open_store
 from ..templating import template_environment
 from ..tokens import TokenSigner
 from .archive_pages import archive_digest, archive_index
+from .body_limit import BodyLimit
 from .feed_cache import FeedFiles
 from .feeds import feed
 from .pages import stylesheet
@@ -62,6 +64,7 @@ async def close_store_at_shutdown(app: Starlette) -> AsyncIterator[None]:
 def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
     app = Starlette(
         routes=ROUTES,
+        middleware=[Middleware(BodyLimit)],
         exception_handlers={HTTPException: http_error, 500: server_error},
         lifespan=close_store_at_shutdown,
     )
