@@ -65,7 +65,8 @@ class DigestSite:
                 if smtp
                 else {"host": None, "outbox": "outbox"}
             ),
-            "web": {"url": WEB_URL},
+            # Confirmation mails go out 20 times a second, so tests wait little for them.
+            "web": {"url": WEB_URL, "send_confirmations_every": 0.05},
         }
         self.configure()
 

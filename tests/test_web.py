@@ -7,6 +7,7 @@ import itertools
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from urllib.parse import urlsplit
@@ -329,7 +330,9 @@ def test_at_most_one_confirmation_mail_per_address_per_ten_minutes(
     for n in range(4):
         with client_for(site, host=f"192.0.2.{n}") as client:
             assert subscribe(client, "victim@example.org").status_code == 200  # type: ignore[attr-defined]
-    smtp_server.wait_for(1)
+    with client_for(site):  # a running app's worker sends what the sign-ups queued in the store
+        smtp_server.wait_for(1)
+        time.sleep(0.3)  # a few more of the worker's looks at the queue
     assert smtp_server.per_recipient() == {"victim@example.org": 1}
 
     eleven_minutes_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)).isoformat()
@@ -339,8 +342,7 @@ def test_at_most_one_confirmation_mail_per_address_per_ten_minutes(
     db.close()
     with client_for(site, host="192.0.2.200") as client:
         subscribe(client, "victim@example.org")
-
-    smtp_server.wait_for(2)
+        smtp_server.wait_for(2)
     assert smtp_server.per_recipient() == {"victim@example.org": 2}
 
 
@@ -674,7 +676,7 @@ def test_web_url_defaults_to_site_url(site: DigestSite, smtp_server: SmtpServer)
     site.configure()
     with TestClient(create_app(site.config), base_url="https://clinic.example") as client:
         subscribe(client, "reader@example.org")
-    smtp_server.wait_for(1)
+        smtp_server.wait_for(1)
     text = smtp_server.received[0].message().get_body(("plain",)).get_content()
     assert "https://clinic.example/confirm/" in text
 

@@ -103,4 +103,5 @@ WEB = (
     Key("url", Kind.URL),
     Key("host", Kind.TEXT, "127.0.0.1"),
     Key("port", Kind.WHOLE, 8080, minimum=1),
+    Key("send_confirmations_every", Kind.NUMBER, 2.0, minimum=0.01),  # seconds
 )

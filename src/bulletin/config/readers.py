@@ -185,7 +185,12 @@ def parse_duration(text: str) -> float | None:
 def read_web(section: Section, site: SiteConfig) -> WebConfig:
     v = section.read(defaults.WEB)
     section.finish()
-    return WebConfig(url=v["url"] or site.url, host=v["host"], port=v["port"])
+    return WebConfig(
+        url=v["url"] or site.url,
+        host=v["host"],
+        port=v["port"],
+        send_confirmations_every=v["send_confirmations_every"],
+    )
 
 
 def _site_relative(url: str | None, site_url: str) -> str | None:

@@ -139,6 +139,22 @@ class Store(Protocol):
         """True (and ``now`` noted) when no confirmation mail went out within ``interval``."""
         ...
 
+    def sign_up(self, email: str, name: str | None, now: dt.datetime, interval: dt.timedelta) -> None:
+        """A web sign-up, in one transaction: ``request_subscription``, then a confirmation
+        mail queued for a pending address that had none within ``interval``. The same
+        statements run whether the address is new, pending, active or gone, so the
+        time taken tells nothing about it."""
+        ...
+
+    def queued_confirmations(self, limit: int = 100) -> list[Subscriber]:
+        """Subscribers with a confirmation mail queued, oldest first (any status now:
+        one confirmed or gone meanwhile needs no mail, only ``confirmation_sent``)."""
+        ...
+
+    def confirmation_sent(self, subscriber_id: int) -> None:
+        """Take the subscriber's confirmation mail off the queue."""
+        ...
+
     def remove_subscriber(self, email: str) -> bool:
         """Delete a subscriber with their deliveries; False when there was none."""
         ...

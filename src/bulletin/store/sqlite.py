@@ -32,6 +32,12 @@ from .sqlite_guard import RecordingGuard
 
 # SQLite integers are signed 64-bit: a larger number can name no row.
 _LARGEST_ID = 2**63 - 1
+# A new, unsubscribed or bounced address becomes 'pending'; an active or pending one stays.
+_REQUEST_SUBSCRIPTION = (
+    "INSERT INTO subscribers (email, name, status, created_at, updated_at)"
+    " VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (email) DO UPDATE SET"
+    " status = 'pending', updated_at = excluded.updated_at WHERE status IN ('unsubscribed', 'bounced')"
+)
 
 
 def _parse(text: str) -> dt.datetime:
@@ -173,14 +179,7 @@ class SqliteStore(DeliveryRows, RecordingGuard):
 
     @serialised
     def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
-        stamp = iso(now)
-        self.db.execute(
-            "INSERT INTO subscribers (email, name, status, created_at, updated_at)"
-            " VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (email) DO UPDATE SET"
-            " status = 'pending', updated_at = excluded.updated_at"
-            " WHERE status IN ('unsubscribed', 'bounced')",
-            (email, name, stamp, stamp),
-        )
+        self.db.execute(_REQUEST_SUBSCRIPTION, (email, name, iso(now), iso(now)))
         subscriber = self.subscriber(email=email)
         assert subscriber is not None
         return subscriber
@@ -203,6 +202,32 @@ class SqliteStore(DeliveryRows, RecordingGuard):
             (iso(now), subscriber_id, iso(now - interval)),
         )
         return cursor.rowcount == 1
+
+    @serialised
+    def sign_up(self, email: str, name: str | None, now: dt.datetime, interval: dt.timedelta) -> None:
+        stamp = iso(now)
+        with self.transaction():
+            # The same two statements for every address, whatever it finds.
+            self.db.execute(_REQUEST_SUBSCRIPTION, (email, name, stamp, stamp))
+            self.db.execute(
+                "UPDATE subscribers SET confirm_sent_at = ?, confirm_queued_at = ?"
+                " WHERE email = ? AND status = 'pending'"
+                " AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)",
+                (stamp, stamp, email, iso(now - interval)),
+            )
+
+    @serialised
+    def queued_confirmations(self, limit: int = 100) -> list[Subscriber]:
+        rows = self.db.execute(
+            "SELECT * FROM subscribers WHERE confirm_queued_at IS NOT NULL"
+            " ORDER BY confirm_queued_at, id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [subscriber_from_row(row) for row in rows]
+
+    @serialised
+    def confirmation_sent(self, subscriber_id: int) -> None:
+        self.db.execute("UPDATE subscribers SET confirm_queued_at = NULL WHERE id = ?", (subscriber_id,))
 
     @serialised
     def remove_subscriber(self, email: str) -> bool:

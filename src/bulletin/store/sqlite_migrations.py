@@ -115,6 +115,17 @@ def subscriber_ids_never_reused(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE subscribers_rebuilt RENAME TO subscribers")
 
 
+@MIGRATIONS.register("0005_confirmation_queue")
+def confirmation_queue(db: sqlite3.Connection) -> None:
+    # When a sign-up queued a confirmation mail not sent yet: `bulletin serve` sends
+    # them from a worker of its own, never in the gap after the sign-up's response.
+    db.execute("ALTER TABLE subscribers ADD COLUMN confirm_queued_at TEXT")
+    db.execute(
+        "CREATE INDEX subscribers_confirm_queue ON subscribers (confirm_queued_at)"
+        " WHERE confirm_queued_at IS NOT NULL"
+    )
+
+
 def migrate(
     db: sqlite3.Connection, now: dt.datetime, migrations: Migrations[sqlite3.Connection] = MIGRATIONS
 ) -> list[str]:

@@ -19,6 +19,7 @@ from ..templating import template_environment
 from ..tokens import TokenSigner
 from .archive_pages import archive_digest, archive_index
 from .body_limit import BodyLimit
+from .confirmation_queue import sending_confirmations
 from .feed_cache import FeedFiles
 from .feeds import feed
 from .pages import stylesheet
@@ -54,10 +55,12 @@ ROUTES = [
 
 
 @contextlib.asynccontextmanager
-async def close_store_at_shutdown(app: Starlette) -> AsyncIterator[None]:
-    yield
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """While the app runs, queued confirmation mails go out; at shutdown the store closes."""
     state = app.state.web
     assert isinstance(state, WebState)
+    async with sending_confirmations(state):
+        yield
     state.store.close()
 
 
@@ -66,7 +69,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         routes=ROUTES,
         middleware=[Middleware(BodyLimit)],
         exception_handlers={HTTPException: http_error, 500: server_error},
-        lifespan=close_store_at_shutdown,
+        lifespan=lifespan,
     )
     app.state.web = WebState(
         config=config,
