@@ -104,4 +104,6 @@ WEB = (
     Key("host", Kind.TEXT, "127.0.0.1"),
     Key("port", Kind.WHOLE, 8080, minimum=1),
     Key("send_confirmations_every", Kind.NUMBER, 2.0, minimum=0.01),  # seconds
+    # Proxies whose X-Forwarded-For names the client: addresses or networks (10.0.0.0/8).
+    Key("trusted_proxies", Kind.NAMES, ()),
 )

@@ -143,6 +143,7 @@ class WebConfig:
     # serve's worker looks at the queued confirmation mails this often (seconds), on a
     # clock of its own: never in the gap after a sign-up, where its time would show.
     send_confirmations_every: float = 2.0
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks, checked by read_web
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import ipaddress
 import re
 from email.utils import formataddr
 from pathlib import Path
@@ -184,12 +185,18 @@ def parse_duration(text: str) -> float | None:
 
 def read_web(section: Section, site: SiteConfig) -> WebConfig:
     v = section.read(defaults.WEB)
+    for entry in v["trusted_proxies"]:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            section.problem("trusted_proxies", f"lists {entry!r}, which is not an IP address or network")
     section.finish()
     return WebConfig(
         url=v["url"] or site.url,
         host=v["host"],
         port=v["port"],
         send_confirmations_every=v["send_confirmations_every"],
+        trusted_proxies=v["trusted_proxies"],
     )
 
 

@@ -19,6 +19,7 @@ from ..templating import template_environment
 from ..tokens import TokenSigner
 from .archive_pages import archive_digest, archive_index
 from .body_limit import BodyLimit
+from .client_address import ClientAddress, parse_networks
 from .confirmation_queue import sending_confirmations
 from .feed_cache import FeedFiles
 from .feeds import feed
@@ -67,7 +68,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(BodyLimit)],
+        middleware=[
+            Middleware(ClientAddress, trusted=parse_networks(config.web.trusted_proxies)),
+            Middleware(BodyLimit),
+        ],
         exception_handlers={HTTPException: http_error, 500: server_error},
         lifespan=lifespan,
     )

@@ -111,14 +111,13 @@ def serve(
     app = create_app(config)
     for line in start_lines(config, sock):
         announce(line)
-    # Behind a reverse proxy on the same machine, X-Forwarded-For names the client
-    # (the rate limit needs it); from anywhere else it is ignored. uvicorn's own access
-    # log is off: ours masks the tokens in unsubscribe and confirm links.
+    # X-Forwarded-For is read by the app (client_address), from web.trusted_proxies
+    # only; uvicorn's own reading, which trusts 127.0.0.1, stays off. Its access log is
+    # off too: ours masks the tokens in unsubscribe and confirm links.
     server = uvicorn.Server(
         uvicorn.Config(
             AccessLog(app),
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            proxy_headers=False,
             log_level="warning",
             access_log=False,
         )
