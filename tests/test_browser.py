@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,7 +39,7 @@ CHROMIUM_ARGS = [
 class Server:
     """`bulletin serve` as a subprocess on 127.0.0.1, web.url pointing at it."""
 
-    def __init__(self, site: DigestSite) -> None:
+    def __init__(self, site: DigestSite, **popen: Any) -> None:
         self.site = site
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -59,6 +60,7 @@ class Server:
             text=True,
             env={**os.environ, "BULLETIN_SECRET": SECRET},
             cwd=site.root,
+            **popen,
         )
         self.wait_until_up()
 

@@ -106,4 +106,10 @@ WEB = (
     Key("send_confirmations_every", Kind.NUMBER, 2.0, minimum=0.01),  # seconds
     # Proxies whose X-Forwarded-For names the client: addresses or networks (10.0.0.0/8).
     Key("trusted_proxies", Kind.NAMES, ()),
+    # Limits for serve's connections (web/connections.py).
+    Key("max_connections", Kind.WHOLE, 1000, minimum=1),
+    Key("max_connections_per_client", Kind.WHOLE, 32, minimum=1),
+    Key("request_timeout", Kind.NUMBER, 10.0, minimum=0.1),  # seconds to send a whole request
+    Key("keep_alive_timeout", Kind.WHOLE, 5, minimum=1),  # seconds an idle connection stays open
+    Key("max_header_bytes", Kind.WHOLE, 16384, minimum=1024),
 )

@@ -144,6 +144,11 @@ class WebConfig:
     # clock of its own: never in the gap after a sign-up, where its time would show.
     send_confirmations_every: float = 2.0
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks, checked by read_web
+    max_connections: int = 1000
+    max_connections_per_client: int = 32
+    request_timeout: float = 10.0
+    keep_alive_timeout: int = 5
+    max_header_bytes: int = 16384
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,11 @@ def read_web(section: Section, site: SiteConfig) -> WebConfig:
         port=v["port"],
         send_confirmations_every=v["send_confirmations_every"],
         trusted_proxies=v["trusted_proxies"],
+        max_connections=v["max_connections"],
+        max_connections_per_client=v["max_connections_per_client"],
+        request_timeout=v["request_timeout"],
+        keep_alive_timeout=v["keep_alive_timeout"],
+        max_header_bytes=v["max_header_bytes"],
     )
 
 

@@ -15,6 +15,8 @@ from ..config import Config
 from ..errors import BulletinError
 from ..feeds.paths import ATOM_FILE, RSS_FILE
 from .app import create_app
+from .client_address import parse_networks
+from .connections import ConnectionLimits, guarded_protocol
 
 access_log = logging.getLogger("bulletin.web.access")
 
@@ -111,6 +113,7 @@ def serve(
     app = create_app(config)
     for line in start_lines(config, sock):
         announce(line)
+    limits = ConnectionLimits.from_config(config.web, parse_networks(config.web.trusted_proxies))
     # X-Forwarded-For is read by the app (client_address), from web.trusted_proxies
     # only; uvicorn's own reading, which trusts 127.0.0.1, stays off. Its access log is
     # off too: ours masks the tokens in unsubscribe and confirm links.
@@ -118,6 +121,9 @@ def serve(
         uvicorn.Config(
             AccessLog(app),
             proxy_headers=False,
+            http=guarded_protocol(limits),
+            limit_concurrency=limits.max_connections,
+            timeout_keep_alive=config.web.keep_alive_timeout,
             log_level="warning",
             access_log=False,
         )
