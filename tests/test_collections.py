@@ -269,3 +269,13 @@ def test_a_taxonomy_bulletin_does_not_keep_is_a_check_warning(tmp_path: Path) ->
     assert f"Warning: {blog}: taxonomy 'month' is not read (only category and tag)" in result.output
     # The other warning: no digest.footer (a postal address).
     assert "Read 0 posts in 1 collection page: 0 errors, 2 warnings." in result.output
+
+
+def test_an_empty_date_is_no_date(tmp_path: Path) -> None:
+    pages = {
+        "01.blog/blog.md": listing("  items: '@self.children'\n"),
+        "01.blog/a/item.md": "---\ntitle: A\ndate: ''\npublish_date: ''\nunpublish_date:\n---\n",
+    }
+    site, problems = read_site(load_config(grav_site(tmp_path, pages)))
+    assert problems == [] and len(site.posts) == 1 and len(site.warnings) == 1
+    assert "no date; the file's modification time" in site.warnings[0]

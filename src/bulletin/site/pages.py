@@ -170,7 +170,10 @@ def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Pag
     lenient = dict(header)
     if not _has_text(header.get("title")):
         lenient["title"] = _ucfirst(_slug(header, folder_slug))
-    dated = header.get("date") is not None or header.get("publish_date") is not None
+    for key in ("date", "publish_date", "unpublish_date"):
+        if not _has_text(lenient.get(key)):
+            lenient.pop(key, None)  # an empty date is no date to Grav
+    dated = "date" in lenient or "publish_date" in lenient
     if not dated:
         lenient["date"] = int(mtime)  # Grav's Page::date() falls back to filemtime
     try:
