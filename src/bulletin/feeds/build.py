@@ -11,7 +11,6 @@ from ..config import Config
 from ..config.defaults import LOGO_FOLDER
 from ..errors import ConfigError
 from ..files import write_files_atomically
-from ..site.grav_site import load_site
 from ..site.posts import visible_posts
 from ..store import store_exists
 from .build_cache import BuildCache
@@ -45,6 +44,8 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         return BuildResult(
             tuple(Path(p) for p in last.feeds), last.items, last.visible, len(last.files), last.archive_pages
         )
+    from ..site.grav_site import load_site  # not needed by an unchanged rebuild
+
     site = load_site(config, cache)
     posts = site.posts
     visible = visible_posts(posts, now)

@@ -20,15 +20,17 @@ import pickle
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from .. import __version__
 from ..config import Config
 from ..config.grav import GRAV_CONFIG_FILES
 from ..files import write_file_atomically
-from ..site.pages import Page
 from ..site.posts import Post
 from ..store import state_dir, store_files
+
+if TYPE_CHECKING:  # a plain folder's build, and an unchanged one, never load Grav's page reader
+    from ..site.pages import Page
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
@@ -38,7 +40,6 @@ CACHE_FORMAT = "9"  # bump when what the files hold changes shape (9: a post's l
 Entry = tuple[int, int, tuple[object, ...]]
 Listing = tuple[int, list[str], list[str]]  # folder mtime_ns, sub-folders, Markdown files
 _FIELDS = tuple(field.name for field in dataclasses.fields(Post))
-_PAGE_FIELDS = tuple(field.name for field in dataclasses.fields(Page))[1:]  # all but `post`
 _READ_ERRORS = (
     OSError,
     pickle.UnpicklingError,
@@ -268,6 +269,8 @@ class BuildCache:
             return None
         post_fields, extra = entry[2]
         try:
+            from ..site.pages import Page
+
             page = Page(Post(*post_fields), *extra)  # type: ignore[misc]
         except TypeError:
             return None
@@ -279,7 +282,7 @@ class BuildCache:
 
     def store_page(self, path: str, stat: os.stat_result, page: Page) -> None:
         post_fields = tuple("" if name == "body" else getattr(page.post, name) for name in _FIELDS)
-        extra = tuple(getattr(page, name) for name in _PAGE_FIELDS)
+        extra = tuple(getattr(page, field.name) for field in dataclasses.fields(page)[1:])  # all but post
         self.new[path] = (stat.st_size, stat.st_mtime_ns, (post_fields, extra))
 
     def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None:
