@@ -51,6 +51,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm_page_question": "Send new posts of {list} by email to {address}?",
         "confirmed_page_text": "The next {list} digest will be sent to {address}.",
         "archive_back": "All digests",
+        "archive_pages": "Pages of the archive",
+        "archive_newer": "Newer digests",
+        "archive_older": "Older digests",
+        "archive_page": "Page {page} of {pages}",
         "archive_subscribe": "Get the digest by email",
         "feed_badge": "Web feed",
         "feed_what": "This is the web feed (RSS/Atom) of {list}. A feed reader checks it for you and shows "
@@ -105,6 +109,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm_page_question": "Присылать новые публикации {list} на адрес {address}?",
         "confirmed_page_text": "Следующий выпуск рассылки {list} придёт на адрес {address}.",
         "archive_back": "Все выпуски",
+        "archive_pages": "Страницы архива",
+        "archive_newer": "Более новые выпуски",
+        "archive_older": "Более ранние выпуски",
+        "archive_page": "Страница {page} из {pages}",
         "archive_subscribe": "Получать рассылку на почту",
         "feed_badge": "Лента новостей",
         "feed_what": "Это лента новостей (RSS/Atom) сайта {list}. Программа для чтения лент сама проверяет "
@@ -160,6 +168,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm_page_question": "{list} жаңа жарияланымдарын {address} мекенжайына жіберейік пе?",
         "confirmed_page_text": "{list} таратылымының келесі шығарылымы {address} мекенжайына келеді.",
         "archive_back": "Барлық шығарылымдар",
+        "archive_pages": "Мұрағат беттері",
+        "archive_newer": "Жаңарақ шығарылымдар",
+        "archive_older": "Ертерек шығарылымдар",
+        "archive_page": "{pages} беттің {page}-беті",
         "archive_subscribe": "Таратылымды поштамен алу",
         "feed_badge": "Жаңалықтар арнасы",
         "feed_what": "Бұл {list} сайтының жаңалықтар арнасы (RSS/Atom). Арналарды оқуға арналған бағдарлама "

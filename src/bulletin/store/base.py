@@ -13,6 +13,7 @@ from .records import (
     DeliveryCounts,
     DigestPost,
     DigestRecord,
+    DigestSummary,
     FailedAttempt,
     RenderedDigest,
     Subscriber,
@@ -196,6 +197,18 @@ class Store(Protocol):
 
     def digests_with_pending(self) -> list[DigestRecord]:
         """Digests with a delivery still pending, oldest first."""
+        ...
+
+    def digest_count(self) -> int:
+        """How many digests there are."""
+        ...
+
+    def digest_summaries(self, limit: int, offset: int = 0) -> list[DigestSummary]:
+        """The archive index's rows, newest first, ``limit`` of them after skipping ``offset``.
+
+        Read from a small row per digest written with it, never from its rendering: a
+        digest whose rendering is damaged is still listed.
+        """
         ...
 
     # Deliveries ------------------------------------------------------------------

@@ -80,6 +80,22 @@ class DigestPost:
 
 
 @dataclass(frozen=True)
+class PostLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DigestSummary:
+    """What the archive's index shows of a digest, kept apart from its rendering so the
+    index never reads (or decodes) a whole digest."""
+
+    number: int
+    created_at: dt.datetime
+    posts: tuple[PostLink, ...]
+
+
+@dataclass(frozen=True)
 class Delivery:
     digest_id: int
     subscriber: Subscriber

@@ -22,12 +22,14 @@ from .records import (
     SUBSCRIBER_STATUSES,
     DigestPost,
     DigestRecord,
+    DigestSummary,
     RenderedDigest,
     Subscriber,
 )
 from .sqlite_backup import backup_database, check_database
 from .sqlite_connection import connect, iso, serialised
 from .sqlite_deliveries import DeliveryRows, subscriber_from_row
+from .sqlite_digest_index import summaries, write_index_row
 from .sqlite_guard import RecordingGuard
 
 # SQLite integers are signed 64-bit: a larger number can name no row.
@@ -261,6 +263,7 @@ class SqliteStore(DeliveryRows, RecordingGuard):
                 (iso(now), nonce, json.dumps(rendered.as_json(), ensure_ascii=False)),
             )
             number = int(cursor.lastrowid or 0)
+            write_index_row(self.db, number, iso(now), posts)
             self.db.executemany(
                 "INSERT INTO digest_posts VALUES (?, ?, ?, ?, ?)",
                 [(p.route, number, p.title, p.url, iso(p.published_at)) for p in posts],
@@ -305,6 +308,14 @@ class SqliteStore(DeliveryRows, RecordingGuard):
             " (SELECT DISTINCT digest_id FROM deliveries WHERE status = 'pending') ORDER BY id"
         )
         return [self._digest(row) for row in rows]
+
+    @serialised
+    def digest_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM digest_index").fetchone()[0])
+
+    @serialised
+    def digest_summaries(self, limit: int, offset: int = 0) -> list[DigestSummary]:
+        return summaries(self.db, limit, offset)
 
     def _digest(self, row: sqlite3.Row) -> DigestRecord:
         try:

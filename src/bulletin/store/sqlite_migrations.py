@@ -12,6 +12,7 @@ import datetime as dt
 import sqlite3
 
 from .migrations import Migration, Migrations
+from .sqlite_digest_index import fill_index
 
 MIGRATIONS: Migrations[sqlite3.Connection] = Migrations()
 
@@ -124,6 +125,19 @@ def confirmation_queue(db: sqlite3.Connection) -> None:
         "CREATE INDEX subscribers_confirm_queue ON subscribers (confirm_queued_at)"
         " WHERE confirm_queued_at IS NOT NULL"
     )
+
+
+@MIGRATIONS.register("0006_digest_index")
+def digest_index(db: sqlite3.Connection) -> None:
+    # What the archive index shows of each digest, so it never reads whole renderings.
+    db.execute(
+        """CREATE TABLE digest_index (
+            digest_id INTEGER PRIMARY KEY REFERENCES digests(id),
+            created_at TEXT NOT NULL,
+            posts TEXT NOT NULL
+        )"""
+    )
+    fill_index(db)
 
 
 def migrate(

@@ -48,6 +48,8 @@ ROUTES = [
     Route("/confirm/{token}", confirm, methods=["GET", "POST"]),
     Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
     Route("/archive/", archive_index),
+    Route("/archive/page/{page:int}", archive_index),
+    Route("/archive/page/{page:int}/", archive_index),
     Route("/archive/{number:int}", archive_digest),
     Route("/archive/{number:int}/", archive_digest),
     Route("/static/bulletin.css", stylesheet),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..store import DigestRecord, Store
 from .digest_archive import index_html, issue_page
@@ -16,9 +16,15 @@ LARGEST_DIGEST_NUMBER = 2**63 - 1
 
 
 async def archive_index(request: Request) -> Response:
+    """/archive/ (the newest digests) and /archive/page/N/ (older ones)."""
     state = web_state(request)
-    # Rendered in the worker thread too: the list grows with every digest sent.
-    html = await state.store.run(_index_html, state)
+    page = request.path_params.get("page", 1)
+    if page == 1 and "page" in request.path_params:
+        return RedirectResponse("/archive/", status_code=301)  # one address per page
+    # Queried and rendered on the store's thread: nothing here waits on the event loop.
+    html = await state.store.run(_index_html, state, page) if page <= LARGEST_DIGEST_NUMBER else None
+    if html is None:
+        return not_found(state)
     return HTMLResponse(html, headers=security_headers(STRICT_CSP))
 
 
@@ -31,8 +37,8 @@ async def archive_digest(request: Request) -> Response:
     return HTMLResponse(issue_page(state.config, state.env, record), headers=security_headers(ARCHIVE_CSP))
 
 
-def _index_html(store: Store, state: WebState) -> str:
-    return index_html(state.config, state.env, store)
+def _index_html(store: Store, state: WebState, page: int) -> str | None:
+    return index_html(state.config, state.env, store, page)
 
 
 def _digest(store: Store, number: int) -> DigestRecord | None:

@@ -19,6 +19,8 @@ _HEAD_START = re.compile(r"<head\b[^>]*>", re.I)
 # Where the pages' stylesheet is: served by `bulletin serve`, and written by `bulletin build`
 # beside the archive (the output folder is served at the site's root, as the archive links are).
 STYLESHEET = "static/bulletin.css"
+# Digests per page of the archive index: a page stays small however many were sent.
+INDEX_PAGE_SIZE = 50
 
 
 def public_html(digest: DigestRecord) -> str:
@@ -55,22 +57,42 @@ def reading_date(moment: dt.datetime, config: Config) -> str:
         return format_date(local, format="d MMMM y", locale="en")
 
 
-def index_html(config: Config, env: jinja2.Environment, store: Store) -> str:
-    digests = []
-    for record in store.recent_digests(limit=100_000):
-        digests.append(
-            {
-                "number": record.number,
-                "date": reading_date(record.created_at, config),
-                "posts": [post.title for post in store.digest_posts(record.number)],
-            }
-        )
+def index_page_count(digests: int) -> int:
+    """Pages of the archive index; an empty archive still has its first page, which says so."""
+    return max(1, -(-digests // INDEX_PAGE_SIZE))
+
+
+def index_page_path(page: int) -> str:
+    """Where page ``page`` of the index is; the first is the archive's own address."""
+    return "/archive/" if page == 1 else f"/archive/page/{page}/"
+
+
+def index_html(config: Config, env: jinja2.Environment, store: Store, page: int = 1) -> str | None:
+    """Page ``page`` of the index, newest digests first; None when there is no such page.
+
+    Two small queries, whatever the archive's size: its length, and this page's rows.
+    """
+    pages = index_page_count(store.digest_count())
+    if not 1 <= page <= pages:
+        return None
+    digests = [
+        {
+            "number": summary.number,
+            "date": reading_date(summary.created_at, config),
+            "posts": [post.title for post in summary.posts],
+        }
+        for summary in store.digest_summaries(INDEX_PAGE_SIZE, (page - 1) * INDEX_PAGE_SIZE)
+    ]
     template = env.get_template("web/archive_index.html.j2")
     return template.render(
         site=config.site,
         t=texts(config.site.language),
         digests=digests,
         subscribe_url=f"{config.web.url}/subscribe",
+        page=page,
+        pages=pages,
+        newer_url=index_page_path(page - 1) if page > 1 else None,
+        older_url=index_page_path(page + 1) if page < pages else None,
     )
 
 
@@ -79,11 +101,17 @@ def stylesheet_text(env: jinja2.Environment) -> str:
 
 
 def archive_files(config: Config, env: jinja2.Environment, store: Store) -> dict[Path, bytes]:
-    """archive/index.html and archive/N/index.html, for a plain web server to serve."""
-    root = config.feeds.output_dir / "archive"
-    files = {root / "index.html": index_html(config, env, store).encode("utf-8")}
+    """The index's pages (archive/index.html, archive/page/N/index.html) and each digest's
+    archive/N/index.html, at the addresses `bulletin serve` answers, for a plain web server."""
+    output = config.feeds.output_dir
+    files: dict[Path, bytes] = {}
+    for page in range(1, index_page_count(store.digest_count()) + 1):
+        html = index_html(config, env, store, page)
+        if html is not None:  # None only if digests vanished meanwhile, which no command does
+            files[output / index_page_path(page).strip("/") / "index.html"] = html.encode("utf-8")
     for record in store.recent_digests(limit=100_000):
-        files[root / str(record.number) / "index.html"] = issue_page(config, env, record).encode("utf-8")
+        page_html = issue_page(config, env, record)
+        files[output / "archive" / str(record.number) / "index.html"] = page_html.encode("utf-8")
     return files
 
 
