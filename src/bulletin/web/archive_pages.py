@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..store import DigestRecord, Store
-from .digest_archive import index_html, issue_page
+from .digest_archive import index_page, issue_page, render_index
 from .pages import not_found
 from .security import ARCHIVE_CSP, STRICT_CSP, security_headers
-from .state import WebState, web_state
+from .state import web_state
 
 # SQLite integers stop at 2**63 - 1; a longer number names no digest.
 LARGEST_DIGEST_NUMBER = 2**63 - 1
@@ -21,10 +23,12 @@ async def archive_index(request: Request) -> Response:
     page = request.path_params.get("page", 1)
     if page == 1 and "page" in request.path_params:
         return RedirectResponse("/archive/", status_code=301)  # one address per page
-    # Queried and rendered on the store's thread: nothing here waits on the event loop.
-    html = await state.store.run(_index_html, state, page) if page <= LARGEST_DIGEST_NUMBER else None
-    if html is None:
+    # Queried on the store's thread and rendered on another, so neither the event loop
+    # nor the store's queue waits for the template (50 dates in the site's language).
+    index = await state.store.run(index_page, page) if page <= LARGEST_DIGEST_NUMBER else None
+    if index is None:
         return not_found(state)
+    html = await asyncio.to_thread(render_index, state.config, state.env, index)
     return HTMLResponse(html, headers=security_headers(STRICT_CSP))
 
 
@@ -35,10 +39,6 @@ async def archive_digest(request: Request) -> Response:
     if record is None:
         return not_found(state)
     return HTMLResponse(issue_page(state.config, state.env, record), headers=security_headers(ARCHIVE_CSP))
-
-
-def _index_html(store: Store, state: WebState, page: int) -> str | None:
-    return index_html(state.config, state.env, store, page)
 
 
 def _digest(store: Store, number: int) -> DigestRecord | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -11,7 +12,7 @@ import jinja2
 from ..config import Config
 from ..i18n import texts
 from ..mail.markers import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
-from ..store import DigestRecord, Store
+from ..store import DigestRecord, DigestSummary, Store
 
 _PERSONAL = re.compile(re.escape(PERSONAL_START) + ".*?" + re.escape(PERSONAL_END), re.S)
 _BODY_START = re.compile(r"<body\b[^>]*>", re.I)
@@ -67,7 +68,16 @@ def index_page_path(page: int) -> str:
     return "/archive/" if page == 1 else f"/archive/page/{page}/"
 
 
-def index_html(config: Config, env: jinja2.Environment, store: Store, page: int = 1) -> str | None:
+@dataclass(frozen=True)
+class IndexPage:
+    """One page of the index as the store gave it: which page, of how many, and its digests."""
+
+    page: int
+    pages: int
+    digests: tuple[DigestSummary, ...]
+
+
+def index_page(store: Store, page: int) -> IndexPage | None:
     """Page ``page`` of the index, newest digests first; None when there is no such page.
 
     Two small queries, whatever the archive's size: its length, and this page's rows.
@@ -75,15 +85,22 @@ def index_html(config: Config, env: jinja2.Environment, store: Store, page: int 
     pages = index_page_count(store.digest_count())
     if not 1 <= page <= pages:
         return None
+    summaries = store.digest_summaries(INDEX_PAGE_SIZE, (page - 1) * INDEX_PAGE_SIZE)
+    return IndexPage(page, pages, tuple(summaries))
+
+
+def render_index(config: Config, env: jinja2.Environment, index: IndexPage) -> str:
+    """The page's HTML; needs no store, so `serve` renders it off the store's thread."""
     digests = [
         {
             "number": summary.number,
             "date": reading_date(summary.created_at, config),
             "posts": [post.title for post in summary.posts],
         }
-        for summary in store.digest_summaries(INDEX_PAGE_SIZE, (page - 1) * INDEX_PAGE_SIZE)
+        for summary in index.digests
     ]
     template = env.get_template("web/archive_index.html.j2")
+    page, pages = index.page, index.pages
     return template.render(
         site=config.site,
         t=texts(config.site.language),
@@ -106,8 +123,9 @@ def archive_files(config: Config, env: jinja2.Environment, store: Store) -> dict
     output = config.feeds.output_dir
     files: dict[Path, bytes] = {}
     for page in range(1, index_page_count(store.digest_count()) + 1):
-        html = index_html(config, env, store, page)
-        if html is not None:  # None only if digests vanished meanwhile, which no command does
+        index = index_page(store, page)
+        if index is not None:  # None only if digests vanished meanwhile, which no command does
+            html = render_index(config, env, index)
             files[output / index_page_path(page).strip("/") / "index.html"] = html.encode("utf-8")
     for record in store.recent_digests(limit=100_000):
         page_html = issue_page(config, env, record)
