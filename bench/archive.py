@@ -28,11 +28,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web import SECRET, Connection, bulletin_command, free_port, make_site, percentile  # noqa: E402
+from web import (  # noqa: E402
+    SECRET,
+    Connection,
+    bulletin_command,
+    free_port,
+    make_site,
+    percentile,
+    wait_until_up,
+)
 
 HEALTH_EVERY = 0.1  # seconds between health probes
 
@@ -106,19 +113,6 @@ def line(name: str, values: list[float], duration: float) -> str:
         f"{name:<10}{len(ms):>9}{len(ms) / duration:>8.1f}{percentile(ms, 0.5):>9.1f}"
         f"{percentile(ms, 0.9):>9.1f}{percentile(ms, 0.99):>9.1f}{max(ms, default=0):>9.1f}"
     )
-
-
-def wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base_url + "/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("bulletin serve did not start") from None
-            time.sleep(0.1)
 
 
 def main() -> None:

@@ -267,6 +267,20 @@ async def load(
     return stats, time.perf_counter() - started
 
 
+def wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
+    """Until the server answers /health; exits when it died or took over 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base_url + "/health", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("bulletin serve did not start") from None
+            time.sleep(0.1)
+
+
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux /proc); NaN elsewhere."""
     try:
@@ -335,16 +349,7 @@ def main() -> None:
             cwd=root,
         )
         base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(base_url + "/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("bulletin serve did not start") from None
-                time.sleep(0.1)
+        wait_until_up(base_url, server)
         print(f"server pid {server.pid} on {base_url}")
         cpu_before = process_cpu(server.pid)
         stats, elapsed = asyncio.run(load(port, ids, args.clients, args.duration, args.think))
