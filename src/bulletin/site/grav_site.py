@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..config import Config
 from ..errors import ContentError
 from .collections import CollectionPage, PageIndex, evaluate, feed_setting, order
+from .flags import published_note
 from .pages import Page, PageCache, undated_warning, walk_pages
 from .posts import Post, read_posts
 
@@ -80,6 +81,8 @@ def read_grav_site(
         seen[page.route] = page.post.source
         if not page.dated:
             notes.append(undated_warning(page, config.site.timezone))
+        if note := published_note(page.post.source, page.header.get("published")):
+            notes.append(note)
         posts.append(page.post)
     posts.sort(key=lambda p: (p.date, p.route), reverse=True)
     post_files = {page.post.source for page in post_pages}

@@ -15,6 +15,7 @@ from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
 from ..errors import ContentError
 from .content_files import ANY_FOLDER, ReadLimits, limits_for
 from .dates import DateFormatError, parse_date
+from .flags import flag, published_flag
 from .frontmatter import read_page, source_stat
 
 # Said with every date that cannot be read: the forms Grav (PHP's strtotime) reads.
@@ -31,9 +32,6 @@ _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 _XML_INVALID = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Characters a permalink cannot hold: C0 and C1 controls.
 _UNSAFE_ROUTE = re.compile("[\x00-\x1f\x7f-\x9f]")
-# Grav headers that keep a page out of listings (and so out of feeds and digests).
-_TRUE_STRINGS = {"true", "yes", "on", "1"}
-_FALSE_STRINGS = {"false", "no", "off", "0"}
 
 
 @dataclass(frozen=True)
@@ -302,12 +300,12 @@ def post_from_header(
     if moment is None and len(problems) == problems_before_dates:
         problems.append(f"{path}: no date (set 'date' or 'publish_date')")
 
-    published = _flag(header, "published", True, path, problems)
-    hidden = _flag(header, "hide_from_post_list", False, path, problems)
-    routable = _flag(header, "routable", True, path, problems)
-    continue_link = _flag(header, "continue_link", True, path, problems)
+    published = published_flag(header.get("published"))
+    hidden = flag(header, "hide_from_post_list", False, path, problems)
+    routable = flag(header, "routable", True, path, problems)
+    continue_link = flag(header, "continue_link", True, path, problems)
     feed_header = header.get("feed")
-    skip = isinstance(feed_header, dict) and _flag(feed_header, "skip", False, path, problems)
+    skip = isinstance(feed_header, dict) and flag(feed_header, "skip", False, path, problems)
 
     slug = header.get("slug")
     if slug is not None:
@@ -351,20 +349,6 @@ def post_from_header(
         body=body,
         flat=flat,
     )
-
-
-def _flag(header: dict[str, Any], key: str, default: bool, path: str | Path, problems: list[str]) -> bool:
-    value = header.get(key, default)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (str, int)) and str(value).strip().lower() in _TRUE_STRINGS:
-        return True
-    if isinstance(value, (str, int)) and str(value).strip().lower() in _FALSE_STRINGS:
-        return False
-    if value is None:
-        return default
-    problems.append(f"{path}: '{key}' must be true or false, not {value!r:.40}")
-    return default
 
 
 def _text(value: Any) -> str | None:
