@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 from babel.dates import format_date
 
-from .config import Config, load_config
+from .config import Config, MarkdownSettings, load_config
 from .errors import BulletinError
 from .i18n import language_mismatch
 from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest
@@ -92,7 +92,7 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
     renderable = [post for post in posts if post.source not in costly]
     report.errors.extend(_check_templates(config, renderable, now))
     for post in renderable:
-        report.warnings.extend(_post_warnings(post))
+        report.warnings.extend(_post_warnings(post, config.content.markdown))
         report.warnings.extend(_slash_date_warnings(post, config))
     return report
 
@@ -195,7 +195,7 @@ def _check_templates(config: Config, posts: list[Post], now: dt.datetime) -> lis
     return problems
 
 
-def _post_warnings(post: Post) -> list[str]:
+def _post_warnings(post: Post, markdown: MarkdownSettings) -> list[str]:
     warnings: list[str] = []
     folder = post.folder
     links = _LOCAL_LINK.findall(post.body) + _HTML_SRC.findall(post.body)
@@ -209,8 +209,8 @@ def _post_warnings(post: Post) -> list[str]:
             warnings.append(f"{post.source}: image {link} does not exist beside the post")
     summary, whole = split_summary(post.body)
     if summary is not None:
-        summary_text = text_of(markdown_to_html(summary)).strip()
-        rest_text = text_of(markdown_to_html(whole)).strip()
+        summary_text = text_of(markdown_to_html(summary, markdown)).strip()
+        rest_text = text_of(markdown_to_html(whole, markdown)).strip()
         if not summary_text:
             warnings.append(f"{post.source}: the summary above === is empty")
         elif len(summary_text) >= len(rest_text):

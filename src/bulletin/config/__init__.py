@@ -6,7 +6,6 @@ defaults, readers.py one reader per section, section.py the typed reading itself
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,9 @@ from ..errors import ConfigError
 from ..grav_yaml import yaml_problem
 from . import defaults
 from .defaults import DEFAULT_SUBJECT
-from .grav import SYSTEM_FILE, fill_from_grav, is_grav_user_dir, read_grav_file
-from .languages import Languages, read_languages
+from .grav import fill_from_grav, is_grav_user_dir
+from .grav_system import with_grav_settings
+from .languages import Languages
 from .model import (
     DEFAULT_MAX_POST_BYTES,
     DEFAULT_PAGE_FILES,
@@ -29,6 +29,7 @@ from .model import (
     DigestConfig,
     DkimSettings,
     FeedsConfig,
+    MarkdownSettings,
     SiteConfig,
     SmtpConfig,
     StoreConfig,
@@ -50,6 +51,7 @@ __all__ = [
     "DkimSettings",
     "FeedsConfig",
     "Languages",
+    "MarkdownSettings",
     "SiteConfig",
     "SmtpConfig",
     "StoreConfig",
@@ -71,13 +73,6 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     if config.content.grav:
         config = with_grav_settings(config)
     return config
-
-
-def with_grav_settings(config: Config) -> Config:
-    """``config`` with what only Grav's system.yaml says: the site's languages."""
-    path = config.content.dir / SYSTEM_FILE
-    languages = read_languages(read_grav_file(path), str(path))
-    return dataclasses.replace(config, content=dataclasses.replace(config.content, languages=languages))
 
 
 def _fill_from_grav_site(data: Any, config_path: Path) -> dict[str, str]:

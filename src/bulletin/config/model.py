@@ -57,6 +57,16 @@ class DkimSettings:
 
 
 @dataclass(frozen=True)
+class MarkdownSettings:
+    """Grav's system.yaml `pages.markdown`, with Grav's defaults (site/markdown.py applies them)."""
+
+    extra: bool = False
+    auto_line_breaks: bool = False
+    auto_url_links: bool = False
+    escape_markup: bool = False
+
+
+@dataclass(frozen=True)
 class ContentConfig:
     dir: Path
     summary_size: int
@@ -68,6 +78,7 @@ class ContentConfig:
     dateformat: str | None = None  # Grav's pages.dateformat.default
     languages: Languages | None = None  # Grav's languages.supported and its settings
     max_post_bytes: int = DEFAULT_MAX_POST_BYTES  # a longer page file is refused before it is read
+    markdown: MarkdownSettings = MarkdownSettings()  # Grav's pages.markdown: how posts are rendered
 
     @property
     def pages_dir(self) -> Path:

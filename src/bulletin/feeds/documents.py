@@ -82,7 +82,8 @@ def feed_items(posts: Sequence[Post], config: Config) -> list[FeedItem]:
     items = []
     for post in posts:
         post = with_body(post, ReadLimits.of(config.content))
-        items.append(FeedItem(post, render_post(post, config.site.url, config.content.summary_size)))
+        rendered = render_post(post, config.site.url, config.content.summary_size, config.content.markdown)
+        items.append(FeedItem(post, rendered))
     return items
 
 

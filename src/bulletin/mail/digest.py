@@ -87,7 +87,7 @@ def _hero(post: Post, image: str | None, summary_html: str) -> dict[str, Any] | 
 
 
 def _post_context(post: Post, config: Config) -> dict[str, Any]:
-    rendered = render_post(post, config.site.url, config.content.summary_size)
+    rendered = render_post(post, config.site.url, config.content.summary_size, config.content.markdown)
     summary = email_safe_html(rendered.summary_html)
     # Asked at every rendering, not cached with the post: the file may be added later.
     image = None if is_missing_file(post, rendered.image) else rendered.image

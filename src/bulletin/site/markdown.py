@@ -30,26 +30,15 @@ Known differences, kept because closing them means writing a Markdown parser of 
 from __future__ import annotations
 
 import xml.etree.ElementTree as etree
-from dataclasses import dataclass
 from typing import Any
 
 from markdown import Extension, Markdown
 from markdown.postprocessors import RawHtmlPostprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from ..config.model import MarkdownSettings
 from .markdown_cost import check_markdown_cost
 from .posts import xml_safe
-
-
-@dataclass(frozen=True)
-class MarkdownSettings:
-    """Grav's system.yaml `pages.markdown`, with Grav's defaults."""
-
-    extra: bool = False
-    auto_line_breaks: bool = False
-    auto_url_links: bool = False
-    escape_markup: bool = False
-
 
 GRAV_DEFAULTS = MarkdownSettings()
 

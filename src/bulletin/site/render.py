@@ -10,8 +10,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from ..config.model import MarkdownSettings
 from ..errors import ContentError
-from .markdown import GRAV_DEFAULTS, MarkdownSettings, markdown_to_html
+from .markdown import GRAV_DEFAULTS, markdown_to_html
 from .markdown_cost import MarkdownTooCostly
 from .posts import Post, xml_safe
 
