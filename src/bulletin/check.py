@@ -74,7 +74,7 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
             f"{config_path}: 'digest.footer' is not set: bulk mail should show the sender's postal address"
             " (CAN-SPAM-style rules ask for one in every message); put the address and a phone there"
         )
-    site, problems = read_site(config)
+    site, problems = read_site(config, now=now)
     posts = site.posts
     report.errors.extend(problems)
     report.posts = sum(len(version.posts) for version in site.versions)

@@ -46,7 +46,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         )
     from ..site.grav_site import load_site  # not needed by an unchanged rebuild
 
-    site = load_site(config, cache)
+    site = load_site(config, cache, now)
     posts = site.posts
     visible = visible_posts(posts, now)
     log.debug("read %d posts (%d from the build cache), %d visible", len(posts), cache.hits, len(visible))

@@ -184,7 +184,8 @@ class BuildCache:
         write_file_atomically(self.cache_path, pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
         stamps = [key[1] for key in (*extras.values(), *depends_keys.values()) if key is not None]
         if (
-            len(entries) < len(self.new)
+            any(post.clock_dated for post in posts)  # a date such as "today" moves with every build
+            or len(entries) < len(self.new)
             or len(listings) < len(self.new_listings)
             or any(mtime >= racy for mtime in stamps)
         ):
@@ -257,6 +258,8 @@ class BuildCache:
         return post
 
     def store(self, path: str, stat: os.stat_result, post: Post) -> None:
+        if post.clock_dated:
+            return  # its date moves with the build's moment ("today")
         # Without its Markdown: only the few posts that reach a feed need it, and
         # content.with_body reads it again for them.
         fields = tuple("" if name == "body" else getattr(post, name) for name in _FIELDS)
@@ -281,6 +284,8 @@ class BuildCache:
         return page
 
     def store_page(self, path: str, stat: os.stat_result, page: Page) -> None:
+        if page.post.clock_dated:
+            return  # its date moves with the build's moment ("today")
         post_fields = tuple("" if name == "body" else getattr(page.post, name) for name in _FIELDS)
         extra = tuple(getattr(page, field.name) for field in dataclasses.fields(page)[1:])  # all but post
         self.new[path] = (stat.st_size, stat.st_mtime_ns, (post_fields, extra))

@@ -31,7 +31,7 @@ def draft(config: Config, now: dt.datetime, subject_prefix: str = "") -> tuple[M
     With no new post, the newest visible posts stand in so templates can still be
     checked. Returns the template and the number of new posts (None when standing in).
     """
-    posts = load_site_posts(config)
+    posts = load_site_posts(config, now=now)
     next_send = plan(config, now)
     chosen: list[Post] = list(next_send.new_posts)
     new_count: int | None = len(chosen)

@@ -89,7 +89,7 @@ def digest_start(config: Config, store: Store) -> dt.datetime:
 
 def plan(config: Config, now: dt.datetime) -> Plan:
     """The next send, worked out without changing anything (for --dry-run and status)."""
-    posts = load_site_posts(config)
+    posts = load_site_posts(config, now=now)
     periodic = config.digest.schedule.periodic
     if not store_exists(config):
         start = config.digest.start or now
@@ -195,7 +195,7 @@ def send(
     the digest with its deliveries in one transaction, then each delivery on its own.
     ``now_due`` composes a digest now whatever digest.schedule says.
     """
-    posts = load_site_posts(config)
+    posts = load_site_posts(config, now=now)
     refuse_unready(config)
     signer = TokenSigner.from_config(config)
 

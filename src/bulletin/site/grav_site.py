@@ -34,35 +34,41 @@ class Site:
         return (self, *self.others)
 
 
-def load_site(config: Config, cache: PageCache | None = None) -> Site:
-    """The site ``config`` describes; every problem with a post raised at once."""
-    site, problems = read_site(config, cache)
+def load_site(config: Config, cache: PageCache | None = None, now: dt.datetime | None = None) -> Site:
+    """The site ``config`` describes; every problem with a post raised at once. ``now`` is the
+    moment relative dates ("today", "+1 day") are read against; without it they are errors."""
+    site, problems = read_site(config, cache, now)
     if problems:
         raise ContentError(*problems)
     return site
 
 
-def read_site(config: Config, cache: PageCache | None = None) -> tuple[Site, list[str]]:
+def read_site(
+    config: Config, cache: PageCache | None = None, now: dt.datetime | None = None
+) -> tuple[Site, list[str]]:
     """The site as far as it could be read, and a line per problem."""
     content = config.content
     if not content.grav:
         plain, problems = read_posts(
-            content.dir, config.site, content.page_files, cache, content.max_post_bytes
+            content.dir, config.site, content.page_files, cache, content.max_post_bytes, now=now
         )
         return Site(plain), problems
     if content.languages is not None:
         from .languages import read_language_versions
 
-        return read_language_versions(config, cache)
-    return read_grav_site(config, cache)
+        return read_language_versions(config, cache, now)
+    return read_grav_site(config, cache, None, now)
 
 
 def read_grav_site(
-    config: Config, cache: PageCache | None = None, language: str | None = None
+    config: Config,
+    cache: PageCache | None = None,
+    language: str | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[Site, list[str]]:
     """A Grav site (one language version of it, given ``language``) and a line per problem."""
     content = config.content
-    tree = walk_pages(config, cache, language)
+    tree = walk_pages(config, cache, language, now)
     problems = list(tree.problems)
     notes: list[str] = []
     index = PageIndex(tree.pages, content.home, str(content.pages_dir))

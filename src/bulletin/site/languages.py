@@ -22,7 +22,9 @@ from .posts import Post
 Translations = dict[str, tuple[tuple[str, str], ...]]  # page folder -> (language, URL) pairs
 
 
-def read_language_versions(config: Config, cache: PageCache | None = None) -> tuple[Site, list[str]]:
+def read_language_versions(
+    config: Config, cache: PageCache | None = None, now: dt.datetime | None = None
+) -> tuple[Site, list[str]]:
     """The default language's version of the site, holding the others; a line per problem.
 
     A file read by several versions (a fallback) reports its problems once.
@@ -32,7 +34,7 @@ def read_language_versions(config: Config, cache: PageCache | None = None) -> tu
     versions: dict[str, Site] = {}
     problems: list[str] = []
     for language in languages.supported:
-        versions[language], found = read_grav_site(config, cache, language)
+        versions[language], found = read_grav_site(config, cache, language, now)
         problems.extend(found)
     default = versions[languages.default]
     others = tuple(site for language, site in versions.items() if language != languages.default)

@@ -62,7 +62,12 @@ class PageTree:
     problems: tuple[str, ...]  # files that cannot be read at all
 
 
-def walk_pages(config: Config, cache: PageCache | None = None, language: str | None = None) -> PageTree:
+def walk_pages(
+    config: Config,
+    cache: PageCache | None = None,
+    language: str | None = None,
+    now: dt.datetime | None = None,
+) -> PageTree:
     """Every page under user/pages: one per folder, routes built top-down as Grav does.
 
     A folder's route is its parent's route plus its slug (the ``slug`` header, else
@@ -96,7 +101,7 @@ def walk_pages(config: Config, cache: PageCache | None = None, language: str | N
             skipped.extend(_not_pages(folder, markdown, chosen, config))
             if chosen is not None:
                 try:
-                    page = _cached_or_read(folder + os.sep + chosen, route, config, cache)
+                    page = _cached_or_read(folder + os.sep + chosen, route, config, cache, now)
                 except ContentError as exc:
                     problems.extend(exc.problems)
                 else:
@@ -148,20 +153,24 @@ def in_language(page: Page, language: str, config: Config) -> Page:
     return dataclasses.replace(page, post=dataclasses.replace(post, url=url, language=language))
 
 
-def _cached_or_read(path: str, parent_route: str, config: Config, cache: PageCache | None) -> Page:
+def _cached_or_read(
+    path: str, parent_route: str, config: Config, cache: PageCache | None, now: dt.datetime | None
+) -> Page:
     try:
         stat = source_stat(path, folder_defaults=True)  # changes with the folder's frontmatter.yaml too
     except OSError as exc:
         raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if cache is not None and (page := cache.lookup_page(path, stat, parent_route)) is not None:
         return page
-    page = read_page(path, parent_route, config, stat.st_mtime)
+    page = read_page(path, parent_route, config, stat.st_mtime, now)
     if cache is not None:
         cache.store_page(path, stat, page)
     return page
 
 
-def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Page:
+def read_page(
+    path: str, parent_route: str, config: Config, mtime: float, now: dt.datetime | None = None
+) -> Page:
     """One page file, read as Grav reads it; only unreadable files raise."""
     header, body = read_page_file(path, folder_defaults=True, limits=ReadLimits.of(config.content))
     folder_slug = _route_segment(os.path.basename(os.path.dirname(path)))
@@ -177,7 +186,9 @@ def read_page(path: str, parent_route: str, config: Config, mtime: float) -> Pag
     if not dated:
         lenient["date"] = int(mtime)  # Grav's Page::date() falls back to filemtime
     try:
-        post = post_from_header(lenient, body, path, route, site, dateformat=config.content.dateformat)
+        post = post_from_header(
+            lenient, body, path, route, site, dateformat=config.content.dateformat, now=now
+        )
         problems: tuple[str, ...] = ()
     except ContentError as exc:
         # Kept as a hidden stand-in: only a collection taking the page in makes these errors.

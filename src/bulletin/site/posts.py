@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
 from ..errors import ContentError
@@ -55,6 +56,7 @@ class Post:
     # (its feeds are under public/<language>/), and (language, URL) of its translations.
     language: str | None = None
     translations: tuple[tuple[str, str], ...] = ()
+    clock_dated: bool = False  # a date read against the build's moment ("today"): never cached
 
     def is_visible(self, now: dt.datetime) -> bool:
         """Visible in feeds and digests at ``now`` (Grav's rules, minus feed issue #63)."""
@@ -89,9 +91,10 @@ def load_posts(
     page_files: tuple[str, ...] = DEFAULT_PAGE_FILES,
     cache: PostCache | None = None,
     max_bytes: int | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Post]:
     """Read every post under ``content_dir``, newest first; all problems raised at once."""
-    posts, problems = read_posts(content_dir, site, page_files, cache, max_bytes)
+    posts, problems = read_posts(content_dir, site, page_files, cache, max_bytes, now=now)
     if problems:
         raise ContentError(*problems)
     return posts
@@ -113,11 +116,13 @@ def read_posts(
     page_files: tuple[str, ...] = DEFAULT_PAGE_FILES,
     cache: PostCache | None = None,
     max_bytes: int | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[list[Post], list[str]]:
     """The posts that could be read (newest first) and a line per problem with the others.
 
     Post files are read within ``max_bytes`` (content.max_post_bytes) each, and only
-    regular files inside ``content_dir`` are read (see content_files).
+    regular files inside ``content_dir`` are read (see content_files). ``now`` is the
+    moment relative dates ("today") are read against.
     """
     if not content_dir.is_dir():
         return [], [f"{content_dir}: content folder not found"]
@@ -127,12 +132,12 @@ def read_posts(
     for path, route, flat in discover_posts(content_dir, page_files, cache):
         try:
             if cache is None:
-                posts.append(read_post(path, route, site, flat=flat, limits=limits))
+                posts.append(read_post(path, route, site, flat=flat, limits=limits, now=now))
                 continue
             stat = source_stat(path, folder_defaults=not flat)
             post = cache.lookup(path, stat)
             if post is None:
-                post = read_post(path, route, site, flat=flat, limits=limits)
+                post = read_post(path, route, site, flat=flat, limits=limits, now=now)
                 cache.store(path, stat, post)
             posts.append(post)
         except ContentError as exc:
@@ -148,14 +153,16 @@ def read_posts(
     return posts, problems
 
 
-def load_site_posts(config: Config, cache: PostCache | None = None) -> list[Post]:
-    """All posts of the site that ``config`` describes, newest first."""
+def load_site_posts(
+    config: Config, cache: PostCache | None = None, now: dt.datetime | None = None
+) -> list[Post]:
+    """All posts of the site that ``config`` describes, newest first (the default language's)."""
     if config.content.grav:
         from .grav_site import load_site  # a Grav user/ folder: its collections choose the posts
 
-        return load_site(config).posts
+        return load_site(config, now=now).posts
     content = config.content
-    return load_posts(content.dir, config.site, content.page_files, cache, content.max_post_bytes)
+    return load_posts(content.dir, config.site, content.page_files, cache, content.max_post_bytes, now=now)
 
 
 def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
@@ -231,10 +238,16 @@ def _route_segment(name: str) -> str:
 
 
 def read_post(
-    path: str | Path, route: str, site: SiteConfig, *, flat: bool = False, limits: ReadLimits = ANY_FOLDER
+    path: str | Path,
+    route: str,
+    site: SiteConfig,
+    *,
+    flat: bool = False,
+    limits: ReadLimits = ANY_FOLDER,
+    now: dt.datetime | None = None,
 ) -> Post:
     header, body = read_page(path, folder_defaults=not flat, limits=limits)
-    return post_from_header(header, body, path, route, site, flat=flat)
+    return post_from_header(header, body, path, route, site, flat=flat, now=now)
 
 
 def with_body(post: Post, limits: ReadLimits = ANY_FOLDER) -> Post:
@@ -265,8 +278,10 @@ def post_from_header(
     *,
     flat: bool = False,
     dateformat: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Post:
-    """A Post from a page's header; ``dateformat`` is the site's (Grav's pages.dateformat.default)."""
+    """A Post from a page's header; ``dateformat`` is the site's (Grav's pages.dateformat.default),
+    ``now`` the build's moment, which dates such as "today" or "+1 week" are read against."""
     problems: list[str] = []
     tz = site.timezone
     date_format = page_dateformat(header, dateformat)
@@ -282,20 +297,8 @@ def post_from_header(
         problems.append(f"{path}: missing title")
         title = ""
 
-    def date_of(key: str) -> dt.datetime | None:
-        value = header.get(key)
-        if value is None:
-            return None
-        try:
-            return parse_date(value, tz, dateformat=date_format)
-        except DateFormatError:
-            problems.append(f"{path}: bad {key}: {value!r:.80} ({DATE_FORMATS})")
-            return None
-
     problems_before_dates = len(problems)
-    publish = date_of("publish_date")
-    date = date_of("date")
-    unpublish = date_of("unpublish_date")
+    publish, date, unpublish, clock_dated = _dates(header, path, tz, date_format, now, problems)
     moment = publish or date
     if moment is None and len(problems) == problems_before_dates:
         problems.append(f"{path}: no date (set 'date' or 'publish_date')")
@@ -348,7 +351,41 @@ def post_from_header(
         continue_link=continue_link,
         body=body,
         flat=flat,
+        clock_dated=clock_dated,
     )
+
+
+def _dates(
+    header: dict[str, Any],
+    path: str | Path,
+    tz: ZoneInfo,
+    date_format: str | None,
+    now: dt.datetime | None,
+    problems: list[str],
+) -> tuple[dt.datetime | None, dt.datetime | None, dt.datetime | None, bool]:
+    """publish_date, date, unpublish_date, and whether one was read against ``now``."""
+    clock_dated = False
+
+    def date_of(key: str) -> dt.datetime | None:
+        nonlocal clock_dated
+        value = header.get(key)
+        if value is None:
+            return None
+        try:
+            return parse_date(value, tz, dateformat=date_format)
+        except DateFormatError:
+            pass
+        try:
+            if now is not None:  # only a date that needs the clock reads now, and is never cached
+                moment = parse_date(value, tz, dateformat=date_format, now=now)
+                clock_dated = True
+                return moment
+        except DateFormatError:
+            pass
+        problems.append(f"{path}: bad {key}: {value!r:.80} ({DATE_FORMATS})")
+        return None
+
+    return date_of("publish_date"), date_of("date"), date_of("unpublish_date"), clock_dated
 
 
 def _text(value: Any) -> str | None:
