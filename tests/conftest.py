@@ -8,6 +8,7 @@ compared byte for byte with files under tests/golden/; ``pytest --update-golden`
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -38,6 +39,13 @@ def golden(request: pytest.FixtureRequest) -> Golden:
 
 
 # Feeds ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def grav_blog(tmp_path: Path) -> Path:
+    """A copy of tests/sites/blog (a Grav user/ tree in the blog skeleton's shapes); its config.yaml."""
+    shutil.copytree(Path(__file__).parent / "sites" / "blog", tmp_path / "site")
+    return tmp_path / "site" / "config.yaml"
 
 
 @pytest.fixture

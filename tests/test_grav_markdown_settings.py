@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import feedparser
@@ -17,17 +16,16 @@ from bulletin.site.posts import load_site_posts
 from .feed_site import NOW
 from .test_build_cache import backdate
 
-BLOG_SITE = Path(__file__).parent / "sites" / "blog"
 POST = "user/pages/01.blog/winter-hours/item.md"
 # Two lines of one paragraph: Parsedown joins them, or breaks the line with auto_line_breaks.
 BODY = "---\ntitle: 'Зимний график'\ndate: 10:00 05-01-2026\n---\n\nПервая строка\nвторая строка\n"
 
 
 @pytest.fixture
-def blog_site(tmp_path: Path) -> Path:
-    shutil.copytree(BLOG_SITE, tmp_path / "site")
-    (tmp_path / "site" / POST).write_text(BODY, encoding="utf-8")
-    return tmp_path / "site" / "config.yaml"
+def blog_site(grav_blog: Path) -> Path:
+    """The blog site with a post of two lines in one paragraph."""
+    (grav_blog.parent / POST).write_text(BODY, encoding="utf-8")
+    return grav_blog
 
 
 def set_markdown(config_path: Path, settings: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import feedparser
@@ -15,15 +14,8 @@ from bulletin.feeds.build import build
 
 from .feed_site import NOW
 
-BLOG_SITE = Path(__file__).parent / "sites" / "blog"
 POST = "user/pages/01.blog/winter-hours/item.md"
 URL = "https://clinic.example/blog/winter-hours"
-
-
-@pytest.fixture
-def blog_site(tmp_path: Path) -> Path:
-    shutil.copytree(BLOG_SITE, tmp_path / "site")
-    return tmp_path / "site" / "config.yaml"
 
 
 def with_published(config_path: Path, value: str) -> None:
@@ -47,14 +39,14 @@ def with_published(config_path: Path, value: str) -> None:
     ],
 )
 def test_published_header(
-    blog_site: Path, monkeypatch: pytest.MonkeyPatch, value: str, in_feed: bool, warned: bool
+    grav_blog: Path, monkeypatch: pytest.MonkeyPatch, value: str, in_feed: bool, warned: bool
 ) -> None:
-    with_published(blog_site, value)
-    config = load_config(blog_site)
+    with_published(grav_blog, value)
+    config = load_config(grav_blog)
     build(config, NOW)
     links = [entry.link for entry in feedparser.parse(config.feeds.output_dir / "atom.xml").entries]
     assert (URL in links) == in_feed
     monkeypatch.setenv("BULLETIN_SECRET", "published-test-secret-0123456789")
-    result = CliRunner().invoke(main, ["check", "--config", str(blog_site), "--now", NOW.isoformat()])
+    result = CliRunner().invoke(main, ["check", "--config", str(grav_blog), "--now", NOW.isoformat()])
     assert result.exit_code == 0, result.output
-    assert (f"{blog_site.parent / POST}: published:" in result.output) == warned, result.output
+    assert (f"{grav_blog.parent / POST}: published:" in result.output) == warned, result.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import feedparser
@@ -17,18 +16,17 @@ from bulletin.site.grav_site import load_site
 from .feed_site import ALMATY, NOW
 from .test_build_cache import backdate
 
-BLOG_SITE = Path(__file__).parent / "sites" / "blog"
 POST = "user/pages/01.blog/winter-hours/item.md"
 URL = "https://clinic.example/blog/winter-hours"
 
 
 @pytest.fixture
-def blog_site(tmp_path: Path) -> Path:
-    shutil.copytree(BLOG_SITE, tmp_path / "site")
-    page = tmp_path / "site" / POST
+def blog_site(grav_blog: Path) -> Path:
+    """The blog site with a date read against the build's moment."""
+    page = grav_blog.parent / POST
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace("date: 10:00 05-01-2026", "date: 'yesterday 09:00'"), encoding="utf-8")
-    return tmp_path / "site" / "config.yaml"
+    return grav_blog
 
 
 def published(config_path: Path) -> dt.datetime:

@@ -6,15 +6,19 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..config.defaults import LOGO_FOLDER
 from ..errors import ConfigError
 from ..files import write_files_atomically
-from ..site.posts import visible_posts
+from ..site.posts import Post, visible_posts
 from ..store import store_exists
 from .build_cache import BuildCache
 from .paths import FEED_STYLE_FILE
+
+if TYPE_CHECKING:
+    from ..site.grav_site import Site
 
 log = logging.getLogger(__name__)
 
@@ -52,27 +56,9 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     log.debug("read %d posts (%d from the build cache), %d visible", len(posts), cache.hits, len(visible))
     items = min(len(visible), config.feeds.limit)
 
-    # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
-    from .feed_files import feed_files
-    from .feed_style import feed_stylesheet
-
     depends: set[Path] = set()
-    if config.content.languages is not None and site.grav:
-        from .language_feeds import language_feed_files
-
-        documents = language_feed_files(config, site, now, depends)
-    else:
-        documents = feed_files(config, visible, depends, site, now)
-    feeds = {config.feeds.output_dir / path: data for path, data in documents.items()}
+    feeds, assets = feed_outputs(config, site, visible, now, depends)
     archive: dict[Path, bytes] = {}
-    # Files the feeds and pages link, not feeds or pages themselves: the feeds' XSLT stylesheet.
-    assets = {config.feeds.output_dir / FEED_STYLE_FILE: feed_stylesheet(config)}
-    if config.content.languages is not None and site.grav:
-        from .language_feeds import language_stylesheets
-
-        assets.update(
-            (config.feeds.output_dir / path, data) for path, data in language_stylesheets(config).items()
-        )
     if store_exists(config):
         # The archive of sent digests, as static pages beside the feeds.
         from ..store import open_store
@@ -118,6 +104,30 @@ def published_logo(config: Config, depends: set[Path]) -> dict[Path, bytes]:
     depends.add(source)  # a new logo under the same name is copied by the next build
     return {config.feeds.output_dir / LOGO_FOLDER / source.name: data}
 
+
+
+def feed_outputs(
+    config: Config, site: Site, visible: list[Post], now: dt.datetime, depends: set[Path]
+) -> tuple[dict[Path, bytes], dict[Path, bytes]]:
+    """(feeds, stylesheets) by output path: every feed of the site (each language's on a
+    multi-language one) and the XSLT stylesheets they name, which are no feeds themselves."""
+    # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
+    from .feed_files import feed_files
+    from .feed_style import feed_stylesheet
+
+    output = config.feeds.output_dir
+    styles = {FEED_STYLE_FILE: feed_stylesheet(config)}
+    if config.content.languages is not None and site.grav:
+        from .language_feeds import language_feed_files, language_stylesheets
+
+        documents = language_feed_files(config, site, now, depends)
+        styles.update(language_stylesheets(config))
+    else:
+        documents = feed_files(config, visible, depends, site, now)
+    return (
+        {output / path: data for path, data in documents.items()},
+        {output / path: data for path, data in styles.items()},
+    )
 
 def remove_stale_outputs(output_dir: Path, earlier: list[Path], current: set[Path]) -> None:
     """Delete the files an earlier build wrote that this one no longer makes.

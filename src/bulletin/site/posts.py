@@ -286,22 +286,8 @@ def post_from_header(
     tz = site.timezone
     date_format = page_dateformat(header, dateformat)
 
-    title = header.get("title")
-    if isinstance(title, (int, float)) and not isinstance(title, bool):
-        title = str(title)
-    if isinstance(title, str):
-        # Before the blank test: a title of control characters only is no title. One
-        # line: a title is a feed's <title> and a mail's Subject, where breaks are noise.
-        title = " ".join(xml_safe(title).split())
-    if not isinstance(title, str) or not title:
-        problems.append(f"{path}: missing title")
-        title = ""
-
-    problems_before_dates = len(problems)
-    publish, date, unpublish, clock_dated = _dates(header, path, tz, date_format, now, problems)
-    moment = publish or date
-    if moment is None and len(problems) == problems_before_dates:
-        problems.append(f"{path}: no date (set 'date' or 'publish_date')")
+    title = _title(header.get("title"), path, problems)
+    moment, unpublish, clock_dated = _dates(header, path, tz, date_format, now, problems)
 
     published = published_flag(header.get("published"))
     hidden = flag(header, "hide_from_post_list", False, path, problems)
@@ -310,18 +296,7 @@ def post_from_header(
     feed_header = header.get("feed")
     skip = isinstance(feed_header, dict) and flag(feed_header, "skip", False, path, problems)
 
-    slug = header.get("slug")
-    if slug is not None:
-        segment = str(slug).strip("/ ") if isinstance(slug, (str, int)) else ""
-        # One path segment: "../../x" would make a permalink outside the post's folder.
-        if not segment or segment in (".", "..") or "/" in segment or "\\" in segment:
-            problems.append(f"{path}: bad slug: {slug!r:.80}")
-        else:
-            route = str(PurePosixPath(route).parent / segment)
-    if _UNSAFE_ROUTE.search(route):
-        # From a file or folder name or the slug; no URL or feed can carry it.
-        problems.append(f"{path}: the route holds control characters: {route!r:.80}")
-
+    route = _slugged_route(header.get("slug"), route, path, problems)
     taxonomy = header.get("taxonomy") or {}
     if not isinstance(taxonomy, dict):
         problems.append(f"{path}: taxonomy must be a mapping such as {{tag: [a, b]}}")
@@ -355,6 +330,34 @@ def post_from_header(
     )
 
 
+def _title(title: Any, path: str | Path, problems: list[str]) -> str:
+    if isinstance(title, (int, float)) and not isinstance(title, bool):
+        title = str(title)
+    if isinstance(title, str):
+        # Before the blank test: a title of control characters only is no title. One
+        # line: a title is a feed's <title> and a mail's Subject, where breaks are noise.
+        title = " ".join(xml_safe(title).split())
+    if not isinstance(title, str) or not title:
+        problems.append(f"{path}: missing title")
+        return ""
+    return title
+
+
+def _slugged_route(slug: Any, route: str, path: str | Path, problems: list[str]) -> str:
+    """``route`` with its last segment replaced by the ``slug`` header, if there is one."""
+    if slug is not None:
+        segment = str(slug).strip("/ ") if isinstance(slug, (str, int)) else ""
+        # One path segment: "../../x" would make a permalink outside the post's folder.
+        if not segment or segment in (".", "..") or "/" in segment or "\\" in segment:
+            problems.append(f"{path}: bad slug: {slug!r:.80}")
+        else:
+            route = str(PurePosixPath(route).parent / segment)
+    if _UNSAFE_ROUTE.search(route):
+        # From a file or folder name or the slug; no URL or feed can carry it.
+        problems.append(f"{path}: the route holds control characters: {route!r:.80}")
+    return route
+
+
 def _dates(
     header: dict[str, Any],
     path: str | Path,
@@ -362,8 +365,9 @@ def _dates(
     date_format: str | None,
     now: dt.datetime | None,
     problems: list[str],
-) -> tuple[dt.datetime | None, dt.datetime | None, dt.datetime | None, bool]:
-    """publish_date, date, unpublish_date, and whether one was read against ``now``."""
+) -> tuple[dt.datetime | None, dt.datetime | None, bool]:
+    """The post's moment (publish_date, else date), its unpublish_date, and whether a date
+    was read against ``now``."""
     clock_dated = False
 
     def date_of(key: str) -> dt.datetime | None:
@@ -385,7 +389,11 @@ def _dates(
         problems.append(f"{path}: bad {key}: {value!r:.80} ({DATE_FORMATS})")
         return None
 
-    return date_of("publish_date"), date_of("date"), date_of("unpublish_date"), clock_dated
+    problems_before = len(problems)
+    publish, date, unpublish = date_of("publish_date"), date_of("date"), date_of("unpublish_date")
+    if publish is None and date is None and len(problems) == problems_before:
+        problems.append(f"{path}: no date (set 'date' or 'publish_date')")
+    return publish or date, unpublish, clock_dated
 
 
 def _text(value: Any) -> str | None:
