@@ -105,7 +105,6 @@ def published_logo(config: Config, depends: set[Path]) -> dict[Path, bytes]:
     return {config.feeds.output_dir / LOGO_FOLDER / source.name: data}
 
 
-
 def feed_outputs(
     config: Config, site: Site, visible: list[Post], now: dt.datetime, depends: set[Path]
 ) -> tuple[dict[Path, bytes], dict[Path, bytes]]:
@@ -128,6 +127,7 @@ def feed_outputs(
         {output / path: data for path, data in documents.items()},
         {output / path: data for path, data in styles.items()},
     )
+
 
 def remove_stale_outputs(output_dir: Path, earlier: list[Path], current: set[Path]) -> None:
     """Delete the files an earlier build wrote that this one no longer makes.
