@@ -10,7 +10,8 @@ import yaml
 
 from bulletin.config import Config, load_config
 from bulletin.errors import ContentError
-from bulletin.site.posts import Post, discover, load_posts, visible_posts
+from bulletin.site.discovery import discover
+from bulletin.site.posts import Post, load_posts, visible_posts
 
 from .feed_site import (
     ALMATY,

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulletin.config import Author, SiteConfig
+from bulletin.site.discovery import discover
 from bulletin.site.markdown import MarkdownSettings
-from bulletin.site.posts import Post, discover, read_post
+from bulletin.site.posts import Post, read_post
 from bulletin.site.render import (
     ELLIPSIS,
     absolute_url,

@@ -11,9 +11,10 @@ from typing import Any, Protocol
 from ..config import Config
 from ..errors import ContentError
 from .content_files import ReadLimits
+from .discovery import list_folder, route_segment
 from .frontmatter import read_page as read_page_file
 from .frontmatter import source_stat
-from .posts import Post, PostCache, _list_folder, _route_segment, post_from_header
+from .posts import Post, PostCache, post_from_header
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def walk_pages(
     while pending:
         folder, route = pending.pop()
         try:
-            subfolders, markdown = _list_folder(folder, cache)
+            subfolders, markdown = list_folder(folder, cache)
         except OSError:
             continue
         # A folder without a page file is still a page to Grav: its slug is in its children's routes.
@@ -173,7 +174,7 @@ def read_page(
 ) -> Page:
     """One page file, read as Grav reads it; only unreadable files raise."""
     header, body = read_page_file(path, folder_defaults=True, limits=ReadLimits.of(config.content))
-    folder_slug = _route_segment(os.path.basename(os.path.dirname(path)))
+    folder_slug = route_segment(os.path.basename(os.path.dirname(path)))
     route = _folder_route(parent_route, os.path.dirname(path), config)
     site = config.site
     lenient = dict(header)
@@ -205,7 +206,7 @@ def read_page(
 
 
 def _folder_route(parent_route: str, folder: str, config: Config) -> str:
-    route = parent_route + "/" + _route_segment(os.path.basename(folder))
+    route = parent_route + "/" + route_segment(os.path.basename(folder))
     home = config.content.home
     if config.content.hide_home_in_urls and route.startswith(home + "/"):
         return route[len(home) :]

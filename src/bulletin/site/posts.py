@@ -16,6 +16,7 @@ from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
 from ..errors import ContentError
 from .content_files import ANY_FOLDER, ReadLimits, limits_for
 from .dates import DateFormatError, parse_date
+from .discovery import discover_posts
 from .flags import flag, published_flag
 from .frontmatter import read_page, source_stat
 
@@ -25,8 +26,6 @@ DATE_FORMATS = (
     " 11/26/2026 (with slashes the month first), 2026-11-26 09:00, 26 November 2026"
 )
 
-_NUMERIC_PREFIX = re.compile(r"^\d+\.")
-_LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 # Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
 # DEL and the C1 controls are allowed but "discouraged": feed readers show U+0080 as
 # cp1252's euro sign, so they go too (they only ever come from a mis-decoded paste).
@@ -167,74 +166,6 @@ def load_site_posts(
 
 def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
     return [post for post in posts if post.is_visible(now)]
-
-
-def discover(
-    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: PostCache | None = None
-) -> list[tuple[str, str]]:
-    """(path, route) of every post file; see discover_posts."""
-    return [(path, route) for path, route, _ in discover_posts(content_dir, page_files, cache)]
-
-
-def discover_posts(
-    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: PostCache | None = None
-) -> list[tuple[str, str, bool]]:
-    """Every ``*.md`` below ``content_dir``: (path, route, is it a flat post), in a stable order.
-
-    Grav keeps one page per folder and names its file after the template:
-    ``01.blog/my-post/item.md`` is ``/blog/my-post``. Any other file is a flat post
-    whose name is the last route segment (``notes/parking.md`` is
-    ``/notes/parking``). The rule looks at the file name only, so adding a file to
-    a folder never changes another post's route, and with it its feed id.
-    Folders starting with ``_`` (modular parts) or ``.`` are skipped; symlinked
-    folders are not followed, so a link loop cannot trap the walk.
-    """
-    found: list[tuple[str, str, bool]] = []
-    # Plain strings and one scandir per folder, not os.walk and Path objects: at
-    # 10,000 posts the walk is most of what an unchanged rebuild costs.
-    pending: list[tuple[str, list[str]]] = [(str(content_dir), [])]
-    while pending:
-        folder, segments = pending.pop()
-        try:
-            subfolders, markdown = _list_folder(folder, cache)
-        except OSError:
-            continue  # unreadable folder: nothing in it can be published
-        for name in markdown:
-            template = _LANGUAGE_SUFFIX.sub("", name[:-3])
-            is_page_file = bool(segments) and template in page_files
-            parts = segments if is_page_file else [*segments, _route_segment(name[:-3])]
-            found.append((folder + os.sep + name, "/" + "/".join(parts), not is_page_file))
-        for name in reversed(subfolders):
-            pending.append((folder + os.sep + name, [*segments, _route_segment(name)]))
-    return found
-
-
-def _list_folder(folder: str, cache: PostCache | None) -> tuple[list[str], list[str]]:
-    """(sub-folders, Markdown files) of one folder, sorted; from the cache while the
-    folder's mtime, which moves whenever an entry is added, removed or renamed, stays."""
-    mtime = os.stat(folder).st_mtime_ns if cache is not None else 0
-    if cache is not None and (listing := cache.listing(folder, mtime)) is not None:
-        return listing
-    subfolders: list[str] = []
-    markdown: list[str] = []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                if not name.startswith("_"):
-                    subfolders.append(name)
-            elif name.endswith(".md"):
-                markdown.append(name)
-    listing = (sorted(subfolders), sorted(markdown))
-    if cache is not None:
-        cache.store_listing(folder, mtime, listing)
-    return listing
-
-
-def _route_segment(name: str) -> str:
-    return _NUMERIC_PREFIX.sub("", name).lower()
 
 
 def read_post(
