@@ -376,3 +376,22 @@ def test_atomic_write_replaces_files(tmp_path: Path) -> None:
     assert (out / "a.xml").read_bytes() == b"three"
     assert sorted(p.name for p in out.iterdir()) == ["a.xml", "b.json"]
     shutil.rmtree(out)
+
+
+def test_fragment_query_and_root_links_resolve_against_the_post(tmp_path: Path) -> None:
+    """Readers resolve a bare #section against the feed's URL and ?page=2 against the folder:
+    both must already name the post; "/" is the root of a site served under a path (issue 15 item 20)."""
+    content = tmp_path / "content"
+    body = "См. [раздел](#sat), [страницу 2](?page=2) и ![схема](/img/a.png)."
+    write_post(content, "01.blog/hours/item.md", simple_post("Часы работы", "01-03-2025 10:00", body))
+    site = build_site(
+        tmp_path, content, site={"url": "https://example.org/clinic"}, feeds={"full_content": True}
+    )
+    post = "https://example.org/clinic/blog/hours"
+    expected = [f'href="{post}#sat"', f'href="{post}?page=2"', 'src="https://example.org/clinic/img/a.png"']
+    for parsed in (site.rss, site.atom):
+        [item] = parsed.entries
+        for html in (item.summary, item.content[0].value):
+            assert all(part in html for part in expected), html
+    [item] = site.json["items"]
+    assert all(part in item["content_html"] for part in expected)

@@ -374,3 +374,24 @@ def test_a_template_that_fails_while_rendering_is_one_clean_line(outbox_site: Di
         assert "ZeroDivisionError" in result.output and "Traceback" not in result.output
     # Nothing was stored by the failed send: the digest is composed again once fixed.
     assert outbox_site.rows("SELECT count(*) FROM digests") == [(0,)]
+
+
+def test_fragment_query_and_root_links_resolve_against_the_post(
+    site: DigestSite, smtp_server: SmtpServer
+) -> None:
+    """#section and ?page=2 point into the post, / into a site served under a path (issue 15 item 20)."""
+    site.configure(site={"url": "https://example.org/clinic"})
+    site.post(
+        "hours",
+        "Часы работы",
+        "2026-04-01 10:00",
+        "См. [раздел](#sat), [страницу 2](?page=2) и ![схема](/img/a.png).",
+    )
+    message, _ = send_one(site, smtp_server)
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    post = "https://example.org/clinic/blog/hours"
+    assert f'href="{post}#sat"' in html
+    assert f'href="{post}?page=2"' in html
+    assert 'src="https://example.org/clinic/img/a.png"' in html
+    assert f"({post}#sat)" in text and f"({post}?page=2)" in text

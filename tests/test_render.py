@@ -265,12 +265,29 @@ def test_truncate_html_is_well_formed_and_short(html: str, size: int) -> None:
         ("https://example.org/x", "https://example.org/x"),
         ("//cdn.example/x.png", "//cdn.example/x.png"),
         ("mailto:desk@clinic.example", "mailto:desk@clinic.example"),
-        ("#top", "#top"),
-        ("?page=2", "https://clinic.example/blog/my-post/?page=2"),
+        # A fragment or a query alone belongs to the post (issue 15 item 20): left relative,
+        # readers resolved it against the feed's URL, and the folder gave "my-post/?page=2".
+        ("#top", "https://clinic.example/blog/my-post#top"),
+        ("?page=2", "https://clinic.example/blog/my-post?page=2"),
+        ("?page=2#list", "https://clinic.example/blog/my-post?page=2#list"),
     ],
 )
 def test_absolute_url(url: str, expected: str) -> None:
-    assert absolute_url(url, SITE_URL + "/blog/my-post/", SITE_URL) == expected
+    assert absolute_url(url, SITE_URL + "/blog/my-post/", SITE_URL, SITE_URL + "/blog/my-post") == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/img/a.png", "https://example.org/clinic/img/a.png"),
+        ("img/a.png", "https://example.org/clinic/blog/post/img/a.png"),
+        ("../../img/a.png", "https://example.org/clinic/img/a.png"),
+    ],
+)
+def test_root_relative_links_keep_the_path_of_site_url(url: str, expected: str) -> None:
+    """A site served under a path: "/" means the site's root, not the host's (urljoin's reading)."""
+    site = "https://example.org/clinic"
+    assert absolute_url(url, site + "/blog/post/", site, site + "/blog/post") == expected
 
 
 def test_relative_links_and_images_in_grav_folder() -> None:
@@ -283,7 +300,7 @@ def test_relative_links_and_images_in_grav_folder() -> None:
         assert 'href="https://clinic.example/blog/other-post/"' in html
         assert 'href="https://clinic.example/clinic/hours"' in html
         assert 'href="https://example.org/page"' in html
-        assert 'href="#top"' in html
+        assert 'href="https://clinic.example/blog/relative-links-and-images#top"' in html
         assert 'href="mailto:desk@clinic.example"' in html
         assert (
             f'srcset="{base}small.jpg 1x, https://clinic.example/media/large.jpg 2x, '
@@ -295,7 +312,7 @@ def test_relative_links_and_images_in_grav_folder() -> None:
 
 def test_make_links_absolute_leaves_text_alone() -> None:
     html = '<p>See <a href="a.html">a &amp; b</a> <img src="/i.png" alt="i"> ok</p>'
-    assert make_links_absolute(html, SITE_URL + "/p/", SITE_URL) == (
+    assert make_links_absolute(html, SITE_URL + "/p/", SITE_URL, SITE_URL + "/p") == (
         '<p>See <a href="https://clinic.example/p/a.html">a &amp; b</a> '
         '<img src="https://clinic.example/i.png" alt="i"> ok</p>'
     )

@@ -71,28 +71,37 @@ def render_post(
 
 def _render(post: Post, site_url: str, summary_size: int, markdown: MarkdownSettings) -> RenderedPost:
     summary_md, whole_md = split_summary(post.body)
-    content = make_links_absolute(markdown_to_html(whole_md, markdown), post.folder_url, site_url)
+    content = make_links_absolute(markdown_to_html(whole_md, markdown), post.folder_url, site_url, post.url)
     if summary_md is not None:
-        summary = make_links_absolute(markdown_to_html(summary_md, markdown), post.folder_url, site_url)
+        summary = make_links_absolute(
+            markdown_to_html(summary_md, markdown), post.folder_url, site_url, post.url
+        )
         has_more = bool(text_of(content).strip() != text_of(summary).strip())
     else:
         summary, has_more = truncate_html(content, summary_size)
     if post.image:
-        image: str | None = absolute_url(post.image, post.folder_url, site_url)
+        image: str | None = absolute_url(post.image, post.folder_url, site_url, post.url)
     else:
         image = _first_image(content)
     return RenderedPost(summary, content, has_more, image)
 
 
-def absolute_url(url: str, page_base: str, site_url: str) -> str:
-    """Root-relative against the site URL, page-relative against the post's folder."""
+def absolute_url(url: str, page_base: str, site_url: str, permalink: str) -> str:
+    """Root-relative against the site URL, page-relative against the post's folder.
+
+    A fragment or query alone (``#section``, ``?page=2``) belongs to the post itself:
+    left as it is, a reader resolves it against the feed's URL or the folder.
+    """
     url = url.strip()
-    if not url or url.startswith("#"):
+    if not url:
         return url
+    if url.startswith(("#", "?")):
+        return urljoin(permalink, url)
     parts = urlsplit(url)
     if parts.scheme or url.startswith("//"):
         return url
     if url.startswith("/"):
+        # Not urljoin: a site.url with a path (https://example.org/clinic) keeps it.
         return site_url.rstrip("/") + url
     return urljoin(page_base, url)
 
@@ -111,7 +120,7 @@ def _serialize(root: etree._Element) -> str:
     return html[len("<div>") : -len("</div>")]
 
 
-def make_links_absolute(html: str, page_base: str, site_url: str) -> str:
+def make_links_absolute(html: str, page_base: str, site_url: str, permalink: str) -> str:
     if not html.strip():
         return ""
     root = _fragment(html)
@@ -119,19 +128,19 @@ def make_links_absolute(html: str, page_base: str, site_url: str) -> str:
         for attribute in _LINK_ATTRIBUTES:
             value = element.get(attribute)
             if value is not None:
-                element.set(attribute, absolute_url(value, page_base, site_url))
+                element.set(attribute, absolute_url(value, page_base, site_url, permalink))
         srcset = element.get("srcset")
         if srcset is not None:
-            element.set("srcset", _absolute_srcset(srcset, page_base, site_url))
+            element.set("srcset", _absolute_srcset(srcset, page_base, site_url, permalink))
     return _serialize(root)
 
 
-def _absolute_srcset(srcset: str, page_base: str, site_url: str) -> str:
+def _absolute_srcset(srcset: str, page_base: str, site_url: str, permalink: str) -> str:
     candidates = []
     for candidate in srcset.split(","):
         pieces = candidate.strip().split(None, 1)
         if pieces:
-            pieces[0] = absolute_url(pieces[0], page_base, site_url)
+            pieces[0] = absolute_url(pieces[0], page_base, site_url, permalink)
             candidates.append(" ".join(pieces))
     return ", ".join(candidates)
 
