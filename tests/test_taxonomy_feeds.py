@@ -6,11 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bulletin.config import load_config
+from click.testing import CliRunner
+from lxml import etree
+
+from bulletin.cli import main
+from bulletin.config import Config, load_config
 from bulletin.feeds.build import build
-from bulletin.feeds.feed_files import term_slugs
+from bulletin.feeds.term_slugs import assign_slugs as term_slugs
 
 from .feed_site import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
+
+ATOM_ID = "{http://www.w3.org/2005/Atom}id"
 
 SITE_TITLE = "Клиника — новости"
 
@@ -165,3 +171,89 @@ def test_no_taxonomies_configured_means_no_term_feeds(write_config: WriteConfig,
         "feed.xml",
         "feed.xsl",  # the stylesheet a browser shows the feeds with
     ]
+
+
+# A term's URL is forever (issue 15 item 18) --------------------------------------------
+
+
+def tag_site(write_config: WriteConfig, tmp_path: Path) -> Config:
+    return load_config(write_config(feeds={"taxonomies": ["tag"]}))
+
+
+def test_a_term_keeps_its_feed_url_when_a_term_sharing_its_slug_appears(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    config = tag_site(write_config, tmp_path)
+    write_post(content, "lower.md", tagged("Ёлка во дворе", "01-03-2025 10:00", ["елка"]))
+    build(config, NOW)
+    output = config.feeds.output_dir
+    assert titles(feeds_of(output, "tag/elka")[0]) == ["Ёлка во дворе"]
+    # "Елка" sorts before "елка": numbered by name order, it would take tag/elka from it.
+    write_post(content, "upper.md", tagged("Ёлка в клинике", "02-03-2025 10:00", ["Елка"]))
+    build(config, NOW)
+    write_post(content, "yo.md", tagged("Ёлочные игрушки", "03-03-2025 10:00", ["Ёлка"]))
+    build(config, NOW, use_cache=False)  # a build without the cache keeps them too: it is no cache
+    for folder, term, posts in (
+        ("tag/elka", "елка", ["Ёлка во дворе"]),
+        ("tag/elka-2", "Елка", ["Ёлка в клинике"]),
+        ("tag/elka-3", "Ёлка", ["Ёлочные игрушки"]),
+    ):
+        rss, atom, json_feed = feeds_of(output, folder)
+        assert titles(rss) == titles(atom) == posts, folder
+        assert json_feed["title"] == f"{SITE_TITLE} — {term}"
+    record = json.loads((tmp_path / "state" / "term-slugs.json").read_text(encoding="utf-8"))
+    assert record == {"tag": {"Ёлка": "elka-3", "Елка": "elka-2", "елка": "elka"}}
+    assert not config.store.path.exists()  # the record needs no store
+
+
+def test_a_written_slug_is_never_given_to_another_term(write_config: WriteConfig, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    config = tag_site(write_config, tmp_path)
+    old = write_post(content, "old.md", tagged("Старая", "01-03-2025 10:00", ["елка"]))
+    build(config, NOW)
+    old.unlink()  # "елка" loses its last post: its feed goes, its slug stays its own
+    write_post(content, "new.md", tagged("Новая", "02-03-2025 10:00", ["Елка"]))
+    build(config, NOW)
+    output = config.feeds.output_dir
+    assert not (output / "tag" / "elka").exists()
+    assert titles(feeds_of(output, "tag/elka-2")[0]) == ["Новая"]
+    write_post(content, "old.md", tagged("Снова", "03-03-2025 10:00", ["елка"]))
+    build(config, NOW)
+    assert titles(feeds_of(output, "tag/elka")[0]) == ["Снова"]
+
+
+def test_a_broken_slug_record_is_one_line_and_nothing_is_written(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    write_post(tmp_path / "content", "a.md", tagged("Пост", "01-03-2025 10:00", ["елка"]))
+    config_path = write_config(feeds={"taxonomies": ["tag"]})
+    record = tmp_path / "state" / "term-slugs.json"
+    record.parent.mkdir()
+    record.write_text('{"tag": ["elka"]}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--config", str(config_path)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {record}: not a record of feed slugs")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "public").exists()
+    assert record.read_text(encoding="utf-8") == '{"tag": ["elka"]}'
+
+
+# Each term feed is its own Atom feed (issue 15 item 19) ----------------------------------
+
+
+def atom_id(path: Path) -> str:
+    return str(etree.parse(str(path)).getroot().findtext(ATOM_ID))
+
+
+def test_each_term_feed_has_its_own_stable_atom_id(write_config: WriteConfig, tmp_path: Path) -> None:
+    output = build_tagged_site(write_config, tmp_path)
+    folders = ("tag/donorstvo", "tag/vaccines", "category/novosti")
+    ids = {folder: atom_id(output / folder / "atom.xml") for folder in folders}
+    assert ids == {folder: f"{SITE_URL}/{folder}/atom.xml" for folder in folders}
+    assert atom_id(output / "atom.xml") == SITE_URL + "/"  # the main feed keeps the id it had
+    # Another post and another term later: every id stays what it was.
+    write_post(tmp_path / "content", "new.md", tagged("Новое", "05-03-2025 10:00", ["донорство", "Кровь"]))
+    build(load_config(tmp_path / "config.yaml"), NOW)
+    assert {folder: atom_id(output / folder / "atom.xml") for folder in folders} == ids
+    assert atom_id(output / "tag/krov/atom.xml") not in {*ids.values(), SITE_URL + "/"}

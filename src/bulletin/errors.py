@@ -41,3 +41,7 @@ class SubscriberError(BulletinError):
 
 class DeliveryError(BulletinError):
     """Mail could not be handed to the SMTP server or the outbox."""
+
+
+class StateError(BulletinError):
+    """A file of bulletin's own local state (the recorded feed slugs) cannot be read."""

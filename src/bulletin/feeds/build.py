@@ -19,6 +19,7 @@ from .paths import FEED_STYLE_FILE
 
 if TYPE_CHECKING:
     from ..site.grav_site import Site
+    from .term_slugs import TermSlugs
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,11 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     log.debug("read %d posts (%d from the build cache), %d visible", len(posts), cache.hits, len(visible))
     items = min(len(visible), config.feeds.limit)
 
+    from .term_slugs import TermSlugs  # here: an unchanged rebuild never needs them
+
     depends: set[Path] = set()
-    feeds, assets = feed_outputs(config, site, visible, now, depends)
+    slugs = TermSlugs.load(config)
+    feeds, assets = feed_outputs(config, site, visible, now, depends, slugs)
     archive: dict[Path, bytes] = {}
     if store_exists(config):
         # The archive of sent digests, as static pages beside the feeds.
@@ -70,6 +74,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
             archive = archive_files(config, env, store)
         assets.update(stylesheet_file(config, env))  # the stylesheet the archive pages link
     written = {**feeds, **archive, **assets, **published_logo(config, depends)}
+    slugs.save()  # before the feeds: no feed is served from a folder not yet recorded as its term's
     changed = write_files_atomically(written)
     log.debug("wrote %d of %d files (the rest were unchanged)", len(changed), len(written))
     if previous is not None:
@@ -106,10 +111,11 @@ def published_logo(config: Config, depends: set[Path]) -> dict[Path, bytes]:
 
 
 def feed_outputs(
-    config: Config, site: Site, visible: list[Post], now: dt.datetime, depends: set[Path]
+    config: Config, site: Site, visible: list[Post], now: dt.datetime, depends: set[Path], slugs: TermSlugs
 ) -> tuple[dict[Path, bytes], dict[Path, bytes]]:
     """(feeds, stylesheets) by output path: every feed of the site (each language's on a
-    multi-language one) and the XSLT stylesheets they name, which are no feeds themselves."""
+    multi-language one) and the XSLT stylesheets they name, which are no feeds themselves.
+    Tag and category feeds take their folders from ``slugs``."""
     # Imported here: an unchanged rebuild never needs Markdown, feedgen or lxml.
     from .feed_files import feed_files
     from .feed_style import feed_stylesheet
@@ -119,10 +125,10 @@ def feed_outputs(
     if config.content.languages is not None and site.grav:
         from .language_feeds import language_feed_files, language_stylesheets
 
-        documents = language_feed_files(config, site, now, depends)
+        documents = language_feed_files(config, site, now, depends, slugs)
         styles.update(language_stylesheets(config))
     else:
-        documents = feed_files(config, visible, depends, site, now)
+        documents = feed_files(config, visible, depends, site, now, slugs=slugs)
     return (
         {output / path: data for path, data in documents.items()},
         {output / path: data for path, data in styles.items()},

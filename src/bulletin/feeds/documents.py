@@ -30,6 +30,7 @@ GENERATOR_URI = "https://pypi.org/project/bulletin/"
 # rebuild differ, so it is a fixed point instead.
 EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+DC_NS = "http://purl.org/dc/elements/1.1/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 # feedgen's own output is parsed again to add links. huge_tree: a post of more than
 # 10 MB is one text node over libxml2's default limit; entities are never resolved.
@@ -53,6 +54,12 @@ class FeedSpec:
     json_path: str = JSON_FILE
     links: tuple[tuple[str, str, str], ...] = ()  # (format, rel, path)
     is_archive: bool = False  # an RFC 5005 archive document: carries <fh:archive/>
+    # Atom's feed <id> (RFC 4287 4.2.6): permanent and the feed's own; the home URL when
+    # empty. RFC 5005 archive pages carry the id of the feed they are the history of.
+    feed_id: str = ""
+    # "updated" of a feed without entries. An empty archive page gives a real post's date:
+    # validators call 1970 implausible.
+    updated_if_empty: dt.datetime = EMPTY_FEED_UPDATED
 
     def links_for(self, kind: str) -> list[tuple[str, str]]:
         return [(rel, path) for fmt, rel, path in self.links if fmt == kind]
@@ -137,7 +144,7 @@ def _generator(
     fg = FeedGenerator()
     fg.load_extension("dc")
     fg.load_extension("media")
-    fg.id(spec.home_url)
+    fg.id(spec.feed_id or spec.home_url)
     fg.title(xml_safe(spec.title))
     # feedgen gives RSS the href of the *last* link added, whatever its comment says,
     # so the self link goes first and the site link last.
@@ -153,7 +160,7 @@ def _generator(
     if site.logo or site.icon:
         fg.logo(site.logo or site.icon)
         fg.image(url=site.logo or site.icon, title=xml_safe(spec.title), link=spec.home_url)
-    updated = max((item.post.date for item in items), default=EMPTY_FEED_UPDATED)
+    updated = max((item.post.date for item in items), default=spec.updated_if_empty)
     fg.updated(updated)
     fg.lastBuildDate(updated)  # feedgen would otherwise stamp the build time
     if site.author.name or site.author.email:
@@ -239,6 +246,10 @@ def atom_bytes(config: Config, spec: FeedSpec, items: Sequence[FeedItem]) -> byt
     # turn an enclosure into a second alternate link. The entries are in the order
     # of ``items``, so each entry's links are written again from the item itself.
     for entry, item in zip(tree.iterfind(f"{{{ATOM_NS}}}entry"), items, strict=True):
+        # feedgen's dc:creator (meant for RSS) would name the author a second time
+        # beside atom:author: one author element per entry.
+        for creator in entry.findall(f"{{{DC_NS}}}creator"):
+            entry.remove(creator)
         old_links = entry.findall(f"{{{ATOM_NS}}}link")
         position = list(entry).index(old_links[0]) if old_links else len(entry)
         for link in old_links:

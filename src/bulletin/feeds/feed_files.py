@@ -7,8 +7,6 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from slugify import slugify
-
 from ..config import Config
 from ..site.collections import CollectionPage
 from ..site.grav_site import Site, collection_posts
@@ -20,13 +18,11 @@ from .documents import (
     enclosure_file,
     feed_documents,
     main_spec,
+    public_url,
 )
 from .documents import feed_items as render_items
 from .paths import ATOM_FILE, JSON_FILE, RSS_FILE, archive_paths
-
-# A slug is a folder name (tag/<slug>/feed.xml), and file systems allow 255 bytes: a 300-character
-# tag made every build fail. Cut at a word boundary; the feed's title keeps the whole term.
-MAX_SLUG_LENGTH = 80
+from .term_slugs import TermSlugs
 
 
 def feed_files(
@@ -36,6 +32,7 @@ def feed_files(
     site: Site | None = None,
     now: dt.datetime | None = None,
     translations: Translations | None = None,
+    slugs: TermSlugs | None = None,
 ) -> dict[str, bytes]:
     """Path relative to feeds.output_dir -> bytes, for every feed of the site.
 
@@ -43,7 +40,9 @@ def feed_files(
     from besides the posts (images given as enclosures) are added to ``depends``.
     A Grav ``site`` (read at ``now``) adds a feed per collection page at its route.
     ``translations`` (of a multi-language site) gives each item links to its translations.
+    Tag and category feeds take their folders from ``slugs`` (new terms are added to it).
     """
+    slugs = slugs or TermSlugs(None, {})
 
     def items_of(posts: Sequence[Post], config: Config) -> list[FeedItem]:
         items = render_items(with_translations(posts, translations) if translations else posts, config)
@@ -65,7 +64,7 @@ def feed_files(
                 json_path=JSON_FILE,
             )
     if config.feeds.archive:
-        archive, pages = archive_files(config, main_posts[limit:], items_of)
+        archive, pages = archive_files(config, main_posts, limit, spec, items_of)
         files.update(archive)
         rss_newest, atom_newest = archive_paths(pages)
         spec = dataclasses.replace(
@@ -73,7 +72,7 @@ def feed_files(
         )
     files.update(feed_documents(config, items_of(main_posts[:limit], config), spec))
     for taxonomy in config.feeds.taxonomies:
-        for term_spec, posts in term_feeds(config, taxonomy, visible):
+        for term_spec, posts in term_feeds(config, taxonomy, visible, slugs):
             files.update(feed_documents(config, items_of(posts[: config.feeds.limit], config), term_spec))
     return files
 
@@ -113,19 +112,26 @@ def collection_spec(config: Config, collection: CollectionPage) -> FeedSpec:
 
 def archive_files(
     config: Config,
-    archived: Sequence[Post],
+    posts: Sequence[Post],
+    limit: int,
+    feed: FeedSpec,
     feed_items: Callable[[Sequence[Post], Config], list[FeedItem]] = render_items,
 ) -> tuple[dict[str, bytes], int]:
-    """RFC 5005 archive pages of the posts beyond the current feed, oldest page first.
+    """RFC 5005 archive pages of ``feed``: its ``posts`` (newest first) beyond the first
+    ``limit``, oldest page first. Returns (files, pages).
 
     Page n holds the n-th run of ``limit`` posts counted from the oldest, so once a
     page is full it never changes again: new posts only ever reach the last page.
     There is always one page more than the full ones (possibly empty), so a full
-    page's next-archive link points at a page that exists. Returns (files, pages).
+    page's next-archive link points at a page that exists. Each page has the feed's
+    title and Atom id: it is the same feed, further back.
     """
-    limit = config.feeds.limit
+    archived = posts[limit:]
     oldest_first = list(reversed(archived))
     pages = len(oldest_first) // limit + 1
+    # An empty last page has been as it is since the newest post before it (or, with
+    # nothing archived, since the feed's first post).
+    before = archived[0] if archived else (posts[-1] if posts else None)
     files: dict[str, bytes] = {}
     for page in range(1, pages + 1):
         chunk = oldest_first[(page - 1) * limit : page * limit]
@@ -138,7 +144,13 @@ def archive_files(
             newer_rss, newer_atom = archive_paths(page + 1)
             links += [("rss", "next-archive", newer_rss), ("atom", "next-archive", newer_atom)]
         spec = dataclasses.replace(
-            main_spec(config), rss_path=rss_path, atom_path=atom_path, links=tuple(links), is_archive=True
+            feed,
+            rss_path=rss_path,
+            atom_path=atom_path,
+            links=tuple(links),
+            is_archive=True,
+            feed_id=feed.feed_id or feed.home_url,
+            updated_if_empty=before.date if before else feed.updated_if_empty,
         )
         documents = feed_documents(config, feed_items(list(reversed(chunk)), config), spec)
         files[rss_path] = documents[rss_path]
@@ -146,41 +158,15 @@ def archive_files(
     return files, pages
 
 
-def term_slugs(terms: Sequence[str]) -> dict[str, str]:
-    """A readable ASCII slug per term (Cyrillic transliterated: "донорство" -> "donorstvo").
-
-    Terms that share a slug get -2, -3, ... in the order of their names, so a
-    term's path stays the same from build to build. A slug is at most MAX_SLUG_LENGTH
-    characters before its number.
-    """
-    slugs: dict[str, str] = {}
-    taken: set[str] = set()
-    for term in sorted(terms):
-        base = short_slug(slugify(term)) or "term"
-        slug, n = base, 1
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
-        taken.add(slug)
-        slugs[term] = slug
-    return slugs
-
-
-def short_slug(slug: str) -> str:
-    """``slug`` cut to MAX_SLUG_LENGTH at the last word boundary (mid-word only for one long word)."""
-    if len(slug) <= MAX_SLUG_LENGTH:
-        return slug
-    cut = slug[: MAX_SLUG_LENGTH + 1]  # one more: a boundary right after the limit keeps a whole word
-    return cut.rsplit("-", 1)[0] if "-" in cut else cut[:MAX_SLUG_LENGTH]
-
-
-def term_feeds(config: Config, taxonomy: str, visible: Sequence[Post]) -> list[tuple[FeedSpec, list[Post]]]:
+def term_feeds(
+    config: Config, taxonomy: str, visible: Sequence[Post], slugs: TermSlugs
+) -> list[tuple[FeedSpec, list[Post]]]:
     by_term: dict[str, list[Post]] = {}
     for post in visible:
         for term in post.tags if taxonomy == "tag" else post.categories:
             by_term.setdefault(term, []).append(post)
     feeds = []
-    for term, slug in term_slugs(list(by_term)).items():
+    for term, slug in sorted(slugs.slugs(taxonomy, by_term).items()):
         folder = f"{taxonomy}/{slug}"
         spec = FeedSpec(
             title=f"{config.site.title} — {term}",
@@ -189,6 +175,8 @@ def term_feeds(config: Config, taxonomy: str, visible: Sequence[Post]) -> list[t
             rss_path=f"{folder}/{RSS_FILE}",
             atom_path=f"{folder}/{ATOM_FILE}",
             json_path=f"{folder}/feed.json",
+            # Its own Atom id, as permanent as the folder the term keeps.
+            feed_id=public_url(config, f"{folder}/{ATOM_FILE}"),
         )
         feeds.append((spec, by_term[term]))
     return feeds

@@ -13,9 +13,12 @@ from ..site.posts import visible_posts
 from .feed_files import feed_files
 from .feed_style import feed_stylesheet
 from .paths import FEED_STYLE_FILE
+from .term_slugs import TermSlugs
 
 
-def language_feed_files(config: Config, site: Site, now: dt.datetime, depends: set[Path]) -> dict[str, bytes]:
+def language_feed_files(
+    config: Config, site: Site, now: dt.datetime, depends: set[Path], slugs: TermSlugs | None = None
+) -> dict[str, bytes]:
     """Path relative to feeds.output_dir -> bytes: ``<lang>/feed.xml``, ``<lang>/blog.rss``, ...
     for each language version, and the root feeds, which are the default language's (as
     Grav serves its default language at the site's root)."""
@@ -23,11 +26,20 @@ def language_feed_files(config: Config, site: Site, now: dt.datetime, depends: s
     assert languages is not None
     links = translations(site, now, languages.default)
     root = language_config(config, languages.default, in_folder=False)
-    files = feed_files(root, visible_posts(site.posts, now), depends, site, now, links)
+    slugs = slugs or TermSlugs(None, {})
+    files = feed_files(root, visible_posts(site.posts, now), depends, site, now, links, slugs)
     for version in site.versions:
         assert version.language is not None
         local = language_config(config, version.language, in_folder=True)
-        version_files = feed_files(local, visible_posts(version.posts, now), depends, version, now, links)
+        version_files = feed_files(
+            local,
+            visible_posts(version.posts, now),
+            depends,
+            version,
+            now,
+            links,
+            slugs.in_folder(version.language),
+        )
         files.update((f"{version.language}/{path}", data) for path, data in version_files.items())
     return files
 
