@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -167,3 +171,47 @@ def test_written_out_dates_read_as_strtotime_reads_them() -> None:
     assert parse_date("April 2022", ALMATY) == dt.datetime(2022, 4, 1, tzinfo=ALMATY)
     with pytest.raises(DateFormatError):
         parse_date("12-04-2022 10:00 MSK", ALMATY)  # an unknown zone is not silently local time
+
+
+# "12 am" is the first hour of the day (a mutant reading it as noon once survived) ---------
+
+TWELVE_O_CLOCK = [
+    # (text, Grav date format or None, (hour, minute)): PHP 8's readings.
+    ("12-04-2022 12:30 am", None, (0, 30)),
+    ("12-04-2022 12:05am", None, (0, 5)),
+    ("12-04-2022 12 am", None, (0, 0)),
+    ("04/12/2022 12:00 a.m.", None, (0, 0)),
+    ("12:15 am 12-04-2022", None, (0, 15)),
+    ("12-04-2022 12:30 pm", None, (12, 30)),
+    ("12-04-2022 12:30 am", "d-m-Y h:i a", (0, 30)),
+    ("12-04-2022 12:30 AM", "d-m-Y g:i A", (0, 30)),
+    ("12-04-2022 12:30 PM", "d-m-Y g:i A", (12, 30)),
+]
+
+
+@pytest.mark.parametrize(("text", "dateformat", "expected"), TWELVE_O_CLOCK)
+def test_twelve_am_is_just_after_midnight(
+    text: str, dateformat: str | None, expected: tuple[int, int]
+) -> None:
+    moment = parse_date(text, ALMATY, dateformat=dateformat)
+    assert (moment.year, moment.month, moment.day) == (2022, 4, 12)
+    assert (moment.hour, moment.minute) == expected
+
+
+@pytest.mark.skipif(shutil.which("php") is None, reason="php is not installed (.ci/run installs php-cli)")
+def test_twelve_o_clock_as_php_reads_it() -> None:
+    """The same cases through Grav's own reading, PHP's (tests/oracle/dates.php)."""
+    cases = [[text, "Asia/Almaty", dateformat] for text, dateformat, _ in TWELVE_O_CLOCK]
+    done = subprocess.run(
+        ["php", str(Path(__file__).parent / "oracle" / "dates.php")],
+        input=json.dumps({"now": 1_700_000_000, "cases": cases}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    php = json.loads(done.stdout)["timestamps"]
+    ours = [
+        int(parse_date(text, ALMATY, dateformat=dateformat).timestamp())
+        for text, dateformat, _ in TWELVE_O_CLOCK
+    ]
+    assert ours == php
