@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -120,6 +123,19 @@ def test_equals_in_fenced_code_is_not_a_delimiter() -> None:
     assert '<pre><code class="language-text">before\n\n===\n\nafter\n</code></pre>' in html
 
 
+# (body, summary): fences as Parsedown 1.7, Grav's Markdown, ends them (checked below with PHP).
+FENCES = [
+    # "~~~" inside a ``` fence is code (a mutant ending any fence on any fence line survived).
+    ("```\n~~~\n\n===\n\n~~~\n```\n\nTwo", None),
+    ("~~~\n```\n\n===\n\n```\n~~~\n\nTwo", None),
+    # Words after the run: not a closing line.
+    ("```\ncode\n``` not closing\n\n===\n\n```\n\nTwo", None),
+    # Any run of three or more of the opening character closes it, whatever its length.
+    ("````\ncode\n```\n\n===\n\nTwo", "````\ncode\n```"),
+    ("```\ncode\n`````  \n\n===\n\nTwo", "```\ncode\n`````"),
+]
+
+
 @pytest.mark.parametrize(
     ("body", "summary"),
     [
@@ -130,12 +146,28 @@ def test_equals_in_fenced_code_is_not_a_delimiter() -> None:
         ("One\n\n===\nTwo", None),  # no blank line after: not a paragraph of its own
         ("One\n\n====\n\nTwo", None),
         ("~~~\n\n===\n\n~~~\n\nTwo", None),
+        *FENCES,
     ],
 )
 def test_split_summary_rules(body: str, summary: str | None) -> None:
     found, whole = split_summary(body)
     assert (found.strip() if found is not None else None) == summary
     assert "===" not in whole or summary is None
+
+
+@pytest.mark.skipif(shutil.which("php") is None, reason="php is not installed (.ci/run installs php-cli)")
+def test_fences_end_where_parsedown_ends_them() -> None:
+    """Grav finds its delimiter as <p>===</p> in Parsedown's HTML: code never holds one."""
+    script = (
+        "require '/usr/share/php/Parsedown/autoload.php'; $p = new Parsedown();"
+        " echo json_encode(array_map([$p, 'text'], json_decode(stream_get_contents(STDIN))));"
+    )
+    bodies = [body for body, _ in FENCES]
+    done = subprocess.run(
+        ["php", "-r", script], input=json.dumps(bodies), capture_output=True, text=True, check=True
+    )
+    for body, html in zip(bodies, json.loads(done.stdout), strict=True):
+        assert (split_summary(body)[0] is not None) == ("<p>===</p>" in html), body
 
 
 def test_markdown_extra_features() -> None:

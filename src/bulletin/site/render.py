@@ -17,7 +17,7 @@ from .markdown_cost import MarkdownTooCostly
 from .posts import Post, xml_safe
 
 ELLIPSIS = "\u2026"
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)")
 _LINK_ATTRIBUTES = ("href", "src")
 
 
@@ -34,15 +34,21 @@ def split_summary(body: str) -> tuple[str | None, str]:
 
     Returns (summary Markdown or None, whole Markdown without the delimiter). The line
     must stand alone between blank lines: under a line of text ``===`` is a heading.
-    Fenced code is skipped so a code sample cannot end the summary.
+    Fenced code is skipped so a code sample cannot end the summary. As in Parsedown 1.7
+    (Grav's), only a run of three or more of the opening character with nothing but
+    spaces after it closes a fence: ``~~~`` inside a ```` ``` ```` block is code.
     """
     lines = body.split("\n")
-    fence: str | None = None
+    fence: str | None = None  # the run that opened the fence we are in
     for index, line in enumerate(lines):
         if match := _FENCE.match(line):
-            marker = match.group(1)[0]
-            fence = None if fence == marker else (fence or marker)
-            continue
+            run, rest = match.groups()
+            if fence is None:
+                fence = run
+                continue
+            if run[0] == fence[0] and not rest.strip(" "):
+                fence = None
+                continue
         if fence or line.strip() != "===":
             continue
         before_blank = index == 0 or not lines[index - 1].strip()
