@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import dkim
+import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -188,3 +189,27 @@ def test_dry_run_lists_the_first_recipients_and_counts_the_rest(outbox_site: Dig
     assert listed == [f"r{n:02d}@example.org" for n in range(20)]
     assert "  ... and 5 more" in result.output
     assert list(outbox_site.root.glob("outbox/**/*.eml")) == []  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    ("web_url", "warned"),
+    [
+        ("http://news.clinic.example", True),
+        ("http://203.0.113.7:8080", True),
+        ("https://news.clinic.example", False),
+        # Loopback: a test on one's own machine, never a link a mailbox provider follows.
+        ("http://127.0.0.1:8080", False),
+        ("http://localhost:8080", False),
+        ("http://[::1]:8080", False),
+    ],
+)
+def test_check_warns_when_one_click_unsubscribe_is_offered_over_http(
+    outbox_site: DigestSite, web_url: str, warned: bool
+) -> None:
+    """RFC 8058: List-Unsubscribe-Post (in every digest) needs an https URL (issue 15 item 21)."""
+    outbox_site.configure(web={"url": web_url})
+    outbox_site.post("one", "Новость", "2026-04-01 10:00")
+    result = outbox_site.cli("check", "--now", "2026-04-12T10:00")
+    expected = f"Warning: {outbox_site.config_path}: web.url {web_url} is not https: one-click unsubscribe"
+    assert (expected in result.output) is warned, result.output
+    assert result.exit_code == 0  # a warning, not an error: the digest still goes out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
             f"{config_path}: 'digest.footer' is not set: bulk mail should show the sender's postal address"
             " (CAN-SPAM-style rules ask for one in every message); put the address and a phone there"
         )
+    report.warnings.extend(web_url_warnings(config))
     site, problems = read_site(config, now=now)
     posts = site.posts
     report.errors.extend(problems)
@@ -157,6 +159,32 @@ def _slash_date_warnings(post: Post, config: Config) -> list[str]:
             f" (dots: day first), or {year}-{month:02d}-{day:02d} to keep {read_as}"
         )
     return warnings
+
+
+def web_url_warnings(config: Config) -> list[str]:
+    """Every digest offers one-click unsubscribe (List-Unsubscribe-Post), which RFC 8058
+    allows only with an HTTPS URL: mailbox providers ignore or distrust it over http.
+
+    A loopback address (localhost, 127.0.0.0/8, ::1) is exempt: it is someone testing
+    on their own machine, where no mailbox provider will ever follow the link.
+    """
+    parts = urlsplit(config.web.url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+        return []
+    return [
+        f"{config.path}: web.url {config.web.url} is not https: one-click unsubscribe"
+        " (List-Unsubscribe-Post, RFC 8058) needs an https:// address, and mailbox providers"
+        " may not offer it to readers otherwise"
+    ]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def grav_details(config: Config, site: Site) -> list[str]:
