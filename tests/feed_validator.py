@@ -2,7 +2,8 @@
 
 The validator is not on PyPI: its source folder is found through $BULLETIN_FEEDVALIDATOR
 (the folder holding the ``feedvalidator`` package, ``src/`` in a checkout), else in
-.ci/feedvalidator/src where .ci/run puts it. It runs in a child process because importing
+.ci/feedvalidator/src where .ci/run puts it, else in shared/tools beside the repository
+(where the team's validate-feeds keeps it). It runs in a child process because importing
 it replaces the socket module's default timeout for the whole interpreter.
 """
 
@@ -19,7 +20,8 @@ from pathlib import Path
 import pytest
 
 VALIDATOR_ENV = "BULLETIN_FEEDVALIDATOR"
-CI_CHECKOUT = Path(__file__).resolve().parent.parent / ".ci" / "feedvalidator" / "src"
+ROOT = Path(__file__).resolve().parent.parent
+PLACES = (ROOT / ".ci" / "feedvalidator" / "src", ROOT.parent / "shared" / "tools")
 
 # The child: each file validated with its self link as its location (as the web
 # service does when given the URL), every warning and error as one JSON object.
@@ -67,8 +69,8 @@ def validator_source() -> Path:
     pytest.importorskip("html5lib", reason="the W3C feed validator needs html5lib (test extras)")
     pytest.importorskip("rdflib", reason="the W3C feed validator needs rdflib (test extras)")
     configured = os.environ.get(VALIDATOR_ENV)
-    for folder in (Path(configured) if configured else None, CI_CHECKOUT):
-        if folder is not None and (folder / "feedvalidator" / "__init__.py").is_file():
+    for folder in (*([Path(configured)] if configured else []), *PLACES):
+        if (folder / "feedvalidator" / "__init__.py").is_file():
             return folder
     pytest.skip(f"no W3C feed validator source: set ${VALIDATOR_ENV} or run .ci/run to fetch it")
 

@@ -23,9 +23,8 @@ from bulletin.config import load_config
 from bulletin.feeds.build import BuildResult, build
 from bulletin.feeds.paths import ARCHIVE_DIR
 
-from .feed_site import NOW, TESTS_CONTENT, config_data
+from .feed_site import NOW, TESTS_CONTENT, config_data, copy_sample_site
 from .feed_validator import Problem, validate
-from .test_golden_feeds import SITE_PARTS
 
 REPO = Path(__file__).resolve().parent.parent
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -62,15 +61,10 @@ def _build(config_path: Path) -> BuildResult:
 
 
 def _sample_site(root: Path, feeds: dict[str, Any] | None) -> BuildResult:
-    for name in SITE_PARTS:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        elif source.exists():
-            shutil.copy2(source, root / name)
+    config_path = copy_sample_site(root)
     if feeds:
-        _with_feeds(root / "config.yaml", feeds)
-    return _build(root / "config.yaml")
+        _with_feeds(config_path, feeds)
+    return _build(config_path)
 
 
 def _edge_site(root: Path, full_content: bool) -> BuildResult:
