@@ -12,6 +12,7 @@ from lxml import etree
 from bulletin.cli import main
 from bulletin.config import Config, load_config
 from bulletin.feeds.build import build
+from bulletin.feeds.term_slugs import TermSlugs
 from bulletin.feeds.term_slugs import assign_slugs as term_slugs
 
 from .feed_site import NOW, SITE_URL, WriteConfig, parse_feed, simple_post, write_post
@@ -257,3 +258,17 @@ def test_each_term_feed_has_its_own_stable_atom_id(write_config: WriteConfig, tm
     build(load_config(tmp_path / "config.yaml"), NOW)
     assert {folder: atom_id(output / folder / "atom.xml") for folder in folders} == ids
     assert atom_id(output / "tag/krov/atom.xml") not in {*ids.values(), SITE_URL + "/"}
+
+
+def test_a_language_numbers_the_terms_of_its_own_folder(tmp_path: Path) -> None:
+    """public/kk/tag/ is another folder than public/tag/: its slugs are recorded apart."""
+    path = tmp_path / "term-slugs.json"
+    slugs = TermSlugs(path, {})
+    assert slugs.slugs("tag", ["Елка"]) == {"Елка": "elka"}
+    assert slugs.in_folder("kk").slugs("tag", ["елка", "Елка"]) == {"Елка": "elka", "елка": "elka-2"}
+    slugs.save()
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record == {"kk/tag": {"Елка": "elka", "елка": "elka-2"}, "tag": {"Елка": "elka"}}
+    again = TermSlugs(path, record)
+    assert again.in_folder("kk").slugs("tag", ["елка"]) == {"елка": "elka-2"}
+    assert again.slugs("tag", ["елка"]) == {"елка": "elka-2"}
