@@ -17,7 +17,7 @@ from bulletin.cli import main
 from bulletin.config.schedule import ScheduleError, parse_schedule
 from bulletin.encoding import likely_encoding
 from bulletin.plurals import count_of
-from bulletin.site.posts import load_site_posts
+from bulletin.site.reading import load_site_posts
 
 from .digest_site import NOW, DigestSite
 from .smtp_server import SmtpServer

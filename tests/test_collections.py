@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from bulletin.cli import main
 from bulletin.config import load_config
 from bulletin.feeds.build import build
-from bulletin.site.grav_site import collection_posts, read_site
+from bulletin.site.grav_site import collection_posts
+from bulletin.site.reading import read_site
 
 from .feed_site import ALMATY, NOW, write_post
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bulletin.mail.jobs import compose
-from bulletin.site.posts import load_site_posts
+from bulletin.site.reading import load_site_posts
 from bulletin.store import open_store
 from bulletin.store.sqlite_guard import RESERVE_BYTES
 

@@ -11,7 +11,7 @@ from bulletin.config import MarkdownSettings, load_config
 from bulletin.errors import ConfigError
 from bulletin.feeds.build import build
 from bulletin.mail.digest import render_digest
-from bulletin.site.posts import load_site_posts
+from bulletin.site.reading import load_site_posts
 
 from .feed_site import NOW
 from .test_build_cache import backdate

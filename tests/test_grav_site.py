@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from bulletin.cli import main
 from bulletin.config import load_config
 from bulletin.feeds.build import build
-from bulletin.site.grav_site import read_site
+from bulletin.site.reading import read_site
 from bulletin.web.app import create_app
 
 from .feed_site import ALMATY, NOW, copy_sample_site

@@ -6,7 +6,7 @@ import pytest
 
 from bulletin.i18n import date_locale, language_mismatch, texts, texts_language
 from bulletin.mail.digest import render_digest
-from bulletin.site.posts import load_site_posts
+from bulletin.site.reading import load_site_posts
 
 from .digest_site import NOW, DigestSite
 

@@ -19,7 +19,8 @@ from bulletin.cli import main
 from bulletin.config import Languages, load_config
 from bulletin.errors import ConfigError
 from bulletin.feeds.build import build
-from bulletin.site.posts import load_site_posts, visible_posts
+from bulletin.site.posts import visible_posts
+from bulletin.site.reading import load_site_posts
 from bulletin.web.app import create_app
 
 from .feed_site import ALMATY

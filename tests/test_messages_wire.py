@@ -23,7 +23,7 @@ from bulletin.errors import BulletinError
 from bulletin.mail.digest import render_digest
 from bulletin.mail.messages import MessageTemplate, build_template, personalise
 from bulletin.mail.smtp_session import smtp_ready
-from bulletin.site.posts import load_site_posts
+from bulletin.site.reading import load_site_posts
 from bulletin.store import DigestRecord
 
 from .digest_site import NOW, DigestSite

@@ -11,7 +11,7 @@ import pytest
 from bulletin.config import load_config
 from bulletin.errors import ContentError
 from bulletin.feeds.build import build
-from bulletin.site.grav_site import load_site
+from bulletin.site.reading import load_site
 
 from .feed_site import ALMATY, NOW
 from .test_build_cache import backdate

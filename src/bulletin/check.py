@@ -21,10 +21,11 @@ from .plurals import count_of
 from .site.content_files import ReadLimits
 from .site.dates import DateFormatError, parse_date
 from .site.frontmatter import read_page
-from .site.grav_site import Site, read_site
+from .site.grav_site import Site
 from .site.markdown import markdown_to_html
 from .site.markdown_cost import MarkdownTooCostly, check_markdown_cost
 from .site.posts import Post, page_dateformat
+from .site.reading import read_site
 from .site.render import split_summary, text_of
 from .templating import template_environment
 

@@ -49,7 +49,7 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         return BuildResult(
             tuple(Path(p) for p in last.feeds), last.items, last.visible, len(last.files), last.archive_pages
         )
-    from ..site.grav_site import load_site  # not needed by an unchanged rebuild
+    from ..site.reading import load_site  # not needed by an unchanged rebuild
 
     site = load_site(config, cache, now)
     posts = site.posts

@@ -11,7 +11,8 @@ from pathlib import Path
 from ..config import Config
 from ..errors import DeliveryError, StoreError
 from ..files import write_files_atomically
-from ..site.posts import Post, load_site_posts, visible_posts
+from ..site.posts import Post, visible_posts
+from ..site.reading import load_site_posts
 from ..store import DigestRecord, RenderedDigest, RenderedVariant
 from ..subscribers import normalise_address, transport_address
 from .digest import render_digest

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..errors import RecordingFailed, StoreError
-from ..site.posts import Post, load_site_posts
+from ..site.posts import Post
+from ..site.reading import load_site_posts
 from ..store import DigestPost, DigestRecord, FailedAttempt, LockHeld, Store, open_store, store_exists
 from ..subscribers import transport_address
 from ..tokens import UNSUBSCRIBE, TokenSigner

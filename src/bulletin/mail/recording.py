@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..config import Config
 from ..errors import RecordingFailed
-from ..store import FailedAttempt, Store
+from ..store import FailedAttempt, Store, state_dir
 from .delivery_errors import CannotRecord
 from .mailer import Job, Outcome
 
@@ -31,7 +31,7 @@ def low_space(config: Config, store: Store) -> str | None:
     if free is None or free >= need * MB:
         return None
     return (
-        f"{config.store.path.parent}: only {free / MB:.1f} MB free; bulletin send needs at least"
+        f"{state_dir(config)}: only {free / MB:.1f} MB free; bulletin send needs at least"
         f" {need:g} MB there to record what it sends (store.min_free_mb)"
     )
 

@@ -5,26 +5,31 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..config import DEFAULT_PAGE_FILES
-
-if TYPE_CHECKING:
-    from .posts import PostCache
 
 _NUMERIC_PREFIX = re.compile(r"^\d+\.")
 _LANGUAGE_SUFFIX = re.compile(r"\.[a-z]{2}$")  # Grav's item.ru.md
 
 
+class ListingCache(Protocol):
+    """The folder-listing half of the build cache (posts.PostCache adds the posts)."""
+
+    def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None: ...
+
+    def store_listing(self, folder: str, mtime_ns: int, listing: tuple[list[str], list[str]]) -> None: ...
+
+
 def discover(
-    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: PostCache | None = None
+    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: ListingCache | None = None
 ) -> list[tuple[str, str]]:
     """(path, route) of every post file; see discover_posts."""
     return [(path, route) for path, route, _ in discover_posts(content_dir, page_files, cache)]
 
 
 def discover_posts(
-    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: PostCache | None = None
+    content_dir: Path, page_files: tuple[str, ...] = DEFAULT_PAGE_FILES, cache: ListingCache | None = None
 ) -> list[tuple[str, str, bool]]:
     """Every ``*.md`` below ``content_dir``: (path, route, is it a flat post), in a stable order.
 
@@ -56,7 +61,7 @@ def discover_posts(
     return found
 
 
-def list_folder(folder: str, cache: PostCache | None) -> tuple[list[str], list[str]]:
+def list_folder(folder: str, cache: ListingCache | None) -> tuple[list[str], list[str]]:
     """(sub-folders, Markdown files) of one folder, sorted; from the cache while the
     folder's mtime, which moves whenever an entry is added, removed or renamed, stays."""
     mtime = os.stat(folder).st_mtime_ns if cache is not None else 0

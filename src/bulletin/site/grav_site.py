@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import Config
-from ..errors import ContentError
 from .collections import CollectionPage, PageIndex, evaluate, feed_setting, order
 from .flags import published_note
 from .pages import Page, PageCache, undated_warning, walk_pages
-from .posts import Post, read_posts
+from .posts import Post
 
 
 @dataclass(frozen=True)
@@ -32,32 +31,6 @@ class Site:
     def versions(self) -> tuple[Site, ...]:
         """Every language version of the site, the default first (just itself without languages)."""
         return (self, *self.others)
-
-
-def load_site(config: Config, cache: PageCache | None = None, now: dt.datetime | None = None) -> Site:
-    """The site ``config`` describes; every problem with a post raised at once. ``now`` is the
-    moment relative dates ("today", "+1 day") are read against; without it they are errors."""
-    site, problems = read_site(config, cache, now)
-    if problems:
-        raise ContentError(*problems)
-    return site
-
-
-def read_site(
-    config: Config, cache: PageCache | None = None, now: dt.datetime | None = None
-) -> tuple[Site, list[str]]:
-    """The site as far as it could be read, and a line per problem."""
-    content = config.content
-    if not content.grav:
-        plain, problems = read_posts(
-            content.dir, config.site, content.page_files, cache, content.max_post_bytes, now=now
-        )
-        return Site(plain), problems
-    if content.languages is not None:
-        from .languages import read_language_versions
-
-        return read_language_versions(config, cache, now)
-    return read_grav_site(config, cache, None, now)
 
 
 def read_grav_site(

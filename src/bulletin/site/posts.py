@@ -12,11 +12,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from ..config import DEFAULT_PAGE_FILES, Config, SiteConfig
+from ..config import DEFAULT_PAGE_FILES, SiteConfig
 from ..errors import ContentError
 from .content_files import ANY_FOLDER, ReadLimits, limits_for
 from .dates import DateFormatError, parse_date
-from .discovery import discover_posts
+from .discovery import ListingCache, discover_posts
 from .flags import flag, published_flag
 from .frontmatter import read_page, source_stat
 
@@ -99,14 +99,10 @@ def load_posts(
     return posts
 
 
-class PostCache(Protocol):
+class PostCache(ListingCache, Protocol):
     def lookup(self, path: str, stat: os.stat_result) -> Post | None: ...
 
     def store(self, path: str, stat: os.stat_result, post: Post) -> None: ...
-
-    def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None: ...
-
-    def store_listing(self, folder: str, mtime_ns: int, listing: tuple[list[str], list[str]]) -> None: ...
 
 
 def read_posts(
@@ -150,18 +146,6 @@ def read_posts(
         seen[post.route] = post.source
     posts.sort(key=lambda p: (p.date, p.route), reverse=True)
     return posts, problems
-
-
-def load_site_posts(
-    config: Config, cache: PostCache | None = None, now: dt.datetime | None = None
-) -> list[Post]:
-    """All posts of the site that ``config`` describes, newest first (the default language's)."""
-    if config.content.grav:
-        from .grav_site import load_site  # a Grav user/ folder: its collections choose the posts
-
-        return load_site(config, now=now).posts
-    content = config.content
-    return load_posts(content.dir, config.site, content.page_files, cache, content.max_post_bytes, now=now)
 
 
 def visible_posts(posts: Iterable[Post], now: dt.datetime) -> list[Post]:
