@@ -166,3 +166,57 @@ def test_a_folder_frontmatter_yaml_leading_out_of_the_site_is_refused(tmp_path: 
     assert process.returncode == 1, process.stderr
     [line] = error_lines(process)
     assert f"{folder / 'frontmatter.yaml'}: leads to {outside}, outside the content folder" in line
+
+
+def test_resolving_folders_once_gives_what_realpath_gives(tmp_path: Path, monkeypatch) -> None:
+    """read_content_file resolves each folder once per reading of the site; every path it checks
+    must resolve exactly as os.path.realpath resolves it (links to files, to folders, relative
+    and absolute, chained, dangling, '..' and a relative start)."""
+    from bulletin.site.content_files import _real_path
+
+    (tmp_path / "site" / "blog" / "post").mkdir(parents=True)
+    (tmp_path / "site" / "blog" / "post" / "item.md").write_text("x", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "item.md").write_text("x", encoding="utf-8")
+    (tmp_path / "site" / "linked").symlink_to("blog/post")
+    (tmp_path / "site" / "absolute").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "site" / "blog" / "file-link.md").symlink_to("post/item.md")
+    (tmp_path / "site" / "chain").symlink_to("linked")
+    (tmp_path / "site" / "dangling.md").symlink_to("nowhere.md")
+    (tmp_path / "top").symlink_to("site")
+    paths = [
+        "site/blog/post/item.md",
+        "site/linked/item.md",
+        "site/absolute/item.md",
+        "site/blog/file-link.md",
+        "site/chain/item.md",
+        "site/dangling.md",
+        "site/missing/item.md",
+        "top/blog/post/item.md",
+        "top/linked/../blog/post/item.md",
+        "site/./blog//post/item.md",
+        "top",
+        "site",
+    ]
+    monkeypatch.chdir(tmp_path)
+    folders: dict[str, str] = {}
+    for relative in paths:
+        for path in (relative, str(tmp_path / relative)):
+            assert _real_path(path, folders) == os.path.realpath(path), path
+    assert folders, "folders are kept for the next file"
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 7])
+def test_a_file_is_read_whole_in_one_read_or_many(tmp_path: Path, size: int) -> None:
+    """One read suffices when the file ends where its stat said; longer files (past the 1 MiB
+    chunk) still come whole, and a file at the limit is read, one byte past it is not."""
+    from bulletin.errors import ContentError
+    from bulletin.site.content_files import ReadLimits, read_content_file
+
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path = tmp_path / "post.md"
+    path.write_bytes(data)
+    assert read_content_file(path, ReadLimits(str(tmp_path.resolve()), max_bytes=size)) == data
+    if size:
+        with pytest.raises(ContentError, match="more than content.max_post_bytes"):
+            read_content_file(path, ReadLimits(str(tmp_path.resolve()), max_bytes=size - 1))

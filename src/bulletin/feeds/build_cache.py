@@ -26,6 +26,7 @@ from .. import __version__
 from ..config import Config
 from ..config.grav import GRAV_CONFIG_FILES
 from ..files import write_file_atomically
+from ..site.discovery import FolderListing
 from ..site.posts import Post
 from ..store import state_dir, store_files
 
@@ -34,11 +35,11 @@ if TYPE_CHECKING:  # a plain folder's build, and an unchanged one, never load Gr
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
-CACHE_FORMAT = "9"  # bump when what the files hold changes shape (9: a post's language)
+CACHE_FORMAT = "10"  # bump when what the files hold changes shape (10: a listing's frontmatter.yaml)
 # size, mtime_ns, and the post's fields without its Markdown. Plain tuples, not Post
 # objects: unpickling 10,000 dataclass instances took longer than making them anew.
 Entry = tuple[int, int, tuple[object, ...]]
-Listing = tuple[int, list[str], list[str]]  # folder mtime_ns, sub-folders, Markdown files
+Listing = tuple[int, list[str], list[str], bool]  # folder mtime_ns, sub-folders, Markdown files, defaults
 _FIELDS = tuple(field.name for field in dataclasses.fields(Post))
 _READ_ERRORS = (
     OSError,
@@ -290,15 +291,15 @@ class BuildCache:
         extra = tuple(getattr(page, field.name) for field in dataclasses.fields(page)[1:])  # all but post
         self.new[path] = (stat.st_size, stat.st_mtime_ns, (post_fields, extra))
 
-    def listing(self, folder: str, mtime_ns: int) -> tuple[list[str], list[str]] | None:
+    def listing(self, folder: str, mtime_ns: int) -> FolderListing | None:
         self._entries()
         entry = self._old_listings.get(folder)
         if not _is_listing(entry) or entry[0] != mtime_ns:
             return None
         self.new_listings[folder] = entry
-        return entry[1], entry[2]
+        return entry[1], entry[2], entry[3]
 
-    def store_listing(self, folder: str, mtime_ns: int, listing: tuple[list[str], list[str]]) -> None:
+    def store_listing(self, folder: str, mtime_ns: int, listing: FolderListing) -> None:
         self.new_listings[folder] = (mtime_ns, *listing)
 
 
@@ -311,6 +312,7 @@ def _is_entry(entry: object) -> TypeGuard[Entry]:
 def _is_listing(entry: object) -> TypeGuard[Listing]:
     return (
         isinstance(entry, tuple)
-        and len(entry) == 3
-        and all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in entry[1:])
+        and len(entry) == 4
+        and isinstance(entry[3], bool)
+        and all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in entry[1:3])
     )

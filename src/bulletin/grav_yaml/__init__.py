@@ -38,17 +38,27 @@ class _GravLoader(_LOADER):  # type: ignore[misc,valid-type]
         return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-        seen: set[tuple[str, str]] = set()
-        kept = []
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                key = (key_node.tag, key_node.value)
-                if key in seen:
-                    continue  # Grav's lenient parser keeps the first (Symfony 5 refuses the header)
-                seen.add(key)
-            kept.append((key_node, value_node))
-        node.value = kept
+        # Most mappings have no key text twice; one set of the texts tells, and only a
+        # mapping that has one is copied without the later keys.
+        texts = [key_node.value for key_node, _ in node.value if isinstance(key_node, yaml.ScalarNode)]
+        if len(set(texts)) < len(texts):
+            node.value = _first_of_each_key(node.value)
         return super().construct_mapping(node, deep=deep)
+
+
+def _first_of_each_key(pairs: list[tuple[yaml.Node, yaml.Node]]) -> list[tuple[yaml.Node, yaml.Node]]:
+    """``pairs`` without a key (same tag, same text) already given: Grav's lenient parser
+    keeps the first (Symfony 5 refuses the header). Merge keys ("<<") all stay."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for key_node, value_node in pairs:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append((key_node, value_node))
+    return kept
 
 
 def _construct_plain(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Any:

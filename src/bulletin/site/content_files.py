@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import DEFAULT_MAX_POST_BYTES, ContentConfig
@@ -31,6 +31,11 @@ class ReadLimits:
 
     root: str | None = None  # content.dir, symlinks resolved; None: a file named directly
     max_bytes: int = DEFAULT_MAX_POST_BYTES
+    # Folders already resolved (path -> real path): at 10,000 posts, os.path.realpath's
+    # lstat of every component of every file was a fifth of a cold build. One
+    # ReadLimits lives for one reading of the site; a folder swapped for a link
+    # meanwhile is still caught by the inode check after the open.
+    real_folders: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, content: ContentConfig) -> ReadLimits:
@@ -50,7 +55,7 @@ def read_content_file(path: str | Path, limits: ReadLimits) -> bytes:
     The size is checked on the open file before reading, and the read stops one byte
     past the limit, so a file that grows meanwhile cannot make it read more.
     """
-    real = os.path.realpath(path)
+    real = _real_path(os.fspath(path), limits.real_folders) if limits.root is not None else ""
     if limits.root is not None and not _is_inside(real, limits.root):
         raise ContentError(f"{path}: leads to {real}, outside the content folder {limits.root}; not read")
     try:
@@ -67,7 +72,7 @@ def read_content_file(path: str | Path, limits: ReadLimits) -> bytes:
             raise ContentError(f"{path}: changed while being read; not read")
         if opened.st_size > limits.max_bytes:
             raise ContentError(_too_big(path, opened.st_size, limits))
-        data = _read_at_most(fd, limits.max_bytes + 1)
+        data = _read_at_most(fd, limits.max_bytes + 1, opened.st_size)
     except OSError as exc:
         raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
     finally:
@@ -77,9 +82,16 @@ def read_content_file(path: str | Path, limits: ReadLimits) -> bytes:
     return data
 
 
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    left = limit
+def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
+    """Up to ``limit`` bytes of the regular file ``fd``, ``expected`` long when it was opened."""
+    # Asking for one byte past the expected size tells in one read that the file ends there:
+    # on a regular file a read returns less than asked only at its end.
+    asked = min(limit, expected + 1, _READ_CHUNK)
+    first = os.read(fd, asked)
+    if len(first) < asked:
+        return first
+    chunks: list[bytes] = [first]
+    left = limit - len(first)
     while left > 0:
         chunk = os.read(fd, min(left, _READ_CHUNK))
         if not chunk:
@@ -87,6 +99,23 @@ def _read_at_most(fd: int, limit: int) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def _real_path(path: str, real_folders: dict[str, str]) -> str:
+    """os.path.realpath(path), each folder on the way resolved once (kept in ``real_folders``)."""
+    parent, name = os.path.split(path)
+    if not parent or parent == path or name in ("", ".", ".."):
+        return os.path.realpath(path)
+    try:
+        is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        is_link = True  # missing or unreadable: os.path.realpath decides, as before
+    if is_link:
+        return os.path.realpath(path)
+    real_parent = real_folders.get(parent)
+    if real_parent is None:
+        real_parent = real_folders[parent] = _real_path(parent, real_folders)
+    return os.path.join(real_parent, name)
 
 
 def _is_inside(real: str, root: str) -> bool:

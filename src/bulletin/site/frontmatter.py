@@ -37,20 +37,20 @@ def read_page(
     return header, body
 
 
-def source_stat(path: str, folder_defaults: bool) -> os.stat_result:
-    """What a cached reading of ``path`` depends on: the file's stat, made to change with
-    the folder's ``frontmatter.yaml`` too when there is one (the cache compares size
-    and mtime only)."""
+def page_source_stat(path: str) -> tuple[os.stat_result, bool]:
+    """(what a cached reading of ``path`` depends on, whether the folder has a ``frontmatter.yaml``).
+
+    The stat of the file, made to change with the folder's ``frontmatter.yaml`` too when
+    there is one (the cache compares size and mtime only). A caller whose folder listing
+    shows no ``frontmatter.yaml`` takes the file's own stat instead."""
     stat = os.stat(path)
-    if not folder_defaults:
-        return stat
     try:
         defaults = os.stat(os.path.join(os.path.dirname(path), FOLDER_DEFAULTS))
     except OSError:
-        return stat
+        return stat, False
     fields = list(stat)
     fields[_ST_SIZE] = stat.st_size + ((defaults.st_size + 1) << 32)
-    return os.stat_result(fields, {"st_mtime_ns": max(stat.st_mtime_ns, defaults.st_mtime_ns)})
+    return os.stat_result(fields, {"st_mtime_ns": max(stat.st_mtime_ns, defaults.st_mtime_ns)}), True
 
 
 def read_defaults(path: str, limits: ReadLimits = ANY_FOLDER) -> dict[str, Any]:

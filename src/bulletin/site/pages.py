@@ -12,8 +12,8 @@ from ..config import Config
 from ..errors import ContentError
 from .content_files import ReadLimits
 from .discovery import list_folder, route_segment
+from .frontmatter import page_source_stat
 from .frontmatter import read_page as read_page_file
-from .frontmatter import source_stat
 from .posts import Post, PostCache, post_from_header
 
 
@@ -84,11 +84,12 @@ def walk_pages(
     skipped: list[tuple[str, str]] = []
     problems: list[str] = []
     root = str(config.content.pages_dir)
+    limits = ReadLimits.of(config.content)  # one for the walk: it keeps the folders it resolved
     pending: list[tuple[str, str]] = [(root, "")]
     while pending:
         folder, route = pending.pop()
         try:
-            subfolders, markdown = list_folder(folder, cache)
+            subfolders, markdown, has_defaults = list_folder(folder, cache)
         except OSError:
             continue
         # A folder without a page file is still a page to Grav: its slug is in its children's routes.
@@ -102,7 +103,9 @@ def walk_pages(
             skipped.extend(_not_pages(folder, markdown, chosen, config))
             if chosen is not None:
                 try:
-                    page = _cached_or_read(folder + os.sep + chosen, route, config, cache, now)
+                    page = _cached_or_read(
+                        folder + os.sep + chosen, route, config, cache, now, limits, has_defaults
+                    )
                 except ContentError as exc:
                     problems.extend(exc.problems)
                 else:
@@ -155,25 +158,44 @@ def in_language(page: Page, language: str, config: Config) -> Page:
 
 
 def _cached_or_read(
-    path: str, parent_route: str, config: Config, cache: PageCache | None, now: dt.datetime | None
+    path: str,
+    parent_route: str,
+    config: Config,
+    cache: PageCache | None,
+    now: dt.datetime | None,
+    limits: ReadLimits,
+    listed: bool,
 ) -> Page:
+    """``listed``: the folder's listing holds a frontmatter.yaml (without one, no stat looks for it)."""
     try:
-        stat = source_stat(path, folder_defaults=True)  # changes with the folder's frontmatter.yaml too
+        # Changes with the folder's frontmatter.yaml too, and says whether there is one.
+        stat, has_defaults = page_source_stat(path) if listed else (os.stat(path), False)
     except OSError as exc:
         raise ContentError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if cache is not None and (page := cache.lookup_page(path, stat, parent_route)) is not None:
         return page
-    page = read_page(path, parent_route, config, stat.st_mtime, now)
+    page = read_page(path, parent_route, config, stat.st_mtime, now, limits, folder_defaults=has_defaults)
     if cache is not None:
         cache.store_page(path, stat, page)
     return page
 
 
 def read_page(
-    path: str, parent_route: str, config: Config, mtime: float, now: dt.datetime | None = None
+    path: str,
+    parent_route: str,
+    config: Config,
+    mtime: float,
+    now: dt.datetime | None = None,
+    limits: ReadLimits | None = None,
+    *,
+    folder_defaults: bool = True,
 ) -> Page:
-    """One page file, read as Grav reads it; only unreadable files raise."""
-    header, body = read_page_file(path, folder_defaults=True, limits=ReadLimits.of(config.content))
+    """One page file, read as Grav reads it; only unreadable files raise.
+
+    ``folder_defaults=False`` when the caller knows the folder has no frontmatter.yaml.
+    """
+    limits = limits if limits is not None else ReadLimits.of(config.content)
+    header, body = read_page_file(path, folder_defaults=folder_defaults, limits=limits)
     folder_slug = route_segment(os.path.basename(os.path.dirname(path)))
     route = _folder_route(parent_route, os.path.dirname(path), config)
     site = config.site

@@ -18,7 +18,7 @@ from .content_files import ANY_FOLDER, ReadLimits, limits_for
 from .dates import DateFormatError, parse_date
 from .discovery import ListingCache, discover_posts
 from .flags import flag, published_flag
-from .frontmatter import read_page, source_stat
+from .frontmatter import page_source_stat, read_page
 
 # Said with every date that cannot be read: the forms Grav (PHP's strtotime) reads.
 DATE_FORMATS = (
@@ -124,15 +124,18 @@ def read_posts(
     limits = limits_for(content_dir) if max_bytes is None else limits_for(content_dir, max_bytes)
     posts: list[Post] = []
     problems: list[str] = []
-    for path, route, flat in discover_posts(content_dir, page_files, cache):
+    for path, route, flat, has_defaults in discover_posts(content_dir, page_files, cache):
+        defaults = has_defaults and not flat  # from the folder's listing: no stat to find out
         try:
             if cache is None:
-                posts.append(read_post(path, route, site, flat=flat, limits=limits, now=now))
+                posts.append(
+                    read_post(path, route, site, flat=flat, limits=limits, now=now, defaults=defaults)
+                )
                 continue
-            stat = source_stat(path, folder_defaults=not flat)
+            stat = page_source_stat(path)[0] if defaults else os.stat(path)
             post = cache.lookup(path, stat)
             if post is None:
-                post = read_post(path, route, site, flat=flat, limits=limits, now=now)
+                post = read_post(path, route, site, flat=flat, limits=limits, now=now, defaults=defaults)
                 cache.store(path, stat, post)
             posts.append(post)
         except ContentError as exc:
@@ -160,8 +163,11 @@ def read_post(
     flat: bool = False,
     limits: ReadLimits = ANY_FOLDER,
     now: dt.datetime | None = None,
+    defaults: bool = True,
 ) -> Post:
-    header, body = read_page(path, folder_defaults=not flat, limits=limits)
+    """The post in the file at ``path``; a flat post (``notes/parking.md``) never takes a
+    frontmatter.yaml, nor does one whose caller knows (``defaults=False``) its folder has none."""
+    header, body = read_page(path, folder_defaults=defaults and not flat, limits=limits)
     return post_from_header(header, body, path, route, site, flat=flat, now=now)
 
 
