@@ -2,9 +2,9 @@
 
 The validator is not on PyPI: its source folder is found through $BULLETIN_FEEDVALIDATOR
 (the folder holding the ``feedvalidator`` package, ``src/`` in a checkout), else in
-.ci/feedvalidator/src where .ci/run puts it, else in shared/tools beside the repository
-(where the team's validate-feeds keeps it). It runs in a child process because importing
-it replaces the socket module's default timeout for the whole interpreter.
+shared/tools beside the repository, where the team's validate-feeds keeps it and CI has it.
+It runs in a child process because importing it replaces the socket module's default timeout
+for the whole interpreter.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 
 VALIDATOR_ENV = "BULLETIN_FEEDVALIDATOR"
 ROOT = Path(__file__).resolve().parent.parent
-PLACES = (ROOT / ".ci" / "feedvalidator" / "src", ROOT.parent / "shared" / "tools")
+PLACES = (ROOT.parent / "shared" / "tools",)
 
 # The child: each file validated with its self link as its location (as the web
 # service does when given the URL), every warning and error as one JSON object.
@@ -72,7 +72,7 @@ def validator_source() -> Path:
     for folder in (*([Path(configured)] if configured else []), *PLACES):
         if (folder / "feedvalidator" / "__init__.py").is_file():
             return folder
-    pytest.skip(f"no W3C feed validator source: set ${VALIDATOR_ENV} or run .ci/run to fetch it")
+    pytest.skip(f"no W3C feed validator: set ${VALIDATOR_ENV}, or keep ../shared/tools beside the repo")
 
 
 def validate(paths: Sequence[Path]) -> dict[Path, list[Problem]]:
