@@ -130,6 +130,18 @@ def test_cyrillic_terms_get_readable_transliterated_slugs() -> None:
     }
 
 
+def test_kazakh_terms_keep_every_letter_in_their_slugs() -> None:
+    # ә was dropped by the transliteration ("және" -> "zh-ne"); the rest of ә ғ қ ң ө ұ ү һ і read.
+    assert term_slugs(["және", "Әйел денсаулығы", "Қан тапсыру", "өңір", "ұлттық үлгі", "ілім"]) == {
+        "және": "zhane",
+        "Әйел денсаулығы": "aiel-densaulygy",
+        "Қан тапсыру": "kan-tapsyru",
+        "өңір": "onir",
+        "ұлттық үлгі": "ulttyk-ulgi",
+        "ілім": "ilim",
+    }
+
+
 def test_colliding_slugs_get_a_number_in_name_order() -> None:
     slugs = term_slugs(["донорство", "Донорство", "Donorstvo"])
     assert slugs == {

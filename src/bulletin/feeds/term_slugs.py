@@ -28,6 +28,12 @@ SLUGS_NAME = "term-slugs.json"
 MAX_SLUG_LENGTH = 80
 
 
+# The transliteration slugify uses drops Kazakh ә ("және" became "zh-ne"); these follow the
+# Kazakh Latin alphabet of 2021 (ә → ä), written in ASCII. The other Kazakh letters
+# (ғ қ ң ө ұ ү һ і) it already writes as g k n o u u h i.
+KAZAKH_LETTERS = [["ә", "a"], ["Ә", "A"]]
+
+
 def assign_slugs(terms: Iterable[str], written: Mapping[str, str] | None = None) -> dict[str, str]:
     """A readable ASCII slug per term (Cyrillic transliterated: "донорство" -> "donorstvo").
 
@@ -42,7 +48,7 @@ def assign_slugs(terms: Iterable[str], written: Mapping[str, str] | None = None)
     taken = set(written.values())
     slugs = {term: slug for term, slug in written.items() if term in wanted}
     for term in sorted(wanted - slugs.keys()):
-        base = short_slug(slugify(term)) or "term"
+        base = short_slug(slugify(term, replacements=KAZAKH_LETTERS)) or "term"
         slug, n = base, 1
         while slug in taken:
             n += 1
