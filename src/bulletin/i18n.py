@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -213,6 +214,13 @@ def date_locale(tag: str) -> Locale:
         except (ValueError, UnknownLocaleError):
             continue
     return Locale("en")
+
+
+def long_date(moment: dt.datetime, timezone: dt.tzinfo, tag: str) -> str:
+    """ "12 апреля 2022" in Russian, "12 April 2022" in English: CLDR's long day-month-year."""
+    from babel.dates import format_date  # here, as date_locale: `serve` starts without CLDR data
+
+    return format_date(moment.astimezone(timezone), format="d MMMM y", locale=date_locale(tag))
 
 
 def language_mismatch(tag: str) -> str | None:

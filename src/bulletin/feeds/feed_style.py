@@ -10,7 +10,7 @@ import base64
 import hashlib
 
 from ..config import Config
-from ..i18n import texts
+from ..i18n import date_locale, texts
 from .paths import FEED_STYLE_FILE
 
 # The page's styles, inline in the transformed page: a feed may live under a path of its own
@@ -58,10 +58,7 @@ def feed_stylesheet(config: Config) -> bytes:
     from ..templating import template_environment
 
     language = config.site.language
-    try:
-        months = dict(get_month_names("wide", context="format", locale=language.replace("-", "_")))
-    except ValueError:  # a language CLDR does not know
-        months = dict(get_month_names("wide", context="format", locale="en"))
+    months = dict(get_month_names("wide", context="format", locale=date_locale(language)))
     t = texts(language)
     what_before, _, what_after = t["feed_what"].partition("{list}")
     template = template_environment(config).get_template("feed.xsl.j2")

@@ -11,12 +11,12 @@ import css_inline
 import jinja2
 import lxml.html
 import nh3
-from babel.dates import format_date
 from markupsafe import Markup
 
 from ..config import Config
 from ..errors import TemplateError
-from ..i18n import date_locale, texts
+from ..i18n import long_date as localised_date
+from ..i18n import texts
 from ..site.images import file_beside_post, is_missing_file, pixel_size
 from ..site.posts import Post
 from ..site.render import html_to_text, render_post
@@ -52,9 +52,8 @@ def select_new_posts(
 
 
 def long_date(moment: dt.datetime, config: Config) -> str:
-    """ "12 апреля 2022" in Russian, "12 April 2022" in English: CLDR's long day-month-year."""
-    local = moment.astimezone(config.site.timezone)
-    return format_date(local, format="d MMMM y", locale=date_locale(config.site.language))
+    """``moment`` as a long date in the site's time zone and language ("12 апреля 2022")."""
+    return localised_date(moment, config.site.timezone, config.site.language)
 
 
 def email_safe_html(html: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 
 from ..config import Config
-from ..i18n import texts
+from ..i18n import long_date, texts
 from ..mail.markers import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
 from ..store import DigestRecord, DigestSummary, Store
 
@@ -49,13 +49,7 @@ def issue_page(config: Config, env: jinja2.Environment, digest: DigestRecord) ->
 
 def reading_date(moment: dt.datetime, config: Config) -> str:
     """The date as people read it in the site's language: "26 ноября 2026", "26 November 2026"."""
-    from babel.dates import format_date  # only pages listing digests need babel
-
-    local = moment.astimezone(config.site.timezone)
-    try:
-        return format_date(local, format="d MMMM y", locale=config.site.language.replace("-", "_"))
-    except ValueError:  # a language CLDR does not know
-        return format_date(local, format="d MMMM y", locale="en")
+    return long_date(moment, config.site.timezone, config.site.language)
 
 
 def index_page_count(digests: int) -> int:
