@@ -196,7 +196,7 @@ def test_export_neutralises_formulas(site: DigestSite) -> None:
 
     assert result.exit_code == 0
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows[0] == ["email", "name", "status", "created_at"]
+    assert rows[0] == ["email", "name", "status", "created_at", "lang", "topics"]
     body = [row[:3] for row in rows[1:]]
     assert body == [
         ["ann@example.org", '\'=HYPERLINK("http://evil","x")', "active"],

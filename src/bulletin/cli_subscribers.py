@@ -39,15 +39,29 @@ def subscribers() -> None:
 @config_option
 @click.argument("email")
 @click.option("--name", help="Display name, used in the To header and templates.")
+@click.option(
+    "--lang", "language", help="Language of their digests (one of the site's; default: the site's)."
+)
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    help="A topic of digest.topics, as taxonomy:term (repeat for several; none: every post).",
+)
 @clean_errors
-def subscribers_add(config_path: str, email: str, name: str | None) -> None:
-    """Add one active subscriber."""
+def subscribers_add(
+    config_path: str, email: str, name: str | None, language: str | None, topics: tuple[str, ...]
+) -> None:
+    """Add one active subscriber, with their language and topics."""
+    from .preferences import Choices
     from .store import open_store
     from .subscribers import add_subscriber
 
     config = load_config(config_path)
+    choices = Choices.from_config(config)
+    chosen_language, chosen_topics = choices.language(language), choices.topics_of(topics)
     with open_store(config) as store:
-        address, added = add_subscriber(store, email, name)
+        address, added = add_subscriber(store, email, name, chosen_language, chosen_topics)
     say(f"Added {address}." if added else f"{address} is already present.")
 
 
@@ -58,16 +72,20 @@ def subscribers_add(config_path: str, email: str, name: str | None) -> None:
 def subscribers_import(config_path: str, csv_file: str) -> None:
     """Import subscribers from a CSV file with an email,name header.
 
+    Optional columns: lang (one of the site's languages; empty: the site's default) and
+    topics (taxonomy:term of digest.topics, separated by ';').
+
     Prints each invalid row, then one summary line. Rows are stored in batches, each
     all or nothing; after an interruption, run the same file again: addresses already
     there are counted as present, never added twice.
     """
+    from .preferences import Choices
     from .store import open_store
     from .subscriber_import import import_csv
 
     config = load_config(config_path)
     with open_store(config) as store:
-        report = import_csv(store, Path(csv_file), on_invalid=say)
+        report = import_csv(store, Path(csv_file), say, Choices.from_config(config))
     say(report.summary())
     if report.invalid:
         sys.exit(1)

@@ -20,7 +20,8 @@ from typing import IO
 
 from .encoding import not_utf8
 from .errors import SubscriberError
-from .store import Store
+from .preferences import Choices
+from .store import NewSubscriber, Store
 from .subscribers import clean_name, from_spreadsheet, normalise_address
 
 BATCH_ROWS = 5000
@@ -41,22 +42,26 @@ class ImportReport:
 class _Columns:
     email: int
     name: int | None
+    language: int | None = None  # the `lang` column
+    topics: int | None = None
 
 
-def import_csv(store: Store, path: Path, on_invalid: Callable[[str], None]) -> ImportReport:
-    """Import ``email,name`` rows; ``on_invalid`` hears one line per row that is refused."""
+def import_csv(store: Store, path: Path, on_invalid: Callable[[str], None], choices: Choices) -> ImportReport:
+    """Import ``email,name[,lang,topics]`` rows; ``on_invalid`` hears one line per row that is
+    refused. ``lang`` and ``topics`` are checked against ``choices`` (the site's languages and
+    digest.topics): a row with another language or topic is refused."""
     columns = _check_file(path)
     added = present = invalid = 0
     with _open_text(path) as handle:
         rows = _numbered(handle, path)
         next(rows)  # the header, read by _check_file
         while batch := list(itertools.islice(rows, BATCH_ROWS)):
-            people: list[tuple[str, str | None]] = []
+            people: list[NewSubscriber] = []
             for line, row in batch:
                 if not any(cell.strip() for cell in row):
                     continue  # a blank row, as spreadsheets leave them
                 try:
-                    people.append(_person(row, columns))
+                    people.append(_person(row, columns, choices))
                 except SubscriberError as exc:
                     invalid += 1
                     on_invalid(f"{path}:{line}: invalid: {exc}")
@@ -66,11 +71,14 @@ def import_csv(store: Store, path: Path, on_invalid: Callable[[str], None]) -> I
     return ImportReport(added, present, invalid)
 
 
-def _person(row: list[str], columns: _Columns) -> tuple[str, str | None]:
-    raw = from_spreadsheet(row[columns.email] if columns.email < len(row) else "")
-    name_at = columns.name
-    name = from_spreadsheet(row[name_at]) if name_at is not None and name_at < len(row) else None
-    return normalise_address(raw), clean_name(name)
+def _person(row: list[str], columns: _Columns, choices: Choices) -> NewSubscriber:
+    def cell(at: int | None) -> str | None:
+        return from_spreadsheet(row[at]) if at is not None and at < len(row) else None
+
+    email = normalise_address(cell(columns.email) or "")
+    language = choices.language(cell(columns.language))
+    topics = choices.topics_cell(cell(columns.topics) or "")
+    return NewSubscriber(email, clean_name(cell(columns.name)), language, topics)
 
 
 def _check_file(path: Path) -> _Columns:
@@ -88,7 +96,11 @@ def _check_file(path: Path) -> _Columns:
     names = [cell.strip().lower() for cell in header]
     if "email" not in names:
         raise SubscriberError(f"{path}: the first row must be a header naming an 'email' column (email,name)")
-    return _Columns(names.index("email"), names.index("name") if "name" in names else None)
+
+    def at(name: str) -> int | None:
+        return names.index(name) if name in names else None
+
+    return _Columns(names.index("email"), at("name"), at("lang"), at("topics"))
 
 
 def _check_utf8(path: Path) -> None:

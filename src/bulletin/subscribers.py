@@ -12,7 +12,8 @@ import idna
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import SubscriberError
-from .store import Store, Subscriber
+from .preferences import topics_cell
+from .store import Store, Subscriber, Topic
 from .tokens import UNSUBSCRIBE, TokenSigner
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
@@ -103,9 +104,15 @@ def clean_name(name: str | None) -> str | None:
     return cleaned[:200] or None
 
 
-def add_subscriber(store: Store, address: str, name: str | None = None) -> tuple[str, bool]:
+def add_subscriber(
+    store: Store,
+    address: str,
+    name: str | None = None,
+    language: str | None = None,
+    topics: frozenset[Topic] = frozenset(),
+) -> tuple[str, bool]:
     email = normalise_address(address)
-    return email, store.add_subscriber(email, clean_name(name))
+    return email, store.add_subscriber(email, clean_name(name), language=language, topics=topics)
 
 
 def _spreadsheet_safe(value: str | None) -> str:
@@ -126,9 +133,10 @@ def export_csv(subscribers: Iterable[Subscriber]) -> str:
     # CRLF, as RFC 4180 and spreadsheets expect; it also makes the writer quote a
     # value holding a lone CR, which with "\n" it writes bare, splitting the row.
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["email", "name", "status", "created_at"])
+    writer.writerow(["email", "name", "status", "created_at", "lang", "topics"])
     for sub in subscribers:
-        writer.writerow([_spreadsheet_safe(v) for v in (sub.email, sub.name, sub.status, sub.created_at)])
+        values = (sub.email, sub.name, sub.status, sub.created_at, sub.language, topics_cell(sub.topics))
+        writer.writerow([_spreadsheet_safe(v) for v in values])
     return out.getvalue()
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM = "confirm"
+PREFERENCES = "preferences"  # the page where a subscriber changes language and topics
+PREFERENCES_PATH = "/preferences"
 # 128 bits of the MAC are kept: plenty against guessing, short enough for a URL.
 _MAC_BYTES = 16
 
@@ -126,6 +128,14 @@ class TokenSigner:
             return None
         subscriber = lookup(subscriber_id)
         return subscriber if self.check(purpose, token, subscriber) else None
+
+
+def preferences_url(web_url: str, token: str) -> str:
+    """The "manage preferences" link of a digest: web.url + /preferences?token=<PREFERENCES token>.
+
+    A token is ``<id>.<base64url>``: nothing in it needs quoting in a query string.
+    """
+    return f"{web_url}{PREFERENCES_PATH}?token={token}"
 
 
 def claimed_id(token: str) -> int | None:

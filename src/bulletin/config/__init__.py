@@ -38,6 +38,7 @@ from .model import (
 from .readers import read_content, read_digest, read_feeds, read_site, read_smtp, read_store, read_web
 from .secrets import Secrets, load_secrets
 from .section import Section
+from .topics import TopicChoice
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -55,6 +56,7 @@ __all__ = [
     "SiteConfig",
     "SmtpConfig",
     "StoreConfig",
+    "TopicChoice",
     "WebConfig",
     "load_config",
     "parse_config",

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from .languages import Languages
 from .schedule import Schedule
 from .secrets import Secrets
+from .topics import TopicChoice
 
 # Grav names a page's Markdown file after its template; these are the common ones.
 DEFAULT_MAX_POST_BYTES = 10 * 1024 * 1024  # content.max_post_bytes: 10 MiB
@@ -120,6 +121,7 @@ class DigestConfig:
     logo: str | None = None  # absolute URL of the logo in the digest's header
     logo_file: Path | None = None  # the file `bulletin build` publishes at `logo`, when it is one
     footer: str = ""  # free text under every digest: postal address, phone
+    topics: tuple[TopicChoice, ...] = ()  # digest.topics: the terms a subscriber may choose
 
 
 @dataclass(frozen=True)

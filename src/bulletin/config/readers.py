@@ -28,6 +28,7 @@ from .model import (
 from .schedule import Schedule, ScheduleError, parse_schedule
 from .secrets import Secrets
 from .section import Section
+from .topics import read_topics
 
 # Where no site.url could be read: the other sections still get checked against something.
 FALLBACK_SITE_URL = "http://localhost"
@@ -116,6 +117,7 @@ def read_digest(section: Section, site: SiteConfig, feeds: FeedsConfig) -> Diges
         logo=logo,
         logo_file=logo_file,
         footer=v["footer"].strip(),
+        topics=read_topics(section),
     )
     section.finish()
     return digest

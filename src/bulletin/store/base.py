@@ -13,10 +13,14 @@ from .records import (
     DeliveryCounts,
     DigestPost,
     DigestRecord,
+    DigestRendering,
+    DigestSplit,
     DigestSummary,
     FailedAttempt,
+    NewSubscriber,
     RenderedDigest,
     Subscriber,
+    Topic,
 )
 
 
@@ -106,13 +110,30 @@ class Store(Protocol):
 
     # Subscribers -----------------------------------------------------------------
 
-    def add_subscriber(self, email: str, name: str | None, status: str = "active") -> bool:
-        """Insert a subscriber; False when the address is already there (nothing changes)."""
+    def add_subscriber(
+        self,
+        email: str,
+        name: str | None,
+        status: str = "active",
+        *,
+        language: str | None = None,
+        topics: frozenset[Topic] = frozenset(),
+    ) -> bool:
+        """Insert a subscriber with their language (None: the site's default) and topics (none:
+        every post); False when the address is already there (nothing changes)."""
         ...
 
-    def add_subscribers(self, people: Sequence[tuple[str, str | None]]) -> list[bool]:
-        """Insert active subscribers (address, name), all in one transaction; for each, whether
-        it was new (an address already there, or twice in ``people``, is left as it is)."""
+    def add_subscribers(self, people: Sequence[tuple[str, str | None] | NewSubscriber]) -> list[bool]:
+        """Insert active subscribers ((address, name) or NewSubscriber with language and topics),
+        all in one transaction; for each, whether it was new (an address already there, or
+        twice in ``people``, is left as it is)."""
+        ...
+
+    def set_subscriber_preferences(
+        self, subscriber_id: int, language: str | None, topics: frozenset[Topic]
+    ) -> None:
+        """Replace the subscriber's language and topics, together; the next digest follows them
+        (digests already made keep what each delivery was given)."""
         ...
 
     def subscriber(self, *, email: str | None = None, id: int | None = None) -> Subscriber | None: ...
@@ -127,9 +148,18 @@ class Store(Protocol):
         """Set the status; leaving 'active' cancels the subscriber's pending deliveries, together."""
         ...
 
-    def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
+    def request_subscription(
+        self,
+        email: str,
+        name: str | None,
+        now: dt.datetime,
+        *,
+        language: str | None = None,
+        topics: frozenset[Topic] = frozenset(),
+    ) -> Subscriber:
         """The subscriber for a web sign-up: a new, unsubscribed or bounced address becomes
-        'pending' (only a confirmation activates it); an active or pending one stays as it is."""
+        'pending' (only a confirmation activates it); an active or pending one stays as it is.
+        A pending address takes ``language`` and ``topics``; an active one keeps its own."""
         ...
 
     def confirm_subscriber(self, subscriber_id: int) -> bool:
@@ -140,7 +170,16 @@ class Store(Protocol):
         """True (and ``now`` noted) when no confirmation mail went out within ``interval``."""
         ...
 
-    def sign_up(self, email: str, name: str | None, now: dt.datetime, interval: dt.timedelta) -> None:
+    def sign_up(
+        self,
+        email: str,
+        name: str | None,
+        now: dt.datetime,
+        interval: dt.timedelta,
+        *,
+        language: str | None = None,
+        topics: frozenset[Topic] = frozenset(),
+    ) -> None:
         """A web sign-up, in one transaction: ``request_subscription``, then a confirmation
         mail queued for a pending address that had none within ``interval``. The same
         statements run whether the address is new, pending, active or gone, so the
@@ -173,12 +212,20 @@ class Store(Protocol):
         nonce: str,
         now: dt.datetime,
         meta: dict[str, str] | None = None,
+        split: DigestSplit | None = None,
     ) -> int | None:
-        """Store a digest, its posts, a pending delivery per active subscriber and ``meta``, together.
+        """Store a digest, its posts, a delivery per active subscriber and ``meta``, together.
 
+        Without ``split`` every delivery is pending, made from ``rendered``. With it, each
+        active subscriber's delivery names the rendering ``split.rendering_for`` gives them
+        (or is 'empty', no message, when it gives None), and ``split.renderings()`` are stored.
         Returns the digest number, or None with nothing written when another process
         stored one of these posts first (a post goes into one digest only).
         """
+        ...
+
+    def digest_renderings(self, number: int) -> list[DigestRendering]:
+        """The digest's renderings by key; empty for a digest rendered once for everyone."""
         ...
 
     def next_digest_number(self) -> int: ...

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced")
-DELIVERY_STATUSES = ("pending", "sent", "failed", "cancelled")
+# 'empty': the digest held nothing in the subscriber's language and topics, so no message
+# went out (nothing is pending, nothing failed).
+DELIVERY_STATUSES = ("pending", "sent", "failed", "cancelled", "empty")
+
+# A topic a subscriber chose: (taxonomy, term), such as ("category", "вакцинация").
+Topic = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,19 @@ class Subscriber:
     # for this row never acts on another that gets its id. None for rows kept from
     # before nonces (their links of the first form still work).
     token_nonce: str | None = None
+    # The language of their digests (None: the site's default language, whatever it is
+    # when the digest is made) and the topics they chose (none: every post).
+    language: str | None = None
+    topics: frozenset[Topic] = frozenset()
+
+
+class NewSubscriber(NamedTuple):
+    """One row of an import: a plain (address, name) pair is one too."""
+
+    email: str
+    name: str | None
+    language: str | None = None
+    topics: frozenset[Topic] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,36 @@ class RenderedDigest:
 
 
 @dataclass(frozen=True)
+class DigestRendering:
+    """One rendering of a digest: the posts of one language that one group of subscribers gets.
+
+    A digest is rendered once per distinct (language, posts), never per subscriber;
+    each delivery names the rendering its message is made from.
+    """
+
+    key: int  # numbers the digest's renderings, from 1
+    language: str
+    routes: tuple[str, ...]  # the posts it holds, oldest first
+    rendered: RenderedDigest
+    # Holds every post of the digest in its language (no topic left out): the copy a
+    # per-language archive shows.
+    whole: bool = False
+
+
+class DigestSplit(Protocol):
+    """Which rendering each subscriber gets; the store asks while it writes the deliveries."""
+
+    def rendering_for(self, subscriber: Subscriber) -> int | None:
+        """The key of the subscriber's rendering (made now if no one had it), or None when
+        the digest holds nothing for them."""
+        ...
+
+    def renderings(self) -> Sequence[DigestRendering]:
+        """Every rendering made, once ``rendering_for`` was asked about every subscriber."""
+        ...
+
+
+@dataclass(frozen=True)
 class DigestRecord:
     number: int
     created_at: dt.datetime
@@ -77,12 +125,14 @@ class DigestPost:
     title: str
     url: str
     published_at: dt.datetime
+    language: str | None = None  # on a multi-language site, the language version it is part of
 
 
 @dataclass(frozen=True)
 class PostLink:
     title: str
     url: str
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +153,7 @@ class Delivery:
     troubles: int = 0  # tries that count toward smtp.max_attempts (connection failures)
     uncertain: int = 0  # tries after which the message may have arrived (no reply to its end)
     failing_since: dt.datetime | None = None  # first of the current run of 4xx replies
+    rendering: int | None = None  # the digest rendering its message is made from (None: the main one)
 
 
 @dataclass(frozen=True)
@@ -123,6 +174,7 @@ class DeliveryCounts:
     sent: int = 0
     failed: int = 0
     cancelled: int = 0
+    empty: int = 0  # nothing in the digest for them: no message
     uncertain: int = 0  # deliveries, in any status, whose message may have arrived unseen
 
 

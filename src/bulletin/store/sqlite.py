@@ -22,15 +22,21 @@ from .records import (
     SUBSCRIBER_STATUSES,
     DigestPost,
     DigestRecord,
+    DigestRendering,
+    DigestSplit,
     DigestSummary,
+    NewSubscriber,
     RenderedDigest,
     Subscriber,
+    Topic,
 )
 from .sqlite_backup import backup_database, check_database
 from .sqlite_connection import connect, iso, serialised
-from .sqlite_deliveries import DeliveryRows, subscriber_from_row
+from .sqlite_deliveries import DeliveryRows
 from .sqlite_digest_index import summaries, write_index_row
 from .sqlite_guard import RecordingGuard
+from .sqlite_preferences import subscribers_from_rows, write_topics, write_topics_of_pending
+from .sqlite_renderings import read_renderings, write_deliveries
 
 # SQLite integers are signed 64-bit: a larger number can name no row.
 _LARGEST_ID = 2**63 - 1
@@ -80,8 +86,13 @@ class SqliteStore(DeliveryRows, RecordingGuard):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error so the connection is
-        never left inside a half-done transaction (the web app keeps one for its life)."""
+        never left inside a half-done transaction (the web app keeps one for its life).
+        Inside one already (this thread's: the lock is held for a transaction's whole
+        length), the work joins it."""
         with self._lock:
+            if self.db.in_transaction:
+                yield
+                return
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -119,19 +130,34 @@ class SqliteStore(DeliveryRows, RecordingGuard):
 
     # Subscribers -------------------------------------------------------------
 
-    @serialised
-    def add_subscriber(self, email: str, name: str | None, status: str = "active") -> bool:
+    def add_subscriber(
+        self,
+        email: str,
+        name: str | None,
+        status: str = "active",
+        *,
+        language: str | None = None,
+        topics: frozenset[Topic] = frozenset(),
+    ) -> bool:
+        with self.transaction():
+            return self._insert(NewSubscriber(email, name, language, topics), status)
+
+    def add_subscribers(self, people: Sequence[tuple[str, str | None] | NewSubscriber]) -> list[bool]:
+        with self.transaction():
+            return [self._insert(NewSubscriber(*person)) for person in people]
+
+    def _insert(self, person: NewSubscriber, status: str = "active") -> bool:
+        """Insert a subscriber with their topics, inside the caller's transaction."""
         now = iso(dt.datetime.now(dt.UTC))
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO subscribers (email, name, status, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (email, name, status, now, now),
+            "INSERT OR IGNORE INTO subscribers (email, name, status, created_at, updated_at, language)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (person.email, person.name, status, now, now, person.language),
         )
-        return cursor.rowcount == 1
-
-    def add_subscribers(self, people: Sequence[tuple[str, str | None]]) -> list[bool]:
-        with self.transaction():
-            return [self.add_subscriber(email, name) for email, name in people]
+        added = cursor.rowcount == 1
+        if added and person.topics:
+            write_topics(self.db, int(cursor.lastrowid or 0), person.topics)
+        return added
 
     @serialised
     def subscriber(self, *, email: str | None = None, id: int | None = None) -> Subscriber | None:
@@ -139,7 +165,17 @@ class SqliteStore(DeliveryRows, RecordingGuard):
             row = self.db.execute("SELECT * FROM subscribers WHERE email = ?", (email,)).fetchone()
         else:
             row = self.db.execute("SELECT * FROM subscribers WHERE id = ?", (id,)).fetchone()
-        return subscriber_from_row(row) if row else None
+        return subscribers_from_rows(self.db, [row])[0] if row else None
+
+    def set_subscriber_preferences(
+        self, subscriber_id: int, language: str | None, topics: frozenset[Topic]
+    ) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE subscribers SET language = ?, updated_at = ? WHERE id = ?",
+                (language, iso(dt.datetime.now(dt.UTC)), subscriber_id),
+            )
+            write_topics(self.db, subscriber_id, topics)
 
     def subscribers(self, status: str | None = None, batch: int = 500) -> Iterator[Subscriber]:
         if status is not None and status not in SUBSCRIBER_STATUSES:
@@ -153,9 +189,10 @@ class SqliteStore(DeliveryRows, RecordingGuard):
                     f"SELECT * FROM subscribers WHERE {where} ORDER BY id LIMIT ?",
                     (after, status, batch) if status else (after, batch),
                 ).fetchall()
+                people = subscribers_from_rows(self.db, rows)
             if not rows:
                 return
-            yield from (subscriber_from_row(row) for row in rows)
+            yield from people
             after = rows[-1]["id"]
 
     @serialised
@@ -179,12 +216,31 @@ class SqliteStore(DeliveryRows, RecordingGuard):
                     (f"subscriber {status}", subscriber_id),
                 )
 
-    @serialised
-    def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
-        self.db.execute(_REQUEST_SUBSCRIPTION, (email, name, iso(now), iso(now)))
+    def request_subscription(
+        self,
+        email: str,
+        name: str | None,
+        now: dt.datetime,
+        *,
+        language: str | None = None,
+        topics: frozenset[Topic] = frozenset(),
+    ) -> Subscriber:
+        with self.transaction():
+            self._request(email, name, iso(now), language, topics)
         subscriber = self.subscriber(email=email)
         assert subscriber is not None
         return subscriber
+
+    def _request(
+        self, email: str, name: str | None, stamp: str, language: str | None, topics: frozenset[Topic]
+    ) -> None:
+        """A sign-up's row: pending as _REQUEST_SUBSCRIPTION says, with the choices made on
+        the form while it is pending (an active subscriber's stay as they are)."""
+        self.db.execute(_REQUEST_SUBSCRIPTION, (email, name, stamp, stamp))
+        self.db.execute(
+            "UPDATE subscribers SET language = ? WHERE email = ? AND status = 'pending'", (language, email)
+        )
+        write_topics_of_pending(self.db, email, topics)
 
     @serialised
     def confirm_subscriber(self, subscriber_id: int) -> bool:
@@ -205,12 +261,20 @@ class SqliteStore(DeliveryRows, RecordingGuard):
         )
         return cursor.rowcount == 1
 
-    @serialised
-    def sign_up(self, email: str, name: str | None, now: dt.datetime, interval: dt.timedelta) -> None:
+    def sign_up(
+        self,
+        email: str,
+        name: str | None,
+        now: dt.datetime,
+        interval: dt.timedelta,
+        *,
+        language: str | None = None,
+        topics: frozenset[Topic] = frozenset(),
+    ) -> None:
         stamp = iso(now)
         with self.transaction():
-            # The same two statements for every address, whatever it finds.
-            self.db.execute(_REQUEST_SUBSCRIPTION, (email, name, stamp, stamp))
+            # The same statements for every address, whatever it finds.
+            self._request(email, name, stamp, language, topics)
             self.db.execute(
                 "UPDATE subscribers SET confirm_sent_at = ?, confirm_queued_at = ?"
                 " WHERE email = ? AND status = 'pending'"
@@ -225,7 +289,7 @@ class SqliteStore(DeliveryRows, RecordingGuard):
             " ORDER BY confirm_queued_at, id LIMIT ?",
             (limit,),
         ).fetchall()
-        return [subscriber_from_row(row) for row in rows]
+        return subscribers_from_rows(self.db, rows)
 
     @serialised
     def confirmation_sent(self, subscriber_id: int) -> None:
@@ -250,6 +314,7 @@ class SqliteStore(DeliveryRows, RecordingGuard):
         nonce: str,
         now: dt.datetime,
         meta: dict[str, str] | None = None,
+        split: DigestSplit | None = None,
     ) -> int | None:
         with self.transaction():
             taken = self.db.execute(
@@ -265,14 +330,11 @@ class SqliteStore(DeliveryRows, RecordingGuard):
             number = int(cursor.lastrowid or 0)
             write_index_row(self.db, number, iso(now), posts)
             self.db.executemany(
-                "INSERT INTO digest_posts VALUES (?, ?, ?, ?, ?)",
-                [(p.route, number, p.title, p.url, iso(p.published_at)) for p in posts],
+                "INSERT INTO digest_posts (route, digest_id, title, url, published_at, language)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.route, number, p.title, p.url, iso(p.published_at), p.language) for p in posts],
             )
-            self.db.execute(
-                "INSERT INTO deliveries (digest_id, subscriber_id, status)"
-                " SELECT ?, id, 'pending' FROM subscribers WHERE status = 'active'",
-                (number,),
-            )
+            write_deliveries(self.db, number, split)
             for key, value in (meta or {}).items():
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         return number
@@ -294,7 +356,14 @@ class SqliteStore(DeliveryRows, RecordingGuard):
         rows = self.db.execute(
             "SELECT * FROM digest_posts WHERE digest_id = ? ORDER BY published_at, route", (number,)
         )
-        return [DigestPost(r["route"], r["title"], r["url"], _parse(r["published_at"])) for r in rows]
+        return [
+            DigestPost(r["route"], r["title"], r["url"], _parse(r["published_at"]), r["language"])
+            for r in rows
+        ]
+
+    @serialised
+    def digest_renderings(self, number: int) -> list[DigestRendering]:
+        return read_renderings(self.db, number, self.location)
 
     @serialised
     def recent_digests(self, limit: int = 10) -> list[DigestRecord]:

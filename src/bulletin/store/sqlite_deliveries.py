@@ -14,14 +14,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .records import Delivery, DeliveryCounts, FailedAttempt, Subscriber
+from .records import Delivery, DeliveryCounts, FailedAttempt
 from .sqlite_connection import iso, serialised
-
-
-def subscriber_from_row(row: sqlite3.Row) -> Subscriber:
-    return Subscriber(
-        row["id"], row["email"], row["name"], row["status"], row["created_at"], row["token_nonce"]
-    )
+from .sqlite_preferences import subscribers_from_rows
 
 
 class DeliveryRows:
@@ -42,24 +37,27 @@ class DeliveryRows:
         while True:
             with self._lock:
                 rows = self.db.execute(
-                    "SELECT d.attempts, d.troubles, d.uncertain, d.failing_since, s.* FROM deliveries d"
+                    "SELECT d.attempts, d.troubles, d.uncertain, d.failing_since, d.rendering, s.*"
+                    " FROM deliveries d"
                     " JOIN subscribers s ON s.id = d.subscriber_id"
                     " WHERE d.digest_id = ? AND d.status = 'pending' AND d.subscriber_id > ?"
                     " AND (? IS NULL OR d.retry_at IS NULL OR d.retry_at <= ?)"
                     " ORDER BY d.subscriber_id LIMIT ?",
                     (digest_id, after, due, due, batch),
                 ).fetchall()
+                people = subscribers_from_rows(self.db, rows)
             if not rows:
                 return
-            for row in rows:
+            for row, subscriber in zip(rows, people, strict=True):
                 since = row["failing_since"]
                 yield Delivery(
                     digest_id,
-                    subscriber_from_row(row),
+                    subscriber,
                     int(row["attempts"]),
                     int(row["troubles"]),
                     int(row["uncertain"]),
                     dt.datetime.fromisoformat(since) if since else None,
+                    row["rendering"],
                 )
             after = rows[-1]["id"]
 

@@ -22,8 +22,13 @@ def write_index_row(
     ordered = sorted(posts, key=lambda post: (post.published_at, post.route))  # as digest_posts() gives them
     db.execute(
         "INSERT INTO digest_index (digest_id, created_at, posts) VALUES (?, ?, ?)",
-        (number, created_at, _links_json([(post.title, post.url) for post in ordered])),
+        (number, created_at, _links_json([_link(post) for post in ordered])),
     )
+
+
+def _link(post: DigestPost) -> list[str]:
+    """[title, url], and the language on a multi-language site: what the index shows of a post."""
+    return [post.title, post.url] if post.language is None else [post.title, post.url, post.language]
 
 
 def summaries(db: sqlite3.Connection, limit: int, offset: int) -> list[DigestSummary]:
@@ -36,14 +41,17 @@ def summaries(db: sqlite3.Connection, limit: int, offset: int) -> list[DigestSum
 
 def _summary(number: int, created_at: str, posts: str) -> DigestSummary:
     try:
-        links = tuple(PostLink(str(title), str(url)) for title, url in json.loads(posts))
+        links = tuple(
+            PostLink(str(title), str(url), str(language[0]) if language else None)
+            for title, url, *language in json.loads(posts)
+        )
     except (ValueError, TypeError):
         # A damaged row costs its titles, not the index page: the digest is still listed.
         links = ()
     return DigestSummary(number, dt.datetime.fromisoformat(created_at), links)
 
 
-def _links_json(links: list[tuple[str, str]]) -> str:
+def _links_json(links: list[list[str]] | list[tuple[str, str]]) -> str:
     return json.dumps(links, ensure_ascii=False)
 
 

@@ -140,6 +140,63 @@ def digest_index(db: sqlite3.Connection) -> None:
     fill_index(db)
 
 
+@MIGRATIONS.register("0007_languages_topics")
+def languages_and_topics(db: sqlite3.Connection) -> None:
+    """Each subscriber's language and topics, and a digest rendered once per distinct subset.
+
+    Everyone already there keeps the site's default language (NULL: read as the default
+    when a digest is made) and no topics (every post). A delivery names the rendering its
+    message is made from (NULL: the digest's main one, as every delivery before); the
+    deliveries table is rebuilt (SQLite's recipe, as 0004) only because its CHECK must
+    also take 'empty': a digest that held nothing for the subscriber.
+    """
+    db.execute("ALTER TABLE subscribers ADD COLUMN language TEXT")
+    db.execute(
+        """CREATE TABLE subscriber_topics (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            taxonomy TEXT NOT NULL,
+            term TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, taxonomy, term)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("ALTER TABLE digest_posts ADD COLUMN language TEXT")
+    db.execute(
+        """CREATE TABLE digest_renderings (
+            digest_id INTEGER NOT NULL REFERENCES digests(id),
+            key INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            routes TEXT NOT NULL,
+            whole INTEGER NOT NULL DEFAULT 0,
+            rendered TEXT NOT NULL,
+            PRIMARY KEY (digest_id, key)
+        )"""
+    )
+    columns = (
+        "digest_id, subscriber_id, status, attempts, last_error, sent_at,"
+        " troubles, uncertain, failing_since, retry_at"
+    )
+    db.execute(
+        """CREATE TABLE deliveries_rebuilt (
+            digest_id INTEGER NOT NULL REFERENCES digests(id),
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            status TEXT NOT NULL CHECK (status IN ('pending','sent','failed','cancelled','empty')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_at TEXT,
+            troubles INTEGER NOT NULL DEFAULT 0,
+            uncertain INTEGER NOT NULL DEFAULT 0,
+            failing_since TEXT,
+            retry_at TEXT,
+            rendering INTEGER,
+            PRIMARY KEY (digest_id, subscriber_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(f"INSERT INTO deliveries_rebuilt ({columns}) SELECT {columns} FROM deliveries")
+    db.execute("DROP TABLE deliveries")
+    db.execute("ALTER TABLE deliveries_rebuilt RENAME TO deliveries")
+    db.execute("CREATE INDEX deliveries_pending ON deliveries (status, digest_id, subscriber_id)")
+
+
 def migrate(
     db: sqlite3.Connection, now: dt.datetime, migrations: Migrations[sqlite3.Connection] = MIGRATIONS
 ) -> list[str]:
