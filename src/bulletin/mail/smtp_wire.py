@@ -33,15 +33,15 @@ def smtp_ready(data: bytes) -> bytes:
 
 def _dot_after_line_break(data: bytes) -> bool:
     # Single-byte scans (memchr) over a message with few dots, as base64 ones are:
-    # ~8 us for 21 KB, where searching for b"\n." takes several times that.
-    if data.count(b".") > 64:
-        return data.startswith(b".") or b"\n." in data or b"\r." in data
+    # a few microseconds for 21 KB, where searching for b"\n." takes several times that.
     at = data.find(b".")
-    while at != -1:
+    for _ in range(64):
+        if at == -1:
+            return False
         if at == 0 or data[at - 1] in (10, 13):
             return True
         at = data.find(b".", at + 1)
-    return False
+    return data.startswith(b".") or b"\n." in data or b"\r." in data
 
 
 class Replies(asyncio.Protocol):
