@@ -26,6 +26,7 @@ from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
 from .preflight import refuse_unready
 from .recording import RunRecorder, ready_to_record, space_checked
+from .sent_journal import sent_journal
 from .sessions import open_sessions
 
 log = logging.getLogger(__name__)
@@ -264,7 +265,7 @@ def _deliver_pending(
     result.total = sum(store.count_due(d.number, started) for d in digests)
     done = 0
 
-    recorder = RunRecorder(store, functools.partial(failed_attempt, config))
+    recorder = RunRecorder(store, functools.partial(failed_attempt, config), sent_journal(config, store))
 
     def record(job: Job, outcome: Outcome, error: str | None) -> None:
         nonlocal done
@@ -281,8 +282,9 @@ def _deliver_pending(
             _note_stop(store, [d.number for d in digests], report.aborted)
             break
     result.interrupted = interrupt.requested
-    result.unrecorded = len(recorder.unrecorded)
     result.unrecorded_kept = recorder.finish()
+    result.unrecorded = len(recorder.unrecorded)
+    result.report.aborted = result.report.aborted or recorder.failure  # the last batch's write, too
     result.pending = sum(store.delivery_counts(d.number).pending for d in digests)
 
 

@@ -17,6 +17,7 @@ from ..errors import RecordingFailed
 from ..store import FailedAttempt, Store, state_dir
 from .delivery_errors import CannotRecord
 from .mailer import Job, Outcome
+from .sent_journal import SentJournal, journal_path, replay
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def ready_to_record(config: Config, store: Store) -> None:
     problem = low_space(config, store)
     if problem:
         raise RecordingFailed(problem)
-    recorded = store.check_recording()
+    recorded = store.check_recording() + replay(journal_path(config), store)
     if recorded:
         log.warning("recorded %d deliveries sent by a run that could not record them", recorded)
 
@@ -60,34 +61,58 @@ def space_checked(
 
 
 class RunRecorder:
-    """Writes each outcome to the store; after the first refused write, notes what went unrecorded.
+    """Writes each outcome down; after the first refused write, notes what went unrecorded.
 
-    A refused write raises CannotRecord, which stops the delivery run: no new message
-    starts, those in flight finish and are noted here too.
+    A message the server accepted goes to the run's sent journal (sent_journal.py),
+    which writes the store a batch at a time; any other outcome is committed at once,
+    after the batch, so the store sees outcomes in the order they happened. A refused
+    write raises CannotRecord, which stops the delivery run: no new message starts,
+    those in flight finish and are noted here too.
     """
 
     def __init__(
-        self, store: Store, attempt_for: Callable[[Job, Outcome, str | None, dt.datetime], FailedAttempt]
+        self,
+        store: Store,
+        attempt_for: Callable[[Job, Outcome, str | None, dt.datetime], FailedAttempt],
+        journal: SentJournal,
     ):
         self.store = store
         self.attempt_for = attempt_for
-        self.unrecorded: list[tuple[int, int]] = []  # (digest, subscriber) accepted, not recorded
+        self.journal = journal
+        self.unrecorded: list[tuple[int, int]] = []  # (digest, subscriber) accepted, not in the store
         self.failure: str | None = None
 
     def write(self, job: Job, outcome: Outcome, error: str | None) -> None:
-        now = dt.datetime.now(dt.UTC)
+        if self.failure is not None:
+            self._refused(job, outcome, self.failure)
         try:
             if outcome is Outcome.SENT:
-                self.store.mark_sent(job.digest_id, job.subscriber_id, now)
+                self.journal.add(job.digest_id, job.subscriber_id)
             else:
+                self.journal.flush()
+                now = dt.datetime.now(dt.UTC)
                 attempt = self.attempt_for(job, outcome, error, now)
                 self.store.record_failure(job.digest_id, job.subscriber_id, attempt, now)
         except RecordingFailed as exc:
-            if outcome is Outcome.SENT:
-                self.unrecorded.append((job.digest_id, job.subscriber_id))
-            self.failure = self.failure or str(exc)
-            raise CannotRecord(str(exc)) from None
+            self.failure = str(exc)
+            self.unrecorded.extend(self.journal.take_batch())
+            self._refused(job, outcome, self.failure)
+
+    def _refused(self, job: Job, outcome: Outcome, reason: str) -> None:
+        key = (job.digest_id, job.subscriber_id)
+        if outcome is Outcome.SENT and key not in self.unrecorded:
+            self.unrecorded.append(key)
+        raise CannotRecord(reason)
 
     def finish(self) -> bool:
-        """Keep what went unrecorded (recorded now, or listed for the next run); True if recorded."""
-        return self.store.keep_unrecorded(self.unrecorded) if self.unrecorded else True
+        """Write the last batch; keep what went unrecorded (recorded now with the space set
+        aside, or listed for the next run). True when everything accepted is in the store."""
+        if self.failure is None:
+            try:
+                self.journal.flush()
+            except RecordingFailed as exc:
+                self.failure = str(exc)
+                self.unrecorded.extend(self.journal.take_batch())
+        kept = self.store.keep_unrecorded(self.unrecorded) if self.unrecorded else True
+        self.journal.close(keep=not kept)
+        return kept

@@ -36,9 +36,10 @@ class Store(Protocol):
     - Each method is one step that is committed when it returns (a method that
       changes several rows commits them together or not at all). Nothing is left
       half written by an error or by the process being killed.
-    - The delivery row is the whole truth about a message: ``mark_sent`` commits it
-      the moment the server accepted the message, so a run killed at any point
-      resumes exactly where it stopped.
+    - The delivery row is the whole truth about a message once recorded: a run notes
+      each accepted message in its sent journal at once (mail/sent_journal.py) and
+      commits the rows a batch at a time (``mark_sent_many``); the next run records
+      what a killed one noted before anything else, so it resumes where it stopped.
     - A store may be shared by threads (the web app calls it from a thread pool):
       calls are serialised. An iterator reads in pages; consume it in one thread.
     - Errors a user should see are ``StoreError`` (one line naming ``location``),
@@ -277,6 +278,14 @@ class Store(Protocol):
 
         Only a pending delivery becomes sent: marking twice changes nothing, and a
         delivery cancelled meanwhile (the subscriber left) stays cancelled.
+        """
+        ...
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+        """``mark_sent`` for many (digest, subscriber) deliveries, all in one transaction.
+
+        A run notes each accepted message in its sent journal first (mail/sent_journal.py)
+        and records them here a batch at a time.
         """
         ...
 

@@ -2,8 +2,8 @@
 
 Subscribers, digests, the posts each digest holds and one delivery row per
 (digest, subscriber). The delivery row is the whole truth about a message: it is
-committed as 'sent' the moment the server accepts the message, so a run killed at
-any point resumes exactly where it stopped. See ``base.Store`` for the guarantees.
+committed as 'sent' in the batch after the server accepted it (noted at once in the
+run's sent journal), so a run killed at any point resumes exactly where it stopped. See ``base.Store`` for the guarantees.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The SQLite store's delivery rows: one per (digest, subscriber), the whole truth about a message.
 
-A row is committed as 'sent' the moment the server accepts its message, so a run
-killed at any point resumes exactly where it stopped. A failed try leaves the row
+A row becomes 'sent' in the batch after the server accepted its message (the run's
+sent journal notes it at once), so a run killed at any point resumes where it stopped. A failed try leaves the row
 pending with its reason, or failed for good; see ``base.Store`` for the guarantees.
 """
 
@@ -17,6 +17,18 @@ from pathlib import Path
 from .records import Delivery, DeliveryCounts, FailedAttempt
 from .sqlite_connection import iso, serialised
 from .sqlite_preferences import subscribers_from_rows
+
+
+_MARK_SENT = (
+    "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+    " retry_at = NULL WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'"
+)
+
+
+def mark_all_sent(db: sqlite3.Connection, sent: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+    """Mark these (digest, subscriber) deliveries sent, inside the caller's transaction."""
+    stamp = iso(now)
+    db.executemany(_MARK_SENT, [(stamp, digest, subscriber) for digest, subscriber in sent])
 
 
 class DeliveryRows:
@@ -72,11 +84,12 @@ class DeliveryRows:
 
     @serialised
     def mark_sent(self, digest_id: int, subscriber_id: int, now: dt.datetime) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
-            " retry_at = NULL WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'",
-            (iso(now), digest_id, subscriber_id),
-        )
+        self.db.execute(_MARK_SENT, (iso(now), digest_id, subscriber_id))
+
+    @serialised
+    def mark_sent_many(self, sent: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+        with self.transaction():
+            mark_all_sent(self.db, sent, now)
 
     @serialised
     def mark_attempt_failed(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import RecordingFailed
 from .sqlite_connection import iso, serialised, write_refused
+from .sqlite_deliveries import mark_all_sent
 
 RESERVE_BYTES = 256 * 1024  # enough for a few hundred 'sent' commits in the WAL
 
@@ -87,12 +88,7 @@ class RecordingGuard:
     def _mark_all_sent(self, keys: Sequence[tuple[int, int]], now: dt.datetime) -> None:
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany(
-                "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-                " last_error = NULL, retry_at = NULL"
-                " WHERE digest_id = ? AND subscriber_id = ? AND status = 'pending'",
-                [(iso(now), digest, subscriber) for digest, subscriber in keys],
-            )
+            mark_all_sent(self.db, keys, now)
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:
