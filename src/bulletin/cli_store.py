@@ -22,12 +22,15 @@ def store_group() -> None:
 @clean_errors
 def store_backup(config_path: str, target: str) -> None:
     """Copy the store to FILE: consistent, safe while `bulletin send` runs, one file."""
+    from .mail.sent_journal import journal_path, read_journal
     from .store import open_store
 
     config = load_config(config_path)
     path = Path(target)
     with open_store(config, create=False) as store:
-        store.backup(path)
+        # Read before the copy starts: every message a running send noted by now is in the copy.
+        noted = read_journal(journal_path(config))
+        store.backup(path, sent=noted)
         location = store.location
     size = path.stat().st_size
     click.echo(f"Backed up {location} to {path} ({size / 1024:.0f} KB); its integrity check passed.")

@@ -91,11 +91,13 @@ class Store(Protocol):
         """What is wrong with the stored data (SQLite: integrity and foreign key checks); empty if nothing."""
         ...
 
-    def backup(self, target: Path) -> None:
+    def backup(self, target: Path, sent: Sequence[tuple[int, int]] = ()) -> None:
         """Write a consistent copy of the whole store to the file ``target``, safe while a run writes.
 
         The copy holds every commit made before the backup started and nothing half
-        written; ``target`` appears only once complete. StoreError when it cannot.
+        written, with the ``sent`` (digest, subscriber) deliveries marked sent (those a
+        running send has noted in its journal, not yet committed); ``target`` appears
+        only once complete. StoreError when it cannot.
         """
         ...
 

@@ -3,7 +3,8 @@
 Subscribers, digests, the posts each digest holds and one delivery row per
 (digest, subscriber). The delivery row is the whole truth about a message: it is
 committed as 'sent' in the batch after the server accepted it (noted at once in the
-run's sent journal), so a run killed at any point resumes exactly where it stopped. See ``base.Store`` for the guarantees.
+run's sent journal), so a run killed at any point resumes exactly where it stopped.
+See ``base.Store`` for the guarantees.
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ class SqliteStore(DeliveryRows, RecordingGuard):
         return check_database(self.db)
 
     @serialised
-    def backup(self, target: Path) -> None:
-        backup_database(self.db, self.path, target)
+    def backup(self, target: Path, sent: Sequence[tuple[int, int]] = ()) -> None:
+        backup_database(self.db, self.path, target, sent)
 
     # Subscribers -------------------------------------------------------------
 

@@ -9,19 +9,25 @@ holds every commit made before it started.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import StoreError
+from .sqlite_deliveries import mark_all_sent
 
 
-def backup_database(source: sqlite3.Connection, store_path: Path, target: Path) -> None:
+def backup_database(
+    source: sqlite3.Connection, store_path: Path, target: Path, sent: Sequence[tuple[int, int]] = ()
+) -> None:
     """Write a consistent copy of ``source`` to ``target``, atomically (a temporary sibling, then rename).
 
     The copy is in rollback-journal mode, so the one file is the whole store: it
-    needs no ``-wal`` beside it and opens read-only.
+    needs no ``-wal`` beside it and opens read-only. The ``sent`` deliveries (what a
+    running send has noted and not yet committed) are marked sent in the copy.
     """
     if _same_file(target, store_path) or target.name.startswith(store_path.name + "-"):
         raise StoreError(f"{target}: that is the store itself; name another file for the backup")
@@ -35,6 +41,10 @@ def backup_database(source: sqlite3.Connection, store_path: Path, target: Path) 
             # pages=-1: the whole store in one step, so in one read snapshot.
             source.backup(copy, pages=-1)
             copy.execute("PRAGMA journal_mode=DELETE")
+            if sent:
+                copy.execute("BEGIN")
+                mark_all_sent(copy, sent, dt.datetime.now(dt.UTC))
+                copy.execute("COMMIT")
             problems = check_database(copy)
         finally:
             copy.close()

@@ -1,8 +1,9 @@
 """The SQLite store's delivery rows: one per (digest, subscriber), the whole truth about a message.
 
 A row becomes 'sent' in the batch after the server accepted its message (the run's
-sent journal notes it at once), so a run killed at any point resumes where it stopped. A failed try leaves the row
-pending with its reason, or failed for good; see ``base.Store`` for the guarantees.
+sent journal notes it at once), so a run killed at any point resumes where it stopped.
+A failed try leaves the row pending with its reason, or failed for good; see
+``base.Store`` for the guarantees.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 from .records import Delivery, DeliveryCounts, FailedAttempt
 from .sqlite_connection import iso, serialised
 from .sqlite_preferences import subscribers_from_rows
-
 
 _MARK_SENT = (
     "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
