@@ -3,9 +3,9 @@
 
 Run it from the repository root (after `pip install -e .`):
 
-    python bench/send.py               # 20,000 subscribers at 1/8/32 connections; 100,000 at 8
-    python bench/send.py --repeat 2    # best of two runs per row (a busy machine is noisy)
-    python bench/send.py --subscribers 5000 --skip-big
+    python bench/send.py                          # 100,000 subscribers at 1, 8 and 32 connections
+    python bench/send.py --repeat 5 --connections 8
+    python bench/send.py --subscribers 20000 --repeat 1
 
 This is a benchmark, not a test: it prints figures and never fails on them.
 
@@ -23,20 +23,26 @@ What one run does:
   throws it away, and advertises PIPELINING like a real MTA;
 * writes a temporary site (config.yaml, a handful of posts of mixed Russian and
   English text, so the digest has a realistic size) and a store with N active
-  subscribers (half of them with a Cyrillic display name), inserted in one
-  transaction through `bulletin.store.sqlite.SqliteStore`;
+  subscribers (half of them with a Cyrillic display name);
 * runs `bulletin preview` once to learn the real size of one message;
-* for every connection count (1, 8, 32) copies that store, runs
-  `bulletin send` as a child process (smtp.connections set accordingly) and
-  measures wall time around fork/exec and `os.wait4`, and peak RSS from
-  `ru_maxrss`; the wall time includes Python start-up, reading the posts and
-  composing the digest, so the rate is for the whole command. bulletin's own
-  summary line (delivery rate after start-up) is shown beside it;
-* times `smtp-source -d -s SESSIONS -m N -l SIZE` sending N messages of the same
-  size to the same sink with the same number of sessions (`-d`: one persistent
-  connection per session, as bulletin does);
-* with `--big` subscribers (default 100,000) runs `bulletin send` once more at 8
-  connections, for peak memory.
+* for every connection count, ``--repeat`` times and alternating, so both meet the
+  same load on a shared machine:
+  - copies that store and runs `bulletin send` as a child process
+    (smtp.connections set accordingly): the whole command, Python start-up,
+    reading the posts, composing and storing the digest with a delivery row per
+    subscriber, streaming them from the store and sending;
+  - runs `smtp-source -d -s SESSIONS -m N -l SIZE`: N messages of the same size
+    to the same sink over as many sessions (`-d`: one persistent connection per
+    session, as bulletin does);
+* measures each child's wall time around fork/exec and `os.wait4`, its CPU time
+  (user + system, from the same rusage), its peak RSS, and the sink's CPU time
+  meanwhile (from /proc);
+* prints per connection count the medians and the ratio of the medians
+  (bulletin msg/s over smtp-source msg/s), wall and CPU.
+
+On a machine shared with other work the wall times move with the load; the CPU
+times move much less, and the sink's CPU per run shows how much of a core the
+receiving side took.
 
 Standard library plus bulletin itself (for the store); nothing else.
 """
@@ -59,7 +65,7 @@ from pathlib import Path
 NOW = "2026-01-01T00:00:00+03:00"
 SITE_URL = "https://bench.example"
 SECRET = "bench-secret-0123456789abcdef"
-CONNECTIONS = (1, 8, 32)
+CONNECTIONS = "1,8,32"
 SENDER = "news@bench.example"
 
 PARAGRAPH_RU = (
@@ -201,21 +207,39 @@ def make_store(path: Path, count: int) -> None:
 @dataclass
 class Run:
     wall: float
+    cpu: float  # user + system seconds of the child
+    sink_cpu: float  # of smtp-sink meanwhile
     peak_mb: float
     returncode: int
     output: str
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (Linux /proc); NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+SINK_PID = 0  # set once smtp-sink runs
+
+
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     log = cwd / f"run-{time.monotonic_ns()}.log"
+    sink_before = process_cpu(SINK_PID)
     with open(log, "wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    sink_cpu = process_cpu(SINK_PID) - sink_before
     # Linux reports ru_maxrss in KiB.
-    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, log.read_text(errors="replace"))
+    output = log.read_text(errors="replace")
+    return Run(wall, cpu, sink_cpu, usage.ru_maxrss / 1024, proc.returncode, output)
 
 
 def bulletin_send(bulletin: list[str], site: Path, template_db: Path, port: int, connections: int) -> Run:
@@ -268,60 +292,77 @@ def summary(run_: Run, expected: int) -> tuple[int, str]:
     return int(match[1]), match[6]
 
 
-def best_send(
-    repeat: int, bulletin: list[str], site: Path, db: Path, port: int, connections: int, n: int
-) -> tuple[Run, int, str]:
-    """The fastest of ``repeat`` runs, its sent count and own rate; the largest peak RSS."""
-    runs = []
-    for _ in range(repeat):
-        result = bulletin_send(bulletin, site, db, port, connections)
-        runs.append((result, *summary(result, n)))
-    best = min(runs, key=lambda item: item[0].wall)
-    best[0].peak_mb = max(item[0].peak_mb for item in runs)
-    return best
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def best_source(repeat: int, tool: str, cwd: Path, port: int, sessions: int, n: int, size: int) -> Run:
-    runs = []
-    for _ in range(repeat):
-        result = smtp_source(tool, cwd, port, sessions, n, size)
-        if result.returncode != 0:
-            print(f"smtp-source failed:\n{result.output[-2000:]}")
-        runs.append(result)
-    return min(runs, key=lambda item: item.wall)
+@dataclass
+class Row:
+    """One connection count: the alternating runs of both sides."""
+
+    connections: int
+    ours: list[Run]
+    theirs: list[Run]
+    sent: int
+
+    def line(self, messages: int) -> str:
+        wall, theirs_wall = median([r.wall for r in self.ours]), median([r.wall for r in self.theirs])
+        cpu, theirs_cpu = median([r.cpu for r in self.ours]), median([r.cpu for r in self.theirs])
+        sink, theirs_sink = median([r.sink_cpu for r in self.ours]), median([r.sink_cpu for r in self.theirs])
+        rate, theirs_rate = self.sent / wall, messages / theirs_wall
+        peak = max(r.peak_mb for r in self.ours)
+        return (
+            f"{messages:,} | {self.connections} | {rate:,.0f} | {wall:.1f} | {cpu:.1f} | {sink:.1f}"
+            f" | {peak:.0f}"
+            f" | {theirs_rate:,.0f} | {theirs_wall:.1f} | {theirs_cpu:.1f} | {theirs_sink:.1f}"
+            f" | **{rate / theirs_rate:.2f}** | {theirs_cpu / cpu:.2f}"
+        )
 
 
-def table_row(messages: int, connections: int, ours, sent: int, own_rate, theirs) -> tuple:  # type: ignore[no-untyped-def]
-    """One line of the result table: bulletin's run against smtp-source's."""
-    ours_rate, theirs_rate = sent / ours.wall, messages / theirs.wall
-    return (
-        f"{messages:,}",
-        connections,
-        ours.wall,
-        ours_rate,
-        own_rate,
-        ours.peak_mb,
-        theirs.wall,
-        theirs_rate,
-        ours_rate / theirs_rate,
-    )
+HEADER = (
+    "messages | conns | bulletin msg/s | wall s | CPU s | sink CPU s | peak RSS MB"
+    " | smtp-source msg/s | wall s | CPU s | sink CPU s | ratio (msg/s) | CPU ratio"
+)
+
+
+def measure(args: argparse.Namespace, site: Path, root: Path, db: Path, port: int, size: int) -> list[Row]:
+    """Per connection count, ``args.repeat`` runs of each side, alternating."""
+    bulletin = find_bulletin()
+    n = args.subscribers
+    rows = []
+    for connections in (int(c) for c in args.connections.split(",")):
+        row = Row(connections, [], [], n)
+        for attempt in range(args.repeat):
+            ours = bulletin_send(bulletin, site, db, port, connections)
+            sent, own_rate = summary(ours, n)
+            row.sent = min(row.sent, sent)
+            theirs = smtp_source(args.source_tool, root, port, connections, n, size)
+            if theirs.returncode != 0:
+                print(f"smtp-source failed:\n{theirs.output[-2000:]}")
+            row.ours.append(ours)
+            row.theirs.append(theirs)
+            print(
+                f"  {connections:>2} connections, run {attempt + 1}: bulletin {sent / ours.wall:,.0f}/s"
+                f" ({ours.cpu:.1f} s CPU, {ours.peak_mb:.0f} MB; send loop {own_rate}/s),"
+                f" smtp-source {n / theirs.wall:,.0f}/s ({theirs.cpu:.1f} s CPU)",
+                flush=True,
+            )
+        rows.append(row)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
+    global SINK_PID
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=20_000)
-    parser.add_argument(
-        "--big", type=int, default=100_000, help="subscribers for the memory run (8 connections)"
-    )
-    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--connections", default=CONNECTIONS, help="comma-separated connection counts")
     parser.add_argument("--posts", type=int, default=6, help="posts in the digest (sets the message size)")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="runs of each measurement; the fastest is shown"
-    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side per row; medians shown")
     args = parser.parse_args(argv)
 
-    sink_tool, source_tool = ensure_postfix_tools()
-    bulletin = find_bulletin()
+    sink_tool, args.source_tool = ensure_postfix_tools()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bulletin-bench-send-") as tmp:
         root = Path(tmp)
@@ -339,35 +380,20 @@ def main(argv: list[str] | None = None) -> int:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        SINK_PID = sink.pid
         try:
             wait_for_port(port)
-            return bench(args, root, site, port, bulletin, source_tool)
+            return bench(args, root, site, port)
         finally:
             sink.terminate()
             sink.wait()
 
 
-def bench(
-    args: argparse.Namespace,
-    root: Path,
-    site: Path,
-    port: int,
-    bulletin: list[str],
-    source_tool: str,
-) -> int:
+def bench(args: argparse.Namespace, root: Path, site: Path, port: int) -> int:
     config = write_site(site, args.posts, port, 8)
     env = dict(os.environ, BULLETIN_SECRET=SECRET)
     preview = run(
-        [
-            *bulletin,
-            "preview",
-            "--config",
-            str(config),
-            "--now",
-            NOW,
-            "--out",
-            str(root / "preview"),
-        ],
+        [*find_bulletin(), "preview", "--config", str(config), "--now", NOW, "--out", str(root / "preview")],
         site,
         env,
     )
@@ -376,60 +402,25 @@ def bench(
         print(preview.output)
         return 1
     size = eml.stat().st_size
-    n = args.subscribers
     template_db = root / "template.db"
     started = time.perf_counter()
-    make_store(template_db, n)
+    make_store(template_db, args.subscribers)
     print(
-        f"message size {size} bytes ({args.posts} posts); {n} subscribers stored in "
-        f"{time.perf_counter() - started:.1f} s; smtp-sink on 127.0.0.1:{port}; "
-        f"{os.cpu_count()} CPUs",
+        f"message size {size} bytes ({args.posts} posts); {args.subscribers} subscribers stored in "
+        f"{time.perf_counter() - started:.1f} s; smtp-sink on 127.0.0.1:{port}; {os.cpu_count()} CPUs",
         flush=True,
     )
-
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    rows = []
-    for connections in CONNECTIONS:
-        ours, sent, own_rate = best_send(args.repeat, bulletin, site, template_db, port, connections, n)
-        theirs = best_source(args.repeat, source_tool, root, port, connections, n, size)
-        ours_rate, theirs_rate = sent / ours.wall, n / theirs.wall
-        rows.append(table_row(n, connections, ours, sent, own_rate, theirs))
-        print(
-            f"  {connections:>2} connections: bulletin {ours_rate:,.0f}/s, smtp-source {theirs_rate:,.0f}/s",
-            flush=True,
-        )
-
-    if not args.skip_big:
-        big_db = root / "big.db"
-        make_store(big_db, args.big)
-        ours, sent, own_rate = best_send(1, bulletin, site, big_db, port, 8, args.big)
-        theirs = best_source(1, source_tool, root, port, 8, args.big, size)
-        rows.append(table_row(args.big, 8, ours, sent, own_rate, theirs))
-
+    rows = measure(args, site, root, template_db, port, size)
     print()
     print(
-        f"message size: {size} bytes; smtp-source -d -l {size}; best of {args.repeat} "
-        f"(the --big row: 1 run); load average before the runs: {load}"
+        f"message size {size} bytes; smtp-source -d -l {size}; median of {args.repeat} alternating runs"
+        f" per side; load average before the runs {load}, after {os.getloadavg()[0]:.1f}"
     )
-    header = (
-        "messages",
-        "conns",
-        "bulletin s",
-        "bulletin msg/s",
-        "(send loop msg/s)",
-        "peak RSS MB",
-        "smtp-source s",
-        "smtp-source msg/s",
-        "ratio",
-    )
-    print(" | ".join(header))
-    print(" | ".join("-" * len(h) for h in header))
+    print(HEADER)
+    print(" | ".join("---" for _ in HEADER.split(" | ")))
     for row in rows:
-        messages, conns, wall, rate, own, peak, swall, srate, ratio = row
-        print(
-            f"{messages} | {conns} | {wall:.2f} | {rate:,.0f} | {own} | {peak:.0f} | {swall:.2f} | "
-            f"{srate:,.0f} | {ratio:.2f}"
-        )
+        print(row.line(args.subscribers))
     return 0
 
 
