@@ -204,6 +204,21 @@ def serve(config_path: str, host: str | None, port: int | None) -> None:
 
 
 @main.command()
+@config_option
+@click.option("--lang", "language", metavar="CODE", help="The form's language (default: the site's).")
+@click.option("--twig", is_flag=True, help="A Grav Twig partial that speaks the page's language instead.")
+@clean_errors
+def embed(config_path: str, language: str | None, twig: bool) -> None:
+    """Print the sign-up form to put on the site's own pages (it posts to `bulletin serve`)."""
+    from .web.embed import embed_snippet, embed_warnings
+
+    config = load_config(config_path)
+    click.echo(embed_snippet(config, language, twig), nl=False)
+    for warning in embed_warnings(config):
+        say(f"Warning: {warning}", err=True)
+
+
+@main.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False))
 @clean_errors
 def init(folder: str) -> None:

@@ -64,6 +64,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "feed_email": "Rather have it by email? Subscribe to the digest",
         "feed_latest": "Latest posts",
         "feed_site": "Go to the site",
+        # Sign-up choices, the preferences page, the archive's languages (web/).
+        "language_label": "Language",
+        "topics_label": "Topics",
+        "topics_hint": "Tick none to get every post.",
+        "preferences_title": "Your subscription",
+        "preferences_intro": "Choose the language and topics of the {list} newsletter sent to {address}.",
+        "preferences_button": "Save",
+        "preferences_saved_title": "Settings saved",
+        "preferences_saved_text": "The next {list} digest will be sent to {address} with these settings.",
+        "preferences_unsubscribe": "Stop the newsletter altogether",
+        "preferences_back": "Change the settings again",
+        "archive_languages": "In other languages",
     },
     "ru": {
         "and_more": "и ещё",
@@ -122,6 +134,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "feed_email": "Удобнее получать по почте? Подпишитесь на рассылку",
         "feed_latest": "Последние публикации",
         "feed_site": "Перейти на сайт",
+        # Sign-up choices, the preferences page, the archive's languages (web/).
+        "language_label": "Язык",
+        "topics_label": "Темы",
+        "topics_hint": "Если не отметить ни одной темы, будут приходить все публикации.",
+        "preferences_title": "Настройки подписки",
+        "preferences_intro": "Выберите язык и темы рассылки {list}, которая приходит на адрес {address}.",
+        "preferences_button": "Сохранить",
+        "preferences_saved_title": "Настройки сохранены",
+        "preferences_saved_text": "Следующий выпуск рассылки {list} придёт на адрес {address} "
+        "с этими настройками.",
+        "preferences_unsubscribe": "Отписаться от рассылки совсем",
+        "preferences_back": "Изменить настройки ещё раз",
+        "archive_languages": "На других языках",
     },
     # Kazakh puts the verb last: texts followed by a name end in a colon, so that
     # "… таратылымына жазылғаныңыз үшін алдыңыз: «Сайт»" stays one sentence.
@@ -181,6 +206,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "feed_email": "Поштамен алған ыңғайлы ма? Таратылымға жазылыңыз",
         "feed_latest": "Соңғы жарияланымдар",
         "feed_site": "Сайтқа өту",
+        # Sign-up choices, the preferences page, the archive's languages (web/).
+        "language_label": "Тіл",
+        "topics_label": "Тақырыптар",
+        "topics_hint": "Бірде-бір тақырып белгіленбесе, барлық жарияланым келеді.",
+        "preferences_title": "Жазылым баптаулары",
+        "preferences_intro": "{address} мекенжайына келетін {list} таратылымының тілі мен "
+        "тақырыптарын таңдаңыз.",
+        "preferences_button": "Сақтау",
+        "preferences_saved_title": "Баптаулар сақталды",
+        "preferences_saved_text": "{list} таратылымының келесі шығарылымы {address} мекенжайына "
+        "осы баптаулармен келеді.",
+        "preferences_unsubscribe": "Таратылымнан толық бас тарту",
+        "preferences_back": "Баптауларды қайта өзгерту",
+        "archive_languages": "Басқа тілдерде",
     },
 }
 # Belarusian and Ukrainian sites get the Russian texts (read by their audience) until a

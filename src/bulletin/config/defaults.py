@@ -112,4 +112,7 @@ WEB = (
     Key("request_timeout", Kind.NUMBER, 10.0, minimum=0.1),  # seconds to send a whole request
     Key("keep_alive_timeout", Kind.WHOLE, 5, minimum=1),  # seconds an idle connection stays open
     Key("max_header_bytes", Kind.WHOLE, 16384, minimum=1024),
+    # Sites whose pages may post the sign-up form (`bulletin embed`), and where it returns to.
+    Key("allowed_origins", Kind.NAMES, ()),
+    Key("after_subscribe", Kind.URL),
 )

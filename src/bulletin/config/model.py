@@ -162,6 +162,10 @@ class WebConfig:
     request_timeout: float = 10.0
     keep_alive_timeout: int = 5
     max_header_bytes: int = 16384
+    # Origins ("https://clinic.kz") whose pages may post /subscribe without our CSRF cookie,
+    # and the page a sign-up from one of them is sent back to ({lang}: the subscriber's language).
+    allowed_origins: tuple[str, ...] = ()
+    after_subscribe: str | None = None
 
 
 @dataclass(frozen=True)

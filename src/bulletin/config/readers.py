@@ -25,6 +25,7 @@ from .model import (
     StoreConfig,
     WebConfig,
 )
+from .origins import read_after_subscribe, read_allowed_origins
 from .schedule import Schedule, ScheduleError, parse_schedule
 from .secrets import Secrets
 from .section import Section
@@ -192,6 +193,8 @@ def read_web(section: Section, site: SiteConfig) -> WebConfig:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
             section.problem("trusted_proxies", f"lists {entry!r}, which is not an IP address or network")
+    origins = read_allowed_origins(section, v["allowed_origins"])
+    after_subscribe = read_after_subscribe(section, v["after_subscribe"], origins)
     section.finish()
     return WebConfig(
         url=v["url"] or site.url,
@@ -204,6 +207,8 @@ def read_web(section: Section, site: SiteConfig) -> WebConfig:
         request_timeout=v["request_timeout"],
         keep_alive_timeout=v["keep_alive_timeout"],
         max_header_bytes=v["max_header_bytes"],
+        allowed_origins=origins,
+        after_subscribe=after_subscribe,
     )
 
 

@@ -23,6 +23,7 @@ from .client_address import ClientAddress, parse_networks
 from .confirmation_queue import sending_confirmations
 from .feed_cache import FeedFiles
 from .feeds import feed
+from .languages import site_languages
 from .pages import stylesheet
 from .security import STRICT_CSP, SlidingWindowLimiter, http_error, security_headers, server_error
 from .state import StoreAccess, WebState, web_state
@@ -57,6 +58,11 @@ ROUTES = [
 ]
 
 
+def language_routes(languages: tuple[str, ...]) -> list[Route]:
+    """The pages each language has at its own prefix (/kk/subscribe), before the feeds' catch-all."""
+    return [Route(f"/{code}/subscribe", subscribe, methods=["GET", "POST"]) for code in languages]
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     """While the app runs, queued confirmation mails go out; at shutdown the store closes."""
@@ -68,8 +74,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
+    languages = site_languages(config)
     app = Starlette(
-        routes=ROUTES,
+        routes=[*language_routes(languages), *ROUTES],
         middleware=[
             Middleware(ClientAddress, trusted=parse_networks(config.web.trusted_proxies)),
             Middleware(BodyLimit),
@@ -81,10 +88,11 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         config=config,
         signer=signer or TokenSigner.from_config(config),
         env=template_environment(config),
-        texts=texts(config.site.language),
+        texts=texts(languages[0]),
         store=StoreAccess(open_store(config)),
         feeds=FeedFiles(config.feeds.output_dir),
         limiter=SlidingWindowLimiter(SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW),
         secure_cookie=config.web.url.startswith("https://"),
+        languages=languages,
     )
     return app

@@ -98,6 +98,7 @@ def render_index(config: Config, env: jinja2.Environment, index: IndexPage) -> s
     return template.render(
         site=config.site,
         t=texts(config.site.language),
+        lang=config.site.language,
         digests=digests,
         subscribe_url=f"{config.web.url}/subscribe",
         page=page,

@@ -17,52 +17,72 @@ from .state import WebState, web_state
 
 
 def page(
-    state: WebState, name: str, status: int = 200, csp: str = STRICT_CSP, **context: Any
+    state: WebState,
+    name: str,
+    status: int = 200,
+    csp: str = STRICT_CSP,
+    language: str | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    html = state.env.get_template(f"web/{name}").render(site=state.config.site, t=state.texts, **context)
+    """A page in ``language`` (one of the site's; None: the default)."""
+    html = state.env.get_template(f"web/{name}").render(
+        site=state.config.site, t=state.texts_in(language), lang=state.language(language), **context
+    )
     return HTMLResponse(html, status_code=status, headers=security_headers(csp))
 
 
-def message_page(state: WebState, title: str, text: str, status: int = 200) -> HTMLResponse:
-    """A page with a title and one paragraph, both from the site language's texts."""
-    html = state.message_pages.get((title, text))
+def message_page(
+    state: WebState, title: str, text: str, status: int = 200, language: str | None = None
+) -> HTMLResponse:
+    """A page with a title and one paragraph, both from the language's texts."""
+    language = state.language(language)
+    html = state.message_pages.get((title, text, language))
     if html is None:
+        t = state.texts_in(language)
         html = state.env.get_template("web/message.html.j2").render(
-            site=state.config.site, t=state.texts, title=state.texts[title], text=state.texts[text], link=None
+            site=state.config.site, t=t, lang=language, title=t[title], text=t[text], link=None
         )
-        state.message_pages[(title, text)] = html
+        state.message_pages[(title, text, language)] = html
     return HTMLResponse(html, status_code=status, headers=security_headers(STRICT_CSP))
 
 
-def sentence(state: WebState, key: str, subscriber: Subscriber) -> Markup:
+def sentence(state: WebState, key: str, subscriber: Subscriber, language: str | None = None) -> Markup:
     """A text with its ``{list}`` (the list's name in «») and ``{address}`` (masked) filled in, in bold."""
     bold = Markup("<strong>{}</strong>")
     name, address = quoted(state.config.site.title), masked_address(subscriber.email)
-    return Markup(escape(state.texts[key])).format(list=bold.format(name), address=bold.format(address))
+    text = state.texts_in(language)[key]
+    return Markup(escape(text)).format(list=bold.format(name), address=bold.format(address))
 
 
 def subscriber_page(
-    state: WebState, title: str, text: str, subscriber: Subscriber, link: tuple[str, str] | None = None
+    state: WebState,
+    title: str,
+    text: str,
+    subscriber: Subscriber,
+    link: tuple[str, str] | None = None,
+    language: str | None = None,
 ) -> HTMLResponse:
     """A message page about one subscriber: a whole sentence naming the list and the masked address,
     and maybe a link (href, text key) to go on from there."""
+    t = state.texts_in(language)
     html = state.env.get_template("web/message.html.j2").render(
         site=state.config.site,
-        t=state.texts,
-        title=state.texts[title],
-        text=sentence(state, text, subscriber),
-        link={"href": link[0], "label": state.texts[link[1]]} if link else None,
+        t=t,
+        lang=state.language(language),
+        title=t[title],
+        text=sentence(state, text, subscriber, language),
+        link={"href": link[0], "label": t[link[1]]} if link else None,
     )
     return HTMLResponse(html, headers=security_headers(STRICT_CSP))
 
 
-def not_found(state: WebState) -> HTMLResponse:
-    return message_page(state, "not_found_title", "not_found_text", 404)
+def not_found(state: WebState, language: str | None = None) -> HTMLResponse:
+    return message_page(state, "not_found_title", "not_found_text", 404, language)
 
 
-def forbidden(state: WebState) -> HTMLResponse:
+def forbidden(state: WebState, language: str | None = None) -> HTMLResponse:
     """The answer to a form posted without its CSRF pair."""
-    return message_page(state, "forbidden_title", "forbidden_text", 403)
+    return message_page(state, "forbidden_title", "forbidden_text", 403, language)
 
 
 def form_page(state: WebState, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -73,15 +93,19 @@ def form_page(state: WebState, name: str, status: int = 200, **context: Any) -> 
     return response
 
 
-def action_page(state: WebState, action: str, subscriber: Subscriber) -> HTMLResponse:
+def action_page(
+    state: WebState, action: str, subscriber: Subscriber, language: str | None = None
+) -> HTMLResponse:
     """The one-button page of an unsubscribe or confirm link (texts ``<action>_*``), saying which
     address it is about."""
+    t = state.texts_in(language)
     return form_page(
         state,
         "action.html.j2",
-        title=state.texts[f"{action}_title"],
-        question=sentence(state, f"{action}_page_question", subscriber),
-        button=state.texts[f"{action}_button"],
+        language=language,
+        title=t[f"{action}_title"],
+        question=sentence(state, f"{action}_page_question", subscriber, language),
+        button=t[f"{action}_button"],
     )
 
 

@@ -13,6 +13,7 @@ import jinja2
 from starlette.requests import Request
 
 from ..config import Config
+from ..i18n import texts
 from ..store import Store, Subscriber
 from ..tokens import TokenSigner, claimed_id
 from .feed_cache import FeedFiles
@@ -51,13 +52,26 @@ class WebState:
     config: Config
     signer: TokenSigner
     env: jinja2.Environment
-    texts: dict[str, str]
+    texts: dict[str, str]  # the default language's; texts_in(language) for any other
     store: StoreAccess
     feeds: FeedFiles
     limiter: SlidingWindowLimiter
     secure_cookie: bool  # web.url is https: the CSRF cookie is sent over https only
-    # The few fixed message pages, rendered once each: the one-click answer is the hot path.
-    message_pages: dict[tuple[str, str], str] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()  # the site's, the default first (web/languages.py)
+    # The few fixed message pages, rendered once each per language: the one-click answer is the hot path.
+    message_pages: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0] if self.languages else self.config.site.language
+
+    def language(self, wanted: str | None) -> str:
+        """``wanted`` if it is one of the site's languages, else the default."""
+        return wanted if wanted in self.languages else self.default_language
+
+    def texts_in(self, language: str | None) -> dict[str, str]:
+        """The interface texts of a page in ``language`` (None: the default language)."""
+        return self.texts if language is None else texts(self.language(language))
 
 
 def web_state(request: Request) -> WebState:

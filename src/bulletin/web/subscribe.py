@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,39 +12,68 @@ from ..errors import SubscriberError
 from ..store import Store
 from ..subscribers import clean_name, normalise_address
 from ..tokens import CONFIRM
+from .choices import Choice, choice_context, chosen
+from .cross_origin import back_to_site, from_allowed_origin
+from .languages import accepted_language
 from .pages import action_page, forbidden, form_page, message_page, not_found, subscriber_page
 from .security import csrf_ok
-from .state import token_subscriber, web_state
+from .state import WebState, token_subscriber, web_state
 
 CONFIRMATION_INTERVAL = dt.timedelta(minutes=10)  # at most one confirmation mail per address per this
 
 
 async def subscribe(request: Request) -> Response:
+    """The sign-up form (GET) and the sign-up (POST), from our own form or a page of an allowed origin."""
     state = web_state(request)
+    language = page_language(state, request)
     if request.method == "GET":
-        return form_page(state, "subscribe.html.j2")
+        return subscribe_form(state, Choice(language))
     form = await request.form()
-    if not csrf_ok(state.signer, request, form):
-        return forbidden(state)
+    # Our own form proves itself with the CSRF pair; an embedded one (`bulletin embed`) on
+    # a page of web.allowed_origins by its Origin, since no cookie of ours comes with it.
+    choice = chosen(state, form, language)  # every answer speaks the language chosen in the form
+    embedded = not csrf_ok(state.signer, request, form)
+    if embedded and not from_allowed_origin(state.config, request):
+        return forbidden(state, choice.language)
     client = request.client.host if request.client else "unknown"
     if not state.limiter.allow(client):
-        return message_page(state, "too_many_title", "too_many_text", 429)
-    email_text, name = form.get("email"), form.get("name")
+        return message_page(state, "too_many_title", "too_many_text", 429, choice.language)
     if form.get("website"):
         # The honeypot field is hidden from people; only a bot fills it in.
-        return message_page(state, "subscribe_sent_title", "subscribe_sent_text")
+        return signed_up(state, choice, embedded)
+    email_text, name = form.get("email"), form.get("name")
     email_text = email_text if isinstance(email_text, str) else ""
     try:
         email = normalise_address(email_text)
     except SubscriberError:
-        return form_page(
-            state, "subscribe.html.j2", 400, error=state.texts["subscribe_invalid"], email=email_text
-        )
+        error = state.texts_in(choice.language)["subscribe_invalid"]
+        return subscribe_form(state, choice, 400, error=error, email=email_text)
     name = clean_name(name if isinstance(name, str) else None)
     # One store call that does the same work for every address; a confirmation mail,
     # if due, is only queued (confirmation_queue sends it on a clock of its own).
     await state.store.run(_sign_up, email, name, dt.datetime.now(dt.UTC))
-    return message_page(state, "subscribe_sent_title", "subscribe_sent_text")
+    return signed_up(state, choice, embedded)
+
+
+def subscribe_form(state: WebState, choice: Choice, status: int = 200, **context: Any) -> Response:
+    choices = choice_context(state, choice)
+    return form_page(state, "subscribe.html.j2", status, language=choice.language, **choices, **context)
+
+
+def signed_up(state: WebState, choice: Choice, embedded: bool) -> Response:
+    """The same answer whatever the address: back to the site's page, or "check your inbox"."""
+    if embedded:
+        return back_to_site(state.config, choice.language)
+    return message_page(state, "subscribe_sent_title", "subscribe_sent_text", language=choice.language)
+
+
+def page_language(state: WebState, request: Request) -> str:
+    """A page's language: its /kk/ prefix, else the browser's Accept-Language, else the default."""
+    prefix = request.url.path.split("/")[1]
+    if prefix in state.languages:
+        return prefix
+    header = request.headers.get("accept-language", "")
+    return accepted_language(header, state.languages) or state.default_language
 
 
 def _sign_up(store: Store, email: str, name: str | None, now: dt.datetime) -> None:
