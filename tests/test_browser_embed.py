@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from .chromium import chromium, shoot
 from .digest_site import DigestSite
 from .multilang_site import multilang_digest_site
 from .smtp_server import SmtpServer
-from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server
+from .test_browser import ARTIFACTS, CHROMIUM, Server
 
 THANKS = {"kk": "Рахмет! Поштаңызды тексеріңіз.", "en": "Thank you! Check your inbox."}
 
@@ -86,43 +87,32 @@ def embedding(
 def test_the_form_on_the_clinic_site_signs_up_and_returns_there(
     embedding: tuple[Server, PageServer, PageServer],
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     server, allowed, other = embedding
     site = server.site
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            for width in (600, 375):
-                page = browser.new_page(viewport={"width": width, "height": 800})
-                page.goto(allowed.origin + "/index.html")
-                assert page.evaluate("document.documentElement.scrollWidth") == width
-                honeypot = page.locator("#bulletin-website").bounding_box()
-                assert honeypot is not None and honeypot["x"] + honeypot["width"] < 0
-                page.screenshot(path=str(ARTIFACTS / f"embed-form-{width}.png"), full_page=True)
-                page.close()
+    with chromium() as browser:
+        for page in shoot(browser, allowed.origin + "/index.html", "embed-form"):
+            honeypot = page.locator("#bulletin-website").bounding_box()
+            assert honeypot is not None and honeypot["x"] + honeypot["width"] < 0
+            page.close()
 
-            page = browser.new_page()
-            page.goto(allowed.origin + "/index.html")
-            assert page.locator("label[for=bulletin-email]").inner_text() == "Электрондық пошта мекенжайы"
-            page.fill("#bulletin-email", "aliya@example.org")
-            page.select_option("#bulletin-language", "en")
+        page = browser.new_page()
+        page.goto(allowed.origin + "/index.html")
+        assert page.locator("label[for=bulletin-email]").inner_text() == "Электрондық пошта мекенжайы"
+        page.fill("#bulletin-email", "aliya@example.org")
+        page.select_option("#bulletin-language", "en")
+        page.click("button[type=submit]")
+        page.wait_for_url(allowed.origin + "/en/thanks.html")
+        assert page.locator("h1").inner_text() == THANKS["en"]
+        assert site.subscriber_status("aliya@example.org") == "pending"
+
+        # The same form on a site that is not allowed: refused, nothing stored.
+        page.goto(other.origin + "/index.html")
+        page.fill("#bulletin-email", "mallory@example.org")
+        with page.expect_navigation():
             page.click("button[type=submit]")
-            page.wait_for_url(allowed.origin + "/en/thanks.html")
-            assert page.locator("h1").inner_text() == THANKS["en"]
-            assert site.subscriber_status("aliya@example.org") == "pending"
-
-            # The same form on a site that is not allowed: refused, nothing stored.
-            page.goto(other.origin + "/index.html")
-            page.fill("#bulletin-email", "mallory@example.org")
-            with page.expect_navigation():
-                page.click("button[type=submit]")
-            assert page.url == server.url + "/subscribe"
-            # Refused, in the language chosen in the form.
-            assert page.locator("h1").inner_text() == "Форманың мерзімі өтіп кетті"
-            page.screenshot(path=str(ARTIFACTS / "embed-refused.png"), full_page=True)
-        finally:
-            browser.close()
+        assert page.url == server.url + "/subscribe"
+        # Refused, in the language chosen in the form.
+        assert page.locator("h1").inner_text() == "Форманың мерзімі өтіп кетті"
+        page.screenshot(path=str(ARTIFACTS / "embed-refused.png"), full_page=True)
 
     assert site.rows("SELECT email FROM subscribers") == [("aliya@example.org",)]
