@@ -43,8 +43,12 @@ PROPERTY_SETTINGS = settings(
 
 
 def front(title: Any = "Title", date: str = DATE, **extra: Any) -> str:
-    """A front matter block; values go through yaml.safe_dump, so any string survives."""
-    header = yaml.safe_dump({"title": title, "date": date, **extra}, allow_unicode=True)
+    """A front matter block; values go through yaml.safe_dump, so any string survives.
+
+    Double-quoted, with escapes: in a plain or single-quoted scalar PyYAML writes NEL (U+0085)
+    as a line break and indents after it, spaces a YAML 1.2 reader (Symfony's, Grav's) keeps.
+    """
+    header = yaml.safe_dump({"title": title, "date": date, **extra}, allow_unicode=True, default_style='"')
     return f"---\n{header}---\n"
 
 
