@@ -14,16 +14,17 @@ from starlette.routing import Route
 
 from ..config import Config
 from ..i18n import texts
+from ..preferences import site_languages
 from ..store import Store, open_store
 from ..templating import template_environment
 from ..tokens import TokenSigner
-from .archive_pages import archive_digest, archive_index
+from .archive_languages import ArchiveLanguage, archive_languages
+from .archive_pages import archive_routes
 from .body_limit import BodyLimit
 from .client_address import ClientAddress, parse_networks
 from .confirmation_queue import sending_confirmations
 from .feed_cache import FeedFiles
 from .feeds import feed
-from .languages import site_languages
 from .pages import stylesheet
 from .security import STRICT_CSP, SlidingWindowLimiter, http_error, security_headers, server_error
 from .state import StoreAccess, WebState, web_state
@@ -48,19 +49,17 @@ ROUTES = [
     Route("/subscribe", subscribe, methods=["GET", "POST"]),
     Route("/confirm/{token}", confirm, methods=["GET", "POST"]),
     Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
-    Route("/archive/", archive_index),
-    Route("/archive/page/{page:int}", archive_index),
-    Route("/archive/page/{page:int}/", archive_index),
-    Route("/archive/{number:int}", archive_digest),
-    Route("/archive/{number:int}/", archive_digest),
     Route("/static/bulletin.css", stylesheet),
-    Route("/{path:path}", feed),  # last: everything else is a feed file or 404
 ]
+FEED_FILES = Route("/{path:path}", feed)  # last: everything else is a feed file or 404
 
 
-def language_routes(languages: tuple[str, ...]) -> list[Route]:
-    """The pages each language has at its own prefix (/kk/subscribe), before the feeds' catch-all."""
-    return [Route(f"/{code}/subscribe", subscribe, methods=["GET", "POST"]) for code in languages]
+def language_routes(languages: tuple[str, ...], archives: tuple[ArchiveLanguage, ...]) -> list[Route]:
+    """The pages each language has at its own prefix (/kk/subscribe, /kk/archive/), and the archive."""
+    routes = [Route(f"/{code}/subscribe", subscribe, methods=["GET", "POST"]) for code in languages]
+    for archive in archives:
+        routes += archive_routes(archive)
+    return routes
 
 
 @contextlib.asynccontextmanager
@@ -74,9 +73,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
-    languages = site_languages(config)
+    languages, archives = site_languages(config), archive_languages(config)
     app = Starlette(
-        routes=[*language_routes(languages), *ROUTES],
+        routes=[*ROUTES, *language_routes(languages, archives), FEED_FILES],
         middleware=[
             Middleware(ClientAddress, trusted=parse_networks(config.web.trusted_proxies)),
             Middleware(BodyLimit),
@@ -94,5 +93,6 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         limiter=SlidingWindowLimiter(SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW),
         secure_cookie=config.web.url.startswith("https://"),
         languages=languages,
+        archives=archives,
     )
     return app

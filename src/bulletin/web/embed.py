@@ -10,9 +10,10 @@ from markupsafe import escape
 from ..config import Config
 from ..errors import BulletinError
 from ..i18n import texts
+from ..preferences import site_languages
 from ..templating import template_environment
 from .choices import topic_options
-from .languages import language_name, site_languages
+from .languages import language_name
 
 HTML_TEMPLATE = "embed/subscribe_form.html.j2"
 TWIG_TEMPLATE = "embed/subscribe_form.html.twig.j2"

@@ -5,21 +5,12 @@ from __future__ import annotations
 import functools
 import re
 
-from ..config import Config
 from ..i18n import base_language
 
 # Each language's own name, as a reader of it looks for it in a list; others come from CLDR.
 OWN_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 _ACCEPT_ITEM = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
 MAX_ACCEPT_ITEMS = 32  # a longer header is a client's mistake or a probe: the rest is ignored
-
-
-def site_languages(config: Config) -> tuple[str, ...]:
-    """The site's languages, the default first: Grav's languages.supported, else site.language alone."""
-    languages = config.content.languages
-    if languages is None:
-        return (config.site.language,)
-    return (languages.default, *(code for code in languages.supported if code != languages.default))
 
 
 @functools.cache

@@ -16,6 +16,7 @@ from ..config import Config
 from ..i18n import texts
 from ..store import Store, Subscriber
 from ..tokens import TokenSigner, claimed_id
+from .archive_languages import ArchiveLanguage
 from .feed_cache import FeedFiles
 from .security import SlidingWindowLimiter
 
@@ -57,7 +58,8 @@ class WebState:
     feeds: FeedFiles
     limiter: SlidingWindowLimiter
     secure_cookie: bool  # web.url is https: the CSRF cookie is sent over https only
-    languages: tuple[str, ...] = ()  # the site's, the default first (web/languages.py)
+    languages: tuple[str, ...] = ()  # the site's, the default first (preferences.site_languages)
+    archives: tuple[ArchiveLanguage, ...] = ()  # /archive/, and /<lang>/archive/ on a multi-language site
     # The few fixed message pages, rendered once each per language: the one-click answer is the hot path.
     message_pages: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
