@@ -13,11 +13,12 @@ from starlette.testclient import TestClient
 
 from bulletin.config import load_config
 from bulletin.errors import ConfigError
+from bulletin.store.sqlite import SqliteStore
 from bulletin.web.app import create_app
 from bulletin.web.embed import embed_snippet, twig_literal
 
 from .digest_site import WEB_URL, DigestSite
-from .multilang_site import multilang_digest_site
+from .multilang_site import VACCINATION, multilang_digest_site
 from .smtp_server import SmtpServer
 
 SITE = "https://emhana.example"
@@ -27,7 +28,7 @@ TWIG_AUTOLOAD = Path("/usr/share/php/Twig/autoload.php")
 
 @pytest.fixture
 def embed_site(tmp_path: Path, smtp_server: SmtpServer, secret: str) -> DigestSite:
-    site = multilang_digest_site(tmp_path / "site", smtp_server)
+    site = multilang_digest_site(tmp_path / "site", smtp_server, topics=True)
     site.configure(web={"allowed_origins": [SITE + "/"], "after_subscribe": THANKS})
     return site
 
@@ -107,6 +108,12 @@ def test_embed_prints_a_form_in_the_chosen_language_that_posts_to_serve(embed_si
         ("kk", "Қазақша", True),
         ("en", "English", False),
     ]
+    assert [
+        (box.get("value"), box.xpath("string(..)").strip()) for box in form.xpath(".//input[@name='topic']")
+    ] == [
+        ("category:вакцинация", "Екпе"),
+        ("category:диагностика", "Диагностика"),
+    ]
     assert form.xpath(".//input[@name='website']/@tabindex") == ["-1"]  # the honeypot is there
     assert not form.xpath(".//input[@name='csrf']")  # no cookie of ours reaches another site
 
@@ -172,11 +179,17 @@ def embedded_post(client: TestClient, headers: dict[str, str], **fields: str) ->
 def test_a_form_on_an_allowed_site_signs_up_and_goes_back_to_the_site(
     client: TestClient, embed_site: DigestSite
 ) -> None:
-    answer = embedded_post(client, {"Origin": SITE})
+    data = {"email": "aliya@example.org", "language": "kk", "topic": ["category:вакцинация", "category:рак"]}
+    answer = client.post("/subscribe", data=data, headers={"Origin": SITE}, follow_redirects=False)
 
-    assert answer.status_code == 303  # type: ignore[attr-defined]
-    assert answer.headers["location"] == SITE + "/kk/thanks"  # type: ignore[attr-defined]
+    assert answer.status_code == 303
+    assert answer.headers["location"] == SITE + "/kk/thanks"
     assert subscribers(embed_site) == [("aliya@example.org", "pending")]
+    # Their language and topics (an unknown one left out) are kept for their digests.
+    with SqliteStore(embed_site.store_path) as store:
+        subscriber = store.subscriber(email="aliya@example.org")
+    assert subscriber is not None
+    assert (subscriber.language, subscriber.topics) == ("kk", frozenset({VACCINATION}))
 
 
 def test_without_an_origin_header_the_referer_names_the_site(

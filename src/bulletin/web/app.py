@@ -17,7 +17,7 @@ from ..i18n import texts
 from ..preferences import site_languages
 from ..store import Store, open_store
 from ..templating import template_environment
-from ..tokens import TokenSigner
+from ..tokens import PREFERENCES_PATH, TokenSigner
 from .archive_languages import ArchiveLanguage, archive_languages
 from .archive_pages import archive_routes
 from .body_limit import BodyLimit
@@ -26,6 +26,7 @@ from .confirmation_queue import sending_confirmations
 from .feed_cache import FeedFiles
 from .feeds import feed
 from .pages import stylesheet
+from .preferences_page import preferences
 from .security import STRICT_CSP, SlidingWindowLimiter, http_error, security_headers, server_error
 from .state import StoreAccess, WebState, web_state
 from .subscribe import confirm, subscribe
@@ -49,6 +50,7 @@ ROUTES = [
     Route("/subscribe", subscribe, methods=["GET", "POST"]),
     Route("/confirm/{token}", confirm, methods=["GET", "POST"]),
     Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
+    Route(PREFERENCES_PATH, preferences, methods=["GET", "POST"]),
     Route("/static/bulletin.css", stylesheet),
 ]
 FEED_FILES = Route("/{path:path}", feed)  # last: everything else is a feed file or 404

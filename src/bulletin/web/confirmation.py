@@ -19,11 +19,18 @@ from ..subscribers import transport_address
 
 
 def confirmation_message(
-    config: Config, env: jinja2.Environment, email: str, name: str | None, confirm_url: str
+    config: Config,
+    env: jinja2.Environment,
+    email: str,
+    name: str | None,
+    confirm_url: str,
+    language: str | None = None,
 ) -> bytes:
-    t = texts(config.site.language)
+    """The mail in ``language`` (the subscriber's; None: the site's)."""
+    language = language or config.site.language
+    t = texts(language)
     email = transport_address(email)
-    context = {"site": config.site, "t": t, "confirm_url": confirm_url, "name": name}
+    context = {"site": config.site, "t": t, "lang": language, "confirm_url": confirm_url, "name": name}
     message = EmailMessage()
     message["To"] = email
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
@@ -41,9 +48,14 @@ def confirmation_message(
 
 
 async def send_confirmation(
-    config: Config, env: jinja2.Environment, email: str, name: str | None, confirm_url: str
+    config: Config,
+    env: jinja2.Environment,
+    email: str,
+    name: str | None,
+    confirm_url: str,
+    language: str | None = None,
 ) -> DeliveryReport:
     """Write and send a confirmation mail (the sign-up is stored already; a lost mail
     is fixed by submitting the form again)."""
-    data = confirmation_message(config, env, email, name, confirm_url)
+    data = confirmation_message(config, env, email, name, confirm_url, language)
     return await send_single(config, email, data, "confirmations")

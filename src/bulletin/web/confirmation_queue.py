@@ -56,7 +56,14 @@ class ConfirmationSender:
         token = state.signer.make(CONFIRM, subscriber.id, subscriber.token_nonce)
         url = f"{state.config.web.url}/confirm/{token}"
         try:
-            report = await send_confirmation(state.config, state.env, subscriber.email, subscriber.name, url)
+            report = await send_confirmation(
+                state.config,
+                state.env,
+                subscriber.email,
+                subscriber.name,
+                url,
+                state.language(subscriber.language),
+            )
         except Exception as exc:  # the worker must outlive any one mail
             # As before the queue: a lost mail is fixed by signing up again.
             log.warning("confirmation mail for subscriber %d not sent: %s", subscriber.id, exc)

@@ -23,12 +23,19 @@ access_log = logging.getLogger("bulletin.web.access")
 # Unsubscribe and confirm links carry a token that acts on the subscriber: it never
 # reaches a log file. Everything after the action's name is replaced.
 _TOKEN_PATH = re.compile(r"^(/(?:unsubscribe|confirm)/)[^/?]+")
+# The preferences link carries its token in the query: /preferences?token=<token>.
+_TOKEN_QUERY = re.compile(r"(?:^|(?<=&))(token=)[^&]*", re.I)
 MASKED_TOKEN = "***"
 
 
 def masked_path(path: str) -> str:
     """The request path as logged: ``/unsubscribe/<token>`` becomes ``/unsubscribe/***``."""
     return _TOKEN_PATH.sub(lambda match: match.group(1) + MASKED_TOKEN, path)
+
+
+def masked_query(query: str) -> str:
+    """The query string as logged: ``token=<token>`` becomes ``token=***``."""
+    return _TOKEN_QUERY.sub(lambda match: match.group(1) + MASKED_TOKEN, query)
 
 
 class AccessLog:
@@ -56,7 +63,7 @@ class AccessLog:
         finally:
             client = scope.get("client")
             path = masked_path(scope["path"])
-            query = scope.get("query_string", b"").decode("latin-1")
+            query = masked_query(scope.get("query_string", b"").decode("latin-1"))
             access_log.info(
                 '%s "%s %s%s" %s %d %.1f ms',
                 client[0] if client else "-",

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import SubscriberError
-from ..store import Store
+from ..store import Store, Topic
 from ..subscribers import clean_name, normalise_address
 from ..tokens import CONFIRM
-from .choices import Choice, choice_context, chosen
+from .choices import Choice, choice_context, chosen, stored_language
 from .cross_origin import back_to_site, from_allowed_origin
 from .languages import accepted_language
 from .pages import action_page, forbidden, form_page, message_page, not_found, subscriber_page
@@ -51,7 +51,8 @@ async def subscribe(request: Request) -> Response:
     name = clean_name(name if isinstance(name, str) else None)
     # One store call that does the same work for every address; a confirmation mail,
     # if due, is only queued (confirmation_queue sends it on a clock of its own).
-    await state.store.run(_sign_up, email, name, dt.datetime.now(dt.UTC))
+    stored = stored_language(state, choice)
+    await state.store.run(_sign_up, email, name, dt.datetime.now(dt.UTC), stored, choice.topics)
     return signed_up(state, choice, embedded)
 
 
@@ -76,8 +77,15 @@ def page_language(state: WebState, request: Request) -> str:
     return accepted_language(header, state.languages) or state.default_language
 
 
-def _sign_up(store: Store, email: str, name: str | None, now: dt.datetime) -> None:
-    store.sign_up(email, name, now, CONFIRMATION_INTERVAL)
+def _sign_up(
+    store: Store,
+    email: str,
+    name: str | None,
+    now: dt.datetime,
+    language: str | None,
+    topics: frozenset[Topic],
+) -> None:
+    store.sign_up(email, name, now, CONFIRMATION_INTERVAL, language=language, topics=topics)
 
 
 async def confirm(request: Request) -> Response:
@@ -88,14 +96,15 @@ async def confirm(request: Request) -> Response:
     # sign-up sends a new one.
     if subscriber is None or subscriber.status not in ("pending", "active"):
         return not_found(state)
+    language = state.language(subscriber.language)  # the language they signed up in
     if request.method == "GET":
-        return action_page(state, "confirm", subscriber)
+        return action_page(state, "confirm", subscriber, language)
     form = await request.form()
     if not csrf_ok(state.signer, request, form):
-        return forbidden(state)
+        return forbidden(state, language)
     if not await state.store.run(_confirm, subscriber.id) and subscriber.status != "active":
-        return not_found(state)  # unsubscribed between the page and the click
-    return subscriber_page(state, "confirmed_title", "confirmed_page_text", subscriber)
+        return not_found(state, language)  # unsubscribed between the page and the click
+    return subscriber_page(state, "confirmed_title", "confirmed_page_text", subscriber, language=language)
 
 
 def _confirm(store: Store, subscriber_id: int) -> bool:

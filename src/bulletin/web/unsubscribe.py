@@ -27,20 +27,23 @@ async def unsubscribe(request: Request) -> Response:
     subscriber = await token_subscriber(state, UNSUBSCRIBE, token)
     if subscriber is None:
         return not_found(state)
+    language = state.language(subscriber.language)
     if request.method == "GET":
         # Mail scanners follow links: a GET only shows the button.
-        return action_page(state, "unsubscribe", subscriber)
+        return action_page(state, "unsubscribe", subscriber, language)
     form = await request.form()
     if form.get("List-Unsubscribe") != "One-Click" and not csrf_ok(state.signer, request, form):
-        return forbidden(state)
+        return forbidden(state, language)
     await state.store.run(_unsubscribe, state.signer, token)
     return unsubscribed(state, subscriber)
 
 
 def unsubscribed(state: WebState, subscriber: Subscriber) -> Response:
-    return subscriber_page(
-        state, "unsubscribed_title", "unsubscribed_page_text", subscriber, ("/subscribe", "subscribe_again")
-    )
+    """Done, in the subscriber's language, with the way back to the sign-up form in it."""
+    language = state.language(subscriber.language)
+    again = "/subscribe" if len(state.languages) < 2 else f"/{language}/subscribe"
+    title, text = "unsubscribed_title", "unsubscribed_page_text"
+    return subscriber_page(state, title, text, subscriber, (again, "subscribe_again"), language=language)
 
 
 async def _is_one_click(request: Request) -> bool:
