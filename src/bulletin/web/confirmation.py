@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, parseaddr
@@ -18,19 +19,26 @@ from ..mail.single_send import send_single
 from ..subscribers import transport_address
 
 
-def confirmation_message(
-    config: Config,
-    env: jinja2.Environment,
-    email: str,
-    name: str | None,
-    confirm_url: str,
-    language: str | None = None,
-) -> bytes:
-    """The mail in ``language`` (the subscriber's; None: the site's)."""
-    language = language or config.site.language
-    t = texts(language)
-    email = transport_address(email)
-    context = {"site": config.site, "t": t, "lang": language, "confirm_url": confirm_url, "name": name}
+@dataclass(frozen=True)
+class Confirmation:
+    """One confirmation mail: to whom, the link in it, and the language they signed up in."""
+
+    email: str
+    name: str | None
+    confirm_url: str
+    language: str
+
+
+def confirmation_message(config: Config, env: jinja2.Environment, mail: Confirmation) -> bytes:
+    t = texts(mail.language)
+    email = transport_address(mail.email)
+    context = {
+        "site": config.site,
+        "t": t,
+        "lang": mail.language,
+        "confirm_url": mail.confirm_url,
+        "name": mail.name,
+    }
     message = EmailMessage()
     message["To"] = email
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
@@ -47,15 +55,8 @@ def confirmation_message(
     return head.encode("utf-8") + message.as_bytes(policy=policy)
 
 
-async def send_confirmation(
-    config: Config,
-    env: jinja2.Environment,
-    email: str,
-    name: str | None,
-    confirm_url: str,
-    language: str | None = None,
-) -> DeliveryReport:
+async def send_confirmation(config: Config, env: jinja2.Environment, mail: Confirmation) -> DeliveryReport:
     """Write and send a confirmation mail (the sign-up is stored already; a lost mail
     is fixed by submitting the form again)."""
-    data = confirmation_message(config, env, email, name, confirm_url, language)
-    return await send_single(config, email, data, "confirmations")
+    data = confirmation_message(config, env, mail)
+    return await send_single(config, mail.email, data, "confirmations")

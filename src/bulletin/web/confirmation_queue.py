@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 from ..store import Store, Subscriber
 from ..tokens import CONFIRM
-from .confirmation import send_confirmation
+from .confirmation import Confirmation, send_confirmation
 from .state import WebState
 
 log = logging.getLogger("bulletin.web")
@@ -55,15 +55,10 @@ class ConfirmationSender:
         state = self.state
         token = state.signer.make(CONFIRM, subscriber.id, subscriber.token_nonce)
         url = f"{state.config.web.url}/confirm/{token}"
+        # In the language they chose when signing up.
+        mail = Confirmation(subscriber.email, subscriber.name, url, state.language(subscriber.language))
         try:
-            report = await send_confirmation(
-                state.config,
-                state.env,
-                subscriber.email,
-                subscriber.name,
-                url,
-                state.language(subscriber.language),
-            )
+            report = await send_confirmation(state.config, state.env, mail)
         except Exception as exc:  # the worker must outlive any one mail
             # As before the queue: a lost mail is fixed by signing up again.
             log.warning("confirmation mail for subscriber %d not sent: %s", subscriber.id, exc)
