@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bulletin.store.sqlite import SqliteStore
+
 from .chromium import chromium, shoot
 from .digest_site import DigestSite
-from .multilang_site import multilang_digest_site
+from .multilang_site import VACCINATION, multilang_digest_site
 from .smtp_server import SmtpServer
 from .test_browser import ARTIFACTS, CHROMIUM, Server
 
@@ -65,7 +67,7 @@ def site_pages(folder: Path, snippet: str) -> None:
 def embedding(
     tmp_path: Path, smtp_server: SmtpServer, secret: str
 ) -> Iterator[tuple[Server, PageServer, PageServer]]:
-    site: DigestSite = multilang_digest_site(tmp_path / "site", smtp_server)
+    site: DigestSite = multilang_digest_site(tmp_path / "site", smtp_server, topics=True)
     pages = tmp_path / "pages"  # filled below, once serve's address (the form's action) is known
     pages.mkdir()
     allowed, other = PageServer(pages), PageServer(pages)
@@ -100,10 +102,14 @@ def test_the_form_on_the_clinic_site_signs_up_and_returns_there(
         assert page.locator("label[for=bulletin-email]").inner_text() == "Электрондық пошта мекенжайы"
         page.fill("#bulletin-email", "aliya@example.org")
         page.select_option("#bulletin-language", "en")
+        page.get_by_label("Екпе").check()
         page.click("button[type=submit]")
         page.wait_for_url(allowed.origin + "/en/thanks.html")
         assert page.locator("h1").inner_text() == THANKS["en"]
-        assert site.subscriber_status("aliya@example.org") == "pending"
+        with SqliteStore(site.store_path) as store:
+            subscriber = store.subscriber(email="aliya@example.org")
+        assert subscriber is not None
+        assert (subscriber.status, subscriber.language, subscriber.topics) == ("pending", "en", {VACCINATION})
 
         # The same form on a site that is not allowed: refused, nothing stored.
         page.goto(other.origin + "/index.html")
