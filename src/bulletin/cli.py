@@ -9,14 +9,21 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .cli_common import VERBOSE_HELP, BulletinGroup, clean_errors, config_option, now_option, resolve_now
+from .cli_common import (
+    VERBOSE_HELP,
+    BulletinGroup,
+    clean_errors,
+    config_option,
+    now_option,
+    read_config,
+    resolve_now,
+)
 from .cli_store import store_group
 from .cli_subscribers import subscribers, unsubscribe
-from .config import load_config
 from .console import configure_logging, progress_printer, say, use_timestamps
 from .mail.interrupt import ctrl_c_stops_the_run
 from .plurals import count_of
-from .summaries import print_check, print_composed, print_plan, print_sent
+from .summaries import print_check, print_composed, print_idle, print_plan, print_sent
 
 
 @click.group(cls=BulletinGroup)
@@ -43,7 +50,7 @@ def build(config_path: str, now_text: str | None, no_cache: bool) -> None:
     """Write RSS, Atom and JSON feeds of the posts visible now."""
     from .feeds.build import build as build_feeds
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     result = build_feeds(config, resolve_now(config, now_text), use_cache=not no_cache)
     for warning in result.warnings:
         say(f"Warning: {warning}", err=True)
@@ -74,12 +81,12 @@ def send(
     config_path: str, now_text: str | None, dry_run: bool, test_address: str | None, now_due: bool
 ) -> None:
     """Send the digest of new posts to every active subscriber (cron-safe)."""
-    from .mail import jobs as publish
-    from .mail.preflight import send_refusals
-
-    config = load_config(config_path)
+    config = read_config(config_path)
     now = resolve_now(config, now_text)
     if dry_run:
+        from .mail import jobs as publish
+        from .mail.preflight import send_refusals
+
         print_plan(publish.plan(config, now), config)
         refusals = send_refusals(config)
         for problem in refusals:
@@ -94,6 +101,19 @@ def send(
         what = "the newest posts (nothing new)" if new_count is None else count_of(new_count, "new post")
         say(f"Sent a test digest with {what} to {test_address}; nothing was recorded.")
         return
+    # A cron run that finds nothing to do ends here, before the mail pipeline is imported.
+    from .mail.due import idle_run
+    from .mail.preflight import refuse_unready
+    from .site.reading import load_site_posts
+
+    posts = load_site_posts(config, now=now)
+    refuse_unready(config)
+    idle = idle_run(config, posts, now, now_due)
+    if idle is not None:
+        print_idle(idle, config)
+        return
+    from .mail import jobs as publish
+
     context, update = progress_printer()
     with context, ctrl_c_stops_the_run() as interrupt:
         result = publish.send(
@@ -103,6 +123,7 @@ def send(
             now_due=now_due,
             on_composed=lambda c: print_composed(c, config),
             interrupt=interrupt,
+            posts=posts,
         )
     print_sent(result, config)
 
@@ -119,7 +140,7 @@ def resend(config_path: str, digest_number: int, failed: bool, pending: bool) ->
 
     if not (failed or pending):
         raise click.UsageError("say which deliveries to retry: --failed, --pending or both")
-    config = load_config(config_path)
+    config = read_config(config_path)
     statuses = tuple(s for s, on in (("failed", failed), ("pending", pending)) if on)
     context, update = progress_printer()
     with context, ctrl_c_stops_the_run() as interrupt:
@@ -143,7 +164,7 @@ def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
     """Write the next digest as .html, .txt and .eml files to look at."""
     from .mail.drafts import preview as write_preview
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     files, new_count = write_preview(config, resolve_now(config, now_text), Path(out_dir))
     if new_count is None:
         say("No new posts; previewing the newest visible posts instead.")
@@ -161,7 +182,7 @@ def status(config_path: str, now_text: str | None, limit: int) -> None:
     from .mail.jobs import plan
     from .store import open_store, store_exists
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     print_plan(plan(config, resolve_now(config, now_text)), config)
     if not store_exists(config):
         say("No digest sent yet (the store does not exist).")
@@ -199,7 +220,7 @@ def serve(config_path: str, host: str | None, port: int | None) -> None:
     """Serve unsubscribe, subscribe/confirm, the digest archive and the feeds over HTTP."""
     from .web.server import serve as run_server
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     run_server(config, host, port, announce=click.echo)
 
 

@@ -6,13 +6,18 @@ import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .config import DEFAULT_CONFIG, Config
 from .console import configure_logging, say
 from .errors import BulletinError
+
+if TYPE_CHECKING:  # the config reader (PyYAML and all) is imported by the commands that read one,
+    from .config import Config  # so that `bulletin --help` never loads it
+
+# config.DEFAULT_CONFIG, spelled out for the same reason (tests/test_cli_messages.py checks the two agree).
+DEFAULT_CONFIG = "config.yaml"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +56,13 @@ def clean_errors(command: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def read_config(path: str) -> Config:
+    """The config at ``path`` (config.load_config), its reader imported only now."""
+    from .config import load_config
+
+    return load_config(path)
 
 
 def resolve_now(config: Config, now_text: str | None) -> dt.datetime:

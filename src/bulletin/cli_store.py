@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import BulletinGroup, clean_errors, config_option
-from .config import load_config
+from .cli_common import BulletinGroup, clean_errors, config_option, read_config
 
 
 @click.group("store", cls=BulletinGroup)
@@ -25,7 +24,7 @@ def store_backup(config_path: str, target: str) -> None:
     from .mail.sent_journal import journal_path, read_journal
     from .store import open_store
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     path = Path(target)
     with open_store(config, create=False) as store:
         # Read before the copy starts: every message a running send noted by now is in the copy.
@@ -43,7 +42,7 @@ def store_check(config_path: str) -> None:
     """Check the store's integrity (SQLite's integrity and foreign key checks)."""
     from .store import open_store
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     with open_store(config, create=False) as store:
         problems = store.check()
         location = store.location

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import BulletinCommand, BulletinGroup, clean_errors, config_option
-from .config import load_config
+from .cli_common import BulletinCommand, BulletinGroup, clean_errors, config_option, read_config
 from .console import say
 from .errors import SubscriberError
 
@@ -23,7 +22,7 @@ def unsubscribe(config_path: str, token: str) -> None:
     from .subscribers import unsubscribe as apply_unsubscribe
     from .tokens import TokenSigner
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     signer = TokenSigner.from_config(config)
     with open_store(config) as store:
         subscriber = apply_unsubscribe(store, signer, token)
@@ -57,7 +56,7 @@ def subscribers_add(
     from .store import open_store
     from .subscribers import add_subscriber
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     choices = Choices.from_config(config)
     chosen_language, chosen_topics = choices.language(language), choices.topics_of(topics)
     with open_store(config) as store:
@@ -83,7 +82,7 @@ def subscribers_import(config_path: str, csv_file: str) -> None:
     from .store import open_store
     from .subscriber_import import import_csv
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     with open_store(config) as store:
         report = import_csv(store, Path(csv_file), say, Choices.from_config(config))
     say(report.summary())
@@ -104,7 +103,7 @@ def subscribers_list(config_path: str, status_filter: str | None) -> None:
     """List subscribers: address, status, name."""
     from .store import open_store
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     with open_store(config) as store:
         for sub in store.subscribers(status_filter):
             click.echo(f"{sub.email}\t{sub.status}\t{sub.name or ''}")
@@ -119,7 +118,7 @@ def subscribers_remove(config_path: str, email: str) -> None:
     from .store import open_store
     from .subscribers import normalise_address
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     address = normalise_address(email)
     with open_store(config) as store:
         if not store.remove_subscriber(address):
@@ -135,6 +134,6 @@ def subscribers_export(config_path: str) -> None:
     from .store import open_store
     from .subscribers import export_csv
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     with open_store(config) as store:
         click.echo(export_csv(store.subscribers()), nl=False)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import Config
 from .console import say, verbose
 from .mail.interrupt import EXIT_STATUS as INTERRUPTED
 from .plurals import count_of
+
+if TYPE_CHECKING:
+    from .config import Config
 
 
 def local_time(moment: dt.datetime, config: Config) -> str:
@@ -24,6 +26,16 @@ def print_composed(composed: Any, config: Config) -> None:
         say(f"No digest due: the next one is due at {local_time(composed.next_due, config)}.")
 
 
+NOTHING_SENT = "No new posts and nothing pending: nothing sent."
+
+
+def print_idle(composed: Any, config: Config) -> None:
+    """A send run that found nothing to do (mail.due.idle_run): what a full run would print."""
+    print_composed(composed, config)
+    if composed.due:
+        say(NOTHING_SENT)
+
+
 def print_sent(result: Any, config: Config) -> None:
     """The end of a send or resend run; exits 1 when anything failed or is left pending."""
     if result.locked:
@@ -32,7 +44,7 @@ def print_sent(result: Any, config: Config) -> None:
     composed = result.composition
     if not composed.digests and result.total == 0 and result.pending == 0:
         if composed.due:
-            say("No new posts and nothing pending: nothing sent.")
+            say(NOTHING_SENT)
         return
     report = result.report
     rate = report.sent / result.elapsed if result.elapsed > 0 else 0.0

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Config
 from ..config.defaults import LOGO_FOLDER
 from ..errors import ConfigError
 from ..files import write_files_atomically
-from ..site.posts import Post, visible_posts
 from ..store import store_exists
 from .build_cache import BuildCache
 from .paths import FEED_STYLE_FILE
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # an unchanged rebuild (a cron run) imports none of the site reader
+    from ..config import Config
     from ..site.grav_site import Site
+    from ..site.posts import Post
     from .term_slugs import TermSlugs
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,10 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     if last is not None:
         log.debug("nothing changed since the last build: outputs left as they are")
         return BuildResult(
-            tuple(Path(p) for p in last.feeds), last.items, last.visible, len(last.files), last.archive_pages
+            tuple(Path(p) for p in last.feeds), last.items, last.visible, last.total, last.archive_pages
         )
-    from ..site.reading import load_site  # not needed by an unchanged rebuild
+    from ..site.posts import visible_posts  # not needed by an unchanged rebuild
+    from ..site.reading import load_site
 
     site = load_site(config, cache, now)
     posts = site.posts
@@ -81,7 +82,9 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
         remove_stale_outputs(config.feeds.output_dir, [Path(p) for p in previous.outputs], set(written))
     # Every language's posts: a translation's publish date must end the manifest's validity too.
     every_post = [post for version in site.versions for post in version.posts]
-    cache.save(now, every_post, items, len(visible), list(written), feeds, len(archive), depends)
+    cache.save(
+        now, every_post, items, len(visible), list(written), feeds, len(archive), depends, total=len(posts)
+    )
     changed_feeds = [path for path in changed if path in feeds]
     warnings: list[str] = []
     if config.feeds.websub_hubs and changed_feeds:

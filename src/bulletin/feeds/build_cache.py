@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import os
 import pickle
@@ -23,24 +24,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from .. import __version__
-from ..config import Config
 from ..config.grav import GRAV_CONFIG_FILES
 from ..files import write_file_atomically
-from ..site.discovery import FolderListing
-from ..site.posts import Post
 from ..store import state_dir, store_files
 
-if TYPE_CHECKING:  # a plain folder's build, and an unchanged one, never load Grav's page reader
+if TYPE_CHECKING:
+    # An unchanged rebuild (a cron run) reads the manifest alone: no site reader is imported
+    # for it, and a plain folder's build never loads Grav's page reader.
+    from ..config import Config
+    from ..site.discovery import FolderListing
     from ..site.pages import Page
+    from ..site.posts import Post
 
 CACHE_NAME = "build-cache.pickle"
 MANIFEST_NAME = "build-manifest.pickle"
-CACHE_FORMAT = "10"  # bump when what the files hold changes shape (10: a listing's frontmatter.yaml)
+CACHE_FORMAT = "11"  # bump when what the files hold changes shape (11: the manifest's total)
 # size, mtime_ns, and the post's fields without its Markdown. Plain tuples, not Post
 # objects: unpickling 10,000 dataclass instances took longer than making them anew.
 Entry = tuple[int, int, tuple[object, ...]]
 Listing = tuple[int, list[str], list[str], bool]  # folder mtime_ns, sub-folders, Markdown files, defaults
-_FIELDS = tuple(field.name for field in dataclasses.fields(Post))
 _READ_ERRORS = (
     OSError,
     pickle.UnpicklingError,
@@ -76,6 +78,7 @@ class Manifest:
     archive_pages: int
     items: int  # posts in the main feed
     visible: int
+    total: int = 0  # posts read (a Grav site's files also hold pages that are no posts)
 
 
 def _stat_key(path: str | Path) -> tuple[int, int] | None:
@@ -170,6 +173,7 @@ class BuildCache:
         feeds: Iterable[Path],
         archive_pages: int,
         depends: Iterable[Path] = (),
+        total: int = 0,
     ) -> None:
         if not self.enabled:
             # No cache this time, but the next build still learns which files this
@@ -213,6 +217,7 @@ class BuildCache:
             archive_pages=archive_pages,
             items=items,
             visible=visible,
+            total=total,
         )
         write_file_atomically(self.manifest_path, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -250,6 +255,8 @@ class BuildCache:
         entry = self._entries().get(path)
         if not _is_entry(entry) or entry[:2] != (stat.st_size, stat.st_mtime_ns):
             return None
+        from ..site.posts import Post
+
         try:
             post = Post(*entry[2])  # type: ignore[arg-type]
         except TypeError:
@@ -263,7 +270,7 @@ class BuildCache:
             return  # its date moves with the build's moment ("today")
         # Without its Markdown: only the few posts that reach a feed need it, and
         # content.with_body reads it again for them.
-        fields = tuple("" if name == "body" else getattr(post, name) for name in _FIELDS)
+        fields = tuple("" if name == "body" else getattr(post, name) for name in _post_fields())
         self.new[path] = (stat.st_size, stat.st_mtime_ns, fields)
 
     def lookup_page(self, path: str, stat: os.stat_result, parent_route: str) -> Page | None:
@@ -272,6 +279,8 @@ class BuildCache:
         if not _is_entry(entry) or entry[:2] != (stat.st_size, stat.st_mtime_ns) or len(entry[2]) != 2:
             return None
         post_fields, extra = entry[2]
+        from ..site.posts import Post
+
         try:
             from ..site.pages import Page
 
@@ -287,7 +296,7 @@ class BuildCache:
     def store_page(self, path: str, stat: os.stat_result, page: Page) -> None:
         if page.post.clock_dated:
             return  # its date moves with the build's moment ("today")
-        post_fields = tuple("" if name == "body" else getattr(page.post, name) for name in _FIELDS)
+        post_fields = tuple("" if name == "body" else getattr(page.post, name) for name in _post_fields())
         extra = tuple(getattr(page, field.name) for field in dataclasses.fields(page)[1:])  # all but post
         self.new[path] = (stat.st_size, stat.st_mtime_ns, (post_fields, extra))
 
@@ -301,6 +310,13 @@ class BuildCache:
 
     def store_listing(self, folder: str, mtime_ns: int, listing: FolderListing) -> None:
         self.new_listings[folder] = (mtime_ns, *listing)
+
+
+@functools.cache
+def _post_fields() -> tuple[str, ...]:
+    from ..site.posts import Post
+
+    return tuple(field.name for field in dataclasses.fields(Post))
 
 
 # A cache file of the right fingerprint holds what this version wrote; these checks

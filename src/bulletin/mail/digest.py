@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -36,19 +36,6 @@ LOGO_BOX = (200, 60)
 # Two renderings (RenderedDigest's fields): with a name (templates can say
 # "Hello, {{ subscriber.name }}") and without one (so `{% if subscriber.name %}` still works).
 VARIANTS = ("named", "anonymous")
-
-
-def select_new_posts(
-    posts: Iterable[Post], now: dt.datetime, already_sent: set[str], start: dt.datetime
-) -> list[Post]:
-    """Visible posts that no digest has held yet and are not older than ``start``, oldest first."""
-    chosen = [
-        post
-        for post in posts
-        if post.is_visible(now) and post.route not in already_sent and post.date >= start
-    ]
-    chosen.sort(key=lambda post: (post.date, post.route))
-    return chosen
 
 
 def long_date(moment: dt.datetime, config: Config) -> str:

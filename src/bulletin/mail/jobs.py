@@ -19,8 +19,9 @@ from ..site.reading import load_site_posts
 from ..store import DigestPost, DigestRecord, FailedAttempt, LockHeld, Store, open_store, store_exists
 from ..subscribers import transport_address
 from ..tokens import UNSUBSCRIBE, TokenSigner
-from .digest import render_digest, select_new_posts
+from .digest import render_digest
 from .dkim import message_signer
+from .due import LAST_SLOT, Composed, digest_start, due_slot, select_new_posts
 from .interrupt import Interrupt
 from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
@@ -47,14 +48,6 @@ class Plan:
 
 
 PLAN_SAMPLE = 20  # addresses a dry run lists before saying "and N more"
-LAST_SLOT = "last_schedule_slot"  # meta key: the latest schedule slot already handled
-
-
-@dataclass(frozen=True)
-class Composed:
-    digests: tuple[tuple[int, int], ...] = ()  # (digest number, number of posts)
-    due: bool = True  # False: the schedule's next slot has not come yet
-    next_due: dt.datetime | None = None  # for a periodic schedule
 
 
 @dataclass
@@ -85,10 +78,6 @@ class SendResult:
         return report.failed == 0 and report.bounced == 0 and self.pending == 0 and report.aborted is None
 
 
-def digest_start(config: Config, store: Store) -> dt.datetime:
-    return config.digest.start or store.created_at()
-
-
 def plan(config: Config, now: dt.datetime) -> Plan:
     """The next send, worked out without changing anything (for --dry-run and status)."""
     posts = load_site_posts(config, now=now)
@@ -113,30 +102,6 @@ def plan(config: Config, now: dt.datetime) -> Plan:
             sample,
             first_slot=periodic and last_handled is None,
         )
-
-
-def due_slot(
-    config: Config, last_handled: str | None, now: dt.datetime, now_due: bool = False
-) -> tuple[bool, dt.datetime | None, dt.datetime | None]:
-    """(is a digest due, the slot to record as handled, the next slot) under digest.schedule.
-
-    A schedule that has handled no slot yet was just set up: its first digest waits
-    for the next slot, as Mailchimp's RSS campaigns do, instead of going out in the
-    middle of the week it was set up in. Not due, the current slot is still returned,
-    to be recorded as handled. ``now_due`` (`send --now-due`) makes a digest due now.
-    """
-    schedule = config.digest.schedule
-    if not schedule.periodic:
-        return True, None, None
-    slot = schedule.latest_slot(now, config.site.timezone)
-    next_due = schedule.next_slot(now, config.site.timezone)
-    if now_due:
-        return True, slot, next_due
-    if last_handled is None:
-        return False, slot, next_due
-    if slot <= dt.datetime.fromisoformat(last_handled):
-        return False, None, next_due
-    return True, slot, next_due
 
 
 def compose(
@@ -186,6 +151,7 @@ def send(
     now_due: bool = False,
     on_composed: Callable[[Composed], None] | None = None,
     interrupt: Interrupt | None = None,
+    posts: list[Post] | None = None,
 ) -> SendResult:
     """Compose the digest that is due, then deliver everything pending.
 
@@ -195,9 +161,11 @@ def send(
 
     Holding the run lock, every step is either committed or redone by the next run:
     the digest with its deliveries in one transaction, then each delivery on its own.
-    ``now_due`` composes a digest now whatever digest.schedule says.
+    ``now_due`` composes a digest now whatever digest.schedule says. ``posts`` are the
+    site's, when the caller has read them already.
     """
-    posts = load_site_posts(config, now=now)
+    if posts is None:
+        posts = load_site_posts(config, now=now)
     refuse_unready(config)
     signer = TokenSigner.from_config(config)
 

@@ -10,8 +10,8 @@ from ..subscribers import transport_address
 from .dkim import message_signer
 from .mailer import Delivery, DeliveryReport, Job, Outcome
 from .messages import envelope_sender
+from .preflight import check_login_settings
 from .sessions import open_sessions
-from .smtp_session import check_login_settings
 
 
 async def send_single(config: Config, email: str, data: bytes, outbox_folder: str) -> DeliveryReport:

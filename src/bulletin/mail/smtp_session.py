@@ -14,7 +14,6 @@ import aiosmtplib
 from aiosmtplib import SMTPStatus
 
 from ..config import SmtpConfig
-from ..errors import ConfigError
 from .delivery_errors import (
     BouncedError,
     ConnectionDropped,
@@ -44,13 +43,6 @@ _NO_SUCH_USER_STATUS = re.compile(r"\b5\.1\.[0-9]\b")
 # An enhanced status code (RFC 3463) in the reply text says why: only 5.1.x is about
 # the address itself; 5.7.1 "relaying denied" and other policy refusals are not.
 _ENHANCED_STATUS = re.compile(r"\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b")
-
-
-def check_login_settings(config: SmtpConfig) -> None:
-    """A user name without a password would send unauthenticated; say so before anything."""
-    if config.host and config.username and not config.password():
-        where = config.secrets.where(config.password_env)
-        raise ConfigError(f"smtp.username is set but the {where} is empty")
 
 
 class SmtpSession:

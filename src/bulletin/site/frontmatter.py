@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from frontmatter.default_handlers import YAMLHandler
 
 from ..encoding import not_utf8
 from ..errors import ContentError
 from ..grav_yaml import YamlRefused, load_yaml, yaml_problem
 from .content_files import ANY_FOLDER, ReadLimits, read_content_file
 
-_SPLITTER = YAMLHandler()
+# A '---' line (three or more dashes, then only spaces): python-frontmatter's boundary, which
+# bulletin used before; its one regular expression is all this needs of that package.
+_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 FOLDER_DEFAULTS = "frontmatter.yaml"  # Grav merges it under the header of the page beside it
 _ST_SIZE = 6  # position of st_size in a stat tuple
 
@@ -97,12 +99,12 @@ def decode_page(raw: bytes, path: str | Path) -> str:
 
 def split_front_matter(text: str, path: str | Path) -> tuple[dict[str, Any], str]:
     stripped = text.lstrip()  # Grav allows blank lines before the opening '---'
-    if not _SPLITTER.detect(stripped):
+    if not _BOUNDARY.match(stripped):
         raise ContentError(f"{path}: no front matter (the file must start with a '---' line)")
-    try:
-        front, body = _SPLITTER.split(stripped)
-    except ValueError:
-        raise ContentError(f"{path}: front matter is not closed by a '---' line") from None
+    parts = _BOUNDARY.split(stripped, 2)
+    if len(parts) != 3:
+        raise ContentError(f"{path}: front matter is not closed by a '---' line")
+    _, front, body = parts
     # The file line the YAML text starts on, so an error names the line to look at.
     start = len(text) - len(stripped) + stripped.find(front, 3)
     return parse_header(front, path, text.count("\n", 0, start) + 1), body

@@ -9,6 +9,7 @@ dates, PostgreSQL day-of-year, "first day of", "ago") are left out: those inputs
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import timelib_tokens as tokens
@@ -104,8 +105,14 @@ _RULES: list[tuple[str, Action]] = [
     (rf"[+-]*[ \t]*[0-9]{{1,13}}(?:{_SPACE})?(?:{_RELUNIT}|(?i:week))", tokens.relative),
     (r"[ .,\t\n]", tokens.skip),
 ]
-# ASCII: timelib compares bytes, so "ſep" (a long s) is no "sep" and Cyrillic is no letter it knows.
-_COMPILED = [(re.compile(pattern, re.ASCII), action) for pattern, action in _RULES]
+
+
+@functools.cache
+def _compiled() -> list[tuple[re.Pattern[str], Action]]:
+    """The rules compiled, on the first date that needs them: most dates take the fast
+    path in dates/ and never do, and compiling them all is a good part of a cron run's start.
+    ASCII: timelib compares bytes, so "ſep" (a long s) is no "sep" and Cyrillic is no letter it knows."""
+    return [(re.compile(pattern, re.ASCII), action) for pattern, action in _RULES]
 
 
 def scan(text: str) -> Fields | None:
@@ -114,7 +121,7 @@ def scan(text: str) -> Fields | None:
     pos, end = 0, len(text)
     while pos < end:
         best_length, best_action = 0, None
-        for pattern, action in _COMPILED:
+        for pattern, action in _compiled():
             match = pattern.match(text, pos)
             if match is not None and match.end() - pos > best_length:
                 best_length, best_action = match.end() - pos, action
