@@ -568,3 +568,19 @@ def test_a_post_too_deep_to_render_leaves_later_posts_intact() -> None:
         markdown_to_html("".join("  " * depth + "- x\n" for depth in range(500)))
 
     assert markdown_to_html("Text[^1]\n\n- a\n\n[^1]: note") == before
+
+
+def test_xml_safe_keeps_exactly_xmls_characters_less_del_and_c1() -> None:
+    """Every code point: XML 1.0's Char production, DEL and the C1 controls taken out too."""
+
+    def allowed(code: int) -> bool:
+        return (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0x7E
+            or 0xA0 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF
+        )
+
+    every = "".join(map(chr, range(0x110000)))
+    assert xml_safe(every) == "".join(chr(code) for code in range(0x110000) if allowed(code))

@@ -29,7 +29,10 @@ DATE_FORMATS = (
 # Characters XML 1.0 forbids; they would make a feed unreadable (lxml refuses them too).
 # DEL and the C1 controls are allowed but "discouraged": feed readers show U+0080 as
 # cp1252's euro sign, so they go too (they only ever come from a mis-decoded paste).
-_XML_INVALID = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Spelled as the characters it takes out, the complement of XML's Char production less DEL and C1:
+# the same set as [^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff], but compiled
+# in a twentieth of the time (that negated class took 9 ms of every command's start).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Characters a permalink cannot hold: C0 and C1 controls.
 _UNSAFE_ROUTE = re.compile("[\x00-\x1f\x7f-\x9f]")
 
