@@ -13,8 +13,9 @@ The repository root is the sample site (config.yaml, content/, templates/, logo.
 copied to a temporary folder, given a fresh BULLETIN_SECRET, built once and sent once (the
 first digest goes to the outbox folder, as smtp.host is null), so that the runs timed
 afterwards find nothing to do. Each round then runs `python -c pass` (the interpreter's own
-start-up, the floor under every command) and the three commands in turn, as a cron job would, each a child process through bulletin's console script; the table shows the
-median wall time and the median CPU time (user + system of the child) over the rounds.
+start-up, the floor under every command) and the three commands in turn, as a cron job
+would, each a child process through bulletin's console script; the table shows the median
+wall time and the median CPU time (user + system of the child) over the rounds.
 The machine these figures come from is shared, so CPU time is the steadier of the two.
 The goals (issue 17): build and send <= 150 ms wall, --help <= 100 ms.
 """
