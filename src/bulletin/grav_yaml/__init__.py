@@ -4,8 +4,9 @@ Grav reads a page header with Symfony YAML and, when that refuses it, with an ol
 lenient parser (Symfony 2.8's, kept in RocketTheme's toolbox). So headers that strict
 YAML refuses still work on a Grav site: ``items: @self.children``, backticks, a tab
 after ``key:``, ``title: Foo: Bar``, a key given twice (the first one wins). bulletin
-reads every header with libyaml first (fast, safe) with Symfony's scalar types; only a
-header that fails is repaired the way the lenient parser reads it (yaml_repair).
+reads a header of the everyday shape with its own line reader (simple.py), any other with
+libyaml (fast, safe), both with Symfony's scalar types; only a header that libyaml refuses
+is repaired the way the lenient parser reads it (yaml_repair).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import yaml
 
 from .repair import repaired
 from .scalars import symfony_scalar
+from .simple import read_simple
 
 # The C loader reads 10,000 headers in a fraction of what the Python one needs; both are safe.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -81,6 +83,9 @@ def load_yaml(text: str) -> Any:
     Raises yaml.YAMLError (bad YAML, reported where libyaml first stumbled),
     YamlRefused (aliases, too deep), or ValueError for an impossible date (2025-02-30).
     """
+    simple = read_simple(text)  # the everyday shape, without PyYAML's Python-side cost
+    if simple is not None:
+        return simple
     _inspect(text)
     try:
         return _load(text)
