@@ -113,6 +113,8 @@ def compose(
     transaction as its digest (or alone when there was too little to send), so a
     rerun, a crash or a missed slot never doubles or skips a digest.
     """
+    # mail/due.nothing_to_send tells, before this module is even imported, when this would
+    # store nothing: a change to what makes a digest here must be made there too.
     schedule = config.digest.schedule
     due, slot, next_due = due_slot(config, store.meta(LAST_SLOT), now, now_due)
     if not due:
