@@ -61,7 +61,9 @@ def read_simple(text: str) -> dict[str, Any] | None:
         if not entries or entries[0][1]:
             return None
         mapping, end = _mapping(entries, 0, entries[0][0], 0)
-    except _NotSimple:
+    except (_NotSimple, ValueError):
+        # ValueError: an impossible date (2026-02-30). The full reader reports it, or the
+        # syntax error further down that libyaml meets first.
         return None
     return mapping if end == len(entries) else None
 
