@@ -202,8 +202,37 @@ def test_resolving_folders_once_gives_what_realpath_gives(tmp_path: Path, monkey
     folders: dict[str, str] = {}
     for relative in paths:
         for path in (relative, str(tmp_path / relative)):
-            assert _real_path(path, folders) == os.path.realpath(path), path
+            real, seen = _real_path(path, folders)
+            assert real == os.path.realpath(path), path
+            if seen is not None:  # the file it saw, when the path itself is no link
+                assert not os.path.islink(path)
+                assert (seen.st_dev, seen.st_ino) == (os.lstat(path).st_dev, os.lstat(path).st_ino)
     assert folders, "folders are kept for the next file"
+
+
+def test_a_file_swapped_for_a_link_after_its_check_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    """Between the containment check and the open, the file becomes a link out of the content
+    folder: the open file is not the one checked, and nothing is read."""
+    from bulletin.errors import ContentError
+    from bulletin.site import content_files
+
+    content = tmp_path / "content"
+    (content / "post").mkdir(parents=True)
+    page = content / "post" / "item.md"
+    page.write_text("---\ntitle: A\n---\n", encoding="utf-8")
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: secret\n---\n", encoding="utf-8")
+    checked = content_files._real_path
+
+    def check_then_swap(path: str, folders: dict[str, str]):  # type: ignore[no-untyped-def]
+        found = checked(path, folders)
+        page.unlink()
+        page.symlink_to(secret)  # a real link on the real file system, made mid-read
+        return found
+
+    monkeypatch.setattr(content_files, "_real_path", check_then_swap)
+    with pytest.raises(ContentError, match="changed while being read"):
+        content_files.read_content_file(str(page), content_files.limits_for(content))
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 7])

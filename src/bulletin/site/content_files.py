@@ -55,7 +55,7 @@ def read_content_file(path: str | Path, limits: ReadLimits) -> bytes:
     The size is checked on the open file before reading, and the read stops one byte
     past the limit, so a file that grows meanwhile cannot make it read more.
     """
-    real = _real_path(os.fspath(path), limits.real_folders) if limits.root is not None else ""
+    real, seen = _real_path(os.fspath(path), limits.real_folders) if limits.root is not None else ("", None)
     if limits.root is not None and not _is_inside(real, limits.root):
         raise ContentError(f"{path}: leads to {real}, outside the content folder {limits.root}; not read")
     try:
@@ -67,7 +67,7 @@ def read_content_file(path: str | Path, limits: ReadLimits) -> bytes:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
             raise ContentError(f"{path}: {_kind(opened.st_mode)}, not a regular file; not read")
-        if limits.root is not None and not _same_file(opened, real):
+        if limits.root is not None and not _same_file(opened, real, seen):
             # The link changed between the containment check and the open.
             raise ContentError(f"{path}: changed while being read; not read")
         if opened.st_size > limits.max_bytes:
@@ -101,33 +101,37 @@ def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
     return b"".join(chunks)
 
 
-def _real_path(path: str, real_folders: dict[str, str]) -> str:
-    """os.path.realpath(path), each folder on the way resolved once (kept in ``real_folders``)."""
+def _real_path(path: str, real_folders: dict[str, str]) -> tuple[str, os.stat_result | None]:
+    """(os.path.realpath(path), the lstat of ``path`` when it is no link), each folder on the way
+    resolved once (kept in ``real_folders``)."""
     parent, name = os.path.split(path)
     if not parent or parent == path or name in ("", ".", ".."):
-        return os.path.realpath(path)
+        return os.path.realpath(path), None
     try:
-        is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        seen: os.stat_result | None = os.lstat(path)
     except OSError:
-        is_link = True  # missing or unreadable: os.path.realpath decides, as before
-    if is_link:
-        return os.path.realpath(path)
+        seen = None  # missing or unreadable: os.path.realpath decides, as before
+    if seen is None or stat.S_ISLNK(seen.st_mode):
+        return os.path.realpath(path), None
     real_parent = real_folders.get(parent)
     if real_parent is None:
-        real_parent = real_folders[parent] = _real_path(parent, real_folders)
-    return os.path.join(real_parent, name)
+        real_parent = real_folders[parent] = _real_path(parent, real_folders)[0]
+    return os.path.join(real_parent, name), seen
 
 
 def _is_inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _same_file(opened: os.stat_result, real: str) -> bool:
-    try:
-        target = os.stat(real)
-    except OSError:
-        return False
-    return (target.st_dev, target.st_ino) == (opened.st_dev, opened.st_ino)
+def _same_file(opened: os.stat_result, real: str, seen: os.stat_result | None) -> bool:
+    """Whether the open file is the one whose place was checked: the file ``_real_path`` saw
+    (no second stat), else what ``real`` names now."""
+    if seen is None:
+        try:
+            seen = os.stat(real)
+        except OSError:
+            return False
+    return (seen.st_dev, seen.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _kind(mode: int) -> str:

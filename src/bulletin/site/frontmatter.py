@@ -93,8 +93,9 @@ def decode_page(raw: bytes, path: str | Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ContentError(f"{path}:{line}: {not_utf8(raw, exc)}") from None
-    # Windows editors leave CRLF (and old Macs CR); everything below sees \n only.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # Windows editors leave CRLF (and old Macs CR); everything below sees \n only. (Looked for
+    # in the bytes, where it costs a memchr: most files have none, and 10,000 texts are 30 MB.)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if b"\r" in raw else text
 
 
 def split_front_matter(text: str, path: str | Path) -> tuple[dict[str, Any], str]:

@@ -136,25 +136,37 @@ def _is_block(tag: object) -> bool:
 
 
 def _extensions(settings: MarkdownSettings) -> list[Any]:
-    extensions: list[Any] = ["extra"] if settings.extra else ["fenced_code", "tables"]
+    """The extensions as instances, not names: a name makes Python-Markdown look through every
+    installed package's entry points first (20 ms, a tenth of a 1,000-post build)."""
+    from markdown.extensions.sane_lists import SaneListExtension
+    from pymdownx.tilde import DeleteSubExtension
+
+    extensions: list[Any]
+    if settings.extra:
+        extensions = ["extra"]  # it names its own parts; only sites with extra: true pay the look-up
+    else:
+        from markdown.extensions.fenced_code import FencedCodeExtension
+        from markdown.extensions.tables import TableExtension
+
+        extensions = [FencedCodeExtension(), TableExtension()]
     # An ordered list keeps the number it starts at (<ol start="3">), as in Parsedown.
-    extensions.append("sane_lists")
+    extensions.append(SaneListExtension())
     # ~~strike~~ as Parsedown has it; a single ~ is no subscript there.
-    extensions.append("pymdownx.tilde")
+    extensions.append(DeleteSubExtension(subscript=False))
     if settings.auto_line_breaks:
-        extensions.append("nl2br")
+        from markdown.extensions.nl2br import Nl2BrExtension
+
+        extensions.append(Nl2BrExtension())
     if settings.auto_url_links:
-        extensions.append("pymdownx.magiclink")
+        from pymdownx.magiclink import MagiclinkExtension
+
+        extensions.append(MagiclinkExtension())
     extensions.append(_GravInline(settings))
     return extensions
 
 
 def _new_markdown(settings: MarkdownSettings) -> Markdown:
-    return Markdown(
-        extensions=_extensions(settings),
-        extension_configs={"pymdownx.tilde": {"subscript": False}},
-        output_format="html",
-    )
+    return Markdown(extensions=_extensions(settings), output_format="html")
 
 
 _INSTANCES: dict[MarkdownSettings, Markdown] = {}
