@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import functools
+import gc
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -102,3 +104,11 @@ class BulletinCommand(click.Command):
 class BulletinGroup(click.Group):
     command_class = BulletinCommand
     group_class = type  # sub-groups (subscribers) make BulletinCommands too
+
+    def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        if args is None:  # the command line itself (tests pass their arguments in)
+            # The interpreter's last collection walks every object the run made, to free
+            # what the process exit frees anyway: a tenth of a cold build. Frozen objects
+            # are not walked.
+            atexit.register(gc.freeze)
+        return super().main(args, *rest, **options)

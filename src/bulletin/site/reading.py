@@ -3,7 +3,10 @@ each language version of a multi-language Grav site."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+from collections.abc import Iterator
 
 from ..config import Config
 from ..errors import ContentError
@@ -26,10 +29,25 @@ def load_site_posts(
 def load_site(config: Config, cache: PageCache | None = None, now: dt.datetime | None = None) -> Site:
     """The site ``config`` describes; every problem with a post raised at once. ``now`` is the
     moment relative dates ("today", "+1 day") are read against; without it they are errors."""
-    site, problems = read_site(config, cache, now)
+    with cyclic_gc_paused():
+        site, problems = read_site(config, cache, now)
     if problems:
         raise ContentError(*problems)
     return site
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Reading a site makes a few objects per post and no reference cycles, but each young
+    generation that fills up makes the collector walk all it holds: at 10,000 posts that was
+    a tenth of a cold build, freeing nothing."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def read_site(
