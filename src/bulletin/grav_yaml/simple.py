@@ -23,6 +23,7 @@ headers (tests/test_grav_yaml_simple.py) besides the Symfony oracle.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -82,7 +83,7 @@ def _mapping(entries: list[Entry], pos: int, indent: int, depth: int) -> tuple[d
     result: dict[str, Any] = {}
     while pos < len(entries) and entries[pos][0] == indent:
         _, is_item, key, raw = entries[pos]
-        if is_item or key in result or symfony_scalar(key) != key:
+        if is_item or key in result or not _is_text_key(key):
             raise _NotSimple  # a list beside keys, a key twice (Grav keeps the first), true: or null:
         pos += 1
         if raw is not None:
@@ -98,6 +99,13 @@ def _mapping(entries: list[Entry], pos: int, indent: int, depth: int) -> tuple[d
     if pos < len(entries) and entries[pos][0] > indent:
         raise _NotSimple  # a line indented deeper than its mapping: a continuation or an error
     return result, pos
+
+
+@functools.cache
+def _is_text_key(key: str) -> bool:
+    """Whether the plain key stays the text it is (``true:`` or ``null:`` would not); a site
+    uses a few dozen keys, so the answer is kept."""
+    return bool(symfony_scalar(key) == key)
 
 
 def _list(entries: list[Entry], pos: int, indent: int) -> tuple[list[Any], int]:
