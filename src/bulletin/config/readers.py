@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import ipaddress
 import re
-from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -103,6 +101,10 @@ def read_digest(section: Section, site: SiteConfig, feeds: FeedsConfig) -> Diges
     v = section.read(defaults.DIGEST)
     sender = v["from"]
     if sender is None:
+        # Imported here, as ipaddress below: every command reads the config, and a cron run's
+        # start-up is mostly imports (email.utils brings socket, random and more).
+        from email.utils import formataddr
+
         sender = formataddr((site.title, f"noreply@{site.domain}"))
     logo, logo_file = _read_logo(section, v["logo"], feeds)
     digest = DigestConfig(
@@ -189,6 +191,8 @@ def parse_duration(text: str) -> float | None:
 def read_web(section: Section, site: SiteConfig) -> WebConfig:
     v = section.read(defaults.WEB)
     for entry in v["trusted_proxies"]:
+        import ipaddress
+
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -61,6 +60,8 @@ class Schedule:
         if self.kind == "weekly":
             return day.weekday() == self.weekday
         if self.kind == "monthly":
+            import calendar  # only a monthly schedule needs it (and calendar imports locale)
+
             last = calendar.monthrange(day.year, day.month)[1]
             return day.day == min(self.month_day, last)
         return True

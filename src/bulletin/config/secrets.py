@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from dotenv.parser import parse_stream
-
 from ..encoding import not_utf8
 from ..errors import ConfigError
 
@@ -67,6 +65,8 @@ def read_env_file(path: Path) -> dict[str, str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: {not_utf8(raw, exc)}") from None
+    from dotenv.parser import parse_stream  # only a site with a secrets file loads python-dotenv
+
     values: dict[str, str] = {}
     problems: list[str] = []
     for binding in parse_stream(io.StringIO(text)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -172,6 +171,8 @@ class Section:
 
     def finish(self) -> None:
         for key in self.data:
+            import difflib  # only for a config with a mistake in it
+
             close = difflib.get_close_matches(str(key), sorted(self.known), n=1, cutoff=0.7)
             hint = f" (did you mean '{self.key(close[0])}'?)" if close else ""
             self.errors.append(f"{self.where}: unknown key '{self.key(key)}'{hint}")
