@@ -52,7 +52,9 @@ def build(config: Config, now: dt.datetime, *, use_cache: bool = True) -> BuildR
     from ..site.posts import visible_posts  # not needed by an unchanged rebuild
     from ..site.reading import load_site
 
-    site = load_site(config, cache, now)
+    # --no-cache saves no posts (only the outputs' list), so nothing is looked up or kept
+    # for them: no stat of every file and folder for a cache key that would go unused.
+    site = load_site(config, cache if cache.enabled else None, now)
     posts = site.posts
     visible = visible_posts(posts, now)
     log.debug("read %d posts (%d from the build cache), %d visible", len(posts), cache.hits, len(visible))

@@ -16,10 +16,11 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import operator
 import os
 import pickle
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -270,8 +271,7 @@ class BuildCache:
             return  # its date moves with the build's moment ("today")
         # Without its Markdown: only the few posts that reach a feed need it, and
         # content.with_body reads it again for them.
-        fields = tuple("" if name == "body" else getattr(post, name) for name in _post_fields())
-        self.new[path] = (stat.st_size, stat.st_mtime_ns, fields)
+        self.new[path] = (stat.st_size, stat.st_mtime_ns, _fields_without_body(post))
 
     def lookup_page(self, path: str, stat: os.stat_result, parent_route: str) -> Page | None:
         """A Grav page read before, if its file is unchanged and its parent's route too."""
@@ -296,7 +296,7 @@ class BuildCache:
     def store_page(self, path: str, stat: os.stat_result, page: Page) -> None:
         if page.post.clock_dated:
             return  # its date moves with the build's moment ("today")
-        post_fields = tuple("" if name == "body" else getattr(page.post, name) for name in _post_fields())
+        post_fields = _fields_without_body(page.post)
         extra = tuple(getattr(page, field.name) for field in dataclasses.fields(page)[1:])  # all but post
         self.new[path] = (stat.st_size, stat.st_mtime_ns, (post_fields, extra))
 
@@ -312,11 +312,20 @@ class BuildCache:
         self.new_listings[folder] = (mtime_ns, *listing)
 
 
+def _fields_without_body(post: Post) -> tuple[object, ...]:
+    """The post's fields in order, its Markdown left out ("")."""
+    read_fields, body_at = _post_fields()
+    fields = read_fields(post)
+    return (*fields[:body_at], "", *fields[body_at + 1 :])
+
+
 @functools.cache
-def _post_fields() -> tuple[str, ...]:
+def _post_fields() -> tuple[Callable[[Post], tuple[object, ...]], int]:
+    """(a reader of every field of a Post, in order, as one tuple; where the body is in it)."""
     from ..site.posts import Post
 
-    return tuple(field.name for field in dataclasses.fields(Post))
+    names = [field.name for field in dataclasses.fields(Post)]
+    return operator.attrgetter(*names), names.index("body")
 
 
 # A cache file of the right fingerprint holds what this version wrote; these checks
