@@ -233,7 +233,7 @@ def embed(config_path: str, language: str | None, twig: bool) -> None:
     """Print the sign-up form to put on the site's own pages (it posts to `bulletin serve`)."""
     from .web.embed import embed_snippet, embed_warnings
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     click.echo(embed_snippet(config, language, twig), nl=False)
     for warning in embed_warnings(config):
         say(f"Warning: {warning}", err=True)
