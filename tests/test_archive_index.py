@@ -129,6 +129,19 @@ def test_pages_of_fifty_newest_first(outbox_site: DigestSite, digests: int, page
     assert no_slash in (None, 200)
 
 
+def test_a_page_kept_in_memory_shows_a_digest_stored_while_the_server_runs(outbox_site: DigestSite) -> None:
+    store_digests(outbox_site.store_path, 50)
+    with client_for(outbox_site) as client:
+        before = [client.get("/archive/").text for _ in range(2)]
+        store_digests(outbox_site.store_path, 1)  # as `bulletin send` stores one, another process
+        after = client.get("/archive/").text
+        page_2 = client.get("/archive/page/2/")
+
+    assert before[0] == before[1] and listed(before[0]) == list(range(50, 0, -1))
+    assert listed(after) == list(range(51, 1, -1))
+    assert page_2.status_code == 200 and listed(page_2.text) == [1]
+
+
 def test_the_build_writes_every_page_as_served(outbox_site: DigestSite) -> None:
     outbox_site.post("one", "Первая новость", "2026-04-01 10:00")
     store_digests(outbox_site.store_path, 51)

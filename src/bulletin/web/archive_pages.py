@@ -17,6 +17,7 @@ from .state import web_state
 
 # SQLite integers stop at 2**63 - 1; a longer number names no digest.
 LARGEST_DIGEST_NUMBER = 2**63 - 1
+ARCHIVE_PAGES_KEPT = 64  # rendered index pages kept in memory (some 10 KB each)
 
 
 async def archive_index(request: Request) -> Response:
@@ -26,12 +27,20 @@ async def archive_index(request: Request) -> Response:
     page = request.path_params.get("page", 1)
     if page == 1 and "page" in request.path_params:
         return RedirectResponse(archive.root, status_code=301)  # one address per page
-    # Queried on the store's thread and rendered on another, so neither the event loop
-    # nor the store's queue waits for the template (50 dates in the archive's language).
-    index = await state.store.run(index_page, page, archive) if page <= LARGEST_DIGEST_NUMBER else None
-    if index is None:
+    if page > LARGEST_DIGEST_NUMBER:
         return not_found(state, archive.code)
-    html = await asyncio.to_thread(render_index, state.config, state.env, index, archive)
+    key = (archive.root, page, await state.store.run(_digest_count))
+    html = state.archive_pages.get(key)
+    if html is None:
+        # Queried on the store's thread and rendered on another, so neither the event loop
+        # nor the store's queue waits for the template (50 dates in the archive's language).
+        index = await state.store.run(index_page, page, archive)
+        if index is None:
+            return not_found(state, archive.code)
+        html = await asyncio.to_thread(render_index, state.config, state.env, index, archive)
+        if len(state.archive_pages) >= ARCHIVE_PAGES_KEPT:
+            state.archive_pages.clear()  # pages of an older count, or many pages: start afresh
+        state.archive_pages[key] = html
     return HTMLResponse(html, headers=security_headers(STRICT_CSP))
 
 
@@ -53,6 +62,10 @@ def _rendering(store: Store, number: int, archive: ArchiveLanguage) -> RenderedD
         return None
     renderings = store.digest_renderings(number) if archive.several else []
     return archived_rendering(record, renderings, archive)
+
+
+def _digest_count(store: Store) -> int:
+    return store.digest_count()
 
 
 def archive_routes(archive: ArchiveLanguage) -> list[Route]:

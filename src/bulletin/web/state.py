@@ -62,6 +62,9 @@ class WebState:
     archives: tuple[ArchiveLanguage, ...] = ()  # /archive/, and /<lang>/archive/ on a multi-language site
     # The few fixed message pages, rendered once each per language: the one-click answer is the hot path.
     message_pages: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # Archive index pages by (archive root, page, number of digests): digests are only ever
+    # added, so a page changes only when their number does. Rendering one (50 dates) took 3 ms.
+    archive_pages: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
     @property
     def default_language(self) -> str:
