@@ -1,33 +1,41 @@
 #!/usr/bin/env python3
-"""Load benchmark for `bulletin serve`: one-click unsubscribes and conditional feed GETs.
+"""Load benchmark for `bulletin serve`: unsubscribes, feeds, the digest archive and sign-ups.
 
 Run it from the repository root (after `pip install -e .`; standard library otherwise):
 
-    python bench/web.py                          # 200 clients, 20 s, 50,000 subscribers
-    python bench/web.py --clients 200 --duration 20 --subscribers 50000
+    python bench/web.py                          # 200 clients, 20 s, 50,000 subscribers, 1,000 digests
+    python bench/web.py --clients 200 --duration 20 --subscribers 50000 --digests 1000
     python bench/web.py --think 0.1              # each client pauses 100 ms between requests
 
 This is a benchmark, not a test: it prints figures and never fails on them.
 
 In a temporary folder it writes a site (30 posts, a config.yaml), runs `bulletin build`
-so the feeds exist, stores ``--subscribers`` active subscribers, and starts `bulletin
-serve` as a child process on 127.0.0.1 and a free port. Then ``--clients`` asyncio
-tasks, each with its own keep-alive HTTP/1.1 connection (a minimal client on asyncio
-streams: httpx's pool cost more CPU than the server it measured), run for
-``--duration`` seconds. Each client alternates:
+so the feeds exist, stores ``--subscribers`` active subscribers and ``--digests``
+digests (three posts each, a rendering of about 50 KB, as bench/archive.py stores
+them), and starts `bulletin serve` as a child process on 127.0.0.1 and a free port,
+told to trust 127.0.0.1 as its reverse proxy. Then ``--clients`` asyncio tasks, each
+with its own keep-alive HTTP/1.1 connection (a minimal client on asyncio streams:
+httpx's pool cost more CPU than the server it measured), run for ``--duration``
+seconds. Each client goes round these steps, in this proportion:
 
-* ``POST /unsubscribe/<token>`` with exactly ``List-Unsubscribe=One-Click`` and no
-  cookies, a distinct valid token per request (tokens wrap around, harmlessly, when
-  all subscribers are used up; the POST is idempotent), expecting 200;
-* ``GET`` of ``/feed.xml``, ``/atom.xml`` or ``/feed.json`` sending the ``ETag`` it
-  got first as ``If-None-Match`` (every third conditional request uses
-  ``If-Modified-Since`` instead), expecting 304 (200 the first time).
+* 3 in 10: ``POST /unsubscribe/<token>`` with exactly ``List-Unsubscribe=One-Click``
+  and no cookies, a distinct valid token per request (tokens wrap around, harmlessly,
+  when all subscribers are used up; the POST is idempotent), expecting 200;
+* 4 in 10: ``GET`` of ``/feed.xml``, ``/atom.xml`` or ``/feed.json`` sending the ``ETag``
+  it got first as ``If-None-Match`` (every third conditional request uses
+  ``If-Modified-Since`` instead), expecting 304 (200 the first time);
+* 2 in 10: ``GET /archive/`` (the newest 50 of the stored digests), expecting 200;
+* 1 in 10: ``POST /subscribe`` with a new address, the form's CSRF token and its cookie
+  (from one ``GET /subscribe`` per client, not counted), from a client address of its
+  own in ``X-Forwarded-For`` as a reverse proxy sends it (the sign-up limit counts per
+  client address), expecting 200.
 
 Anything else (another status, a connection error, a timeout) counts as an error.
 Latency is measured per request from send to full response, on the client. The
 report gives requests per second, p50/p90/p99/max latency and errors per kind, and
 checks afterwards that every subscriber the run unsubscribed is unsubscribed in the
-store. The goal in issue 5: zero errors, p99 under 50 ms on 2 cores.
+store and every address it signed up is there, pending confirmation. The goal in
+issues 5 and 17: zero errors, p99 under 50 ms at 200 clients on 2 cores.
 
 With ``--think 0`` (the default) the clients send back to back: that measures the
 server's saturation throughput, and by Little's law the latency is then about
@@ -43,12 +51,14 @@ import asyncio
 import itertools
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -56,6 +66,20 @@ from pathlib import Path
 
 SECRET = "bench-secret-0123456789-abcdef"
 FEEDS = ("feed.xml", "atom.xml", "feed.json")
+# What each client asks for, round and round: 3 unsubscribes, 4 feeds, 2 archive pages, 1 sign-up.
+STEPS = (
+    "unsubscribe",
+    "feed",
+    "archive",
+    "feed",
+    "unsubscribe",
+    "feed",
+    "subscribe",
+    "archive",
+    "unsubscribe",
+    "feed",
+)
+_CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def bulletin_command() -> list[str]:
@@ -72,8 +96,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def make_site(root: Path, port: int, subscribers: int) -> tuple[Path, list[tuple[int, str | None]]]:
-    """A site with posts, built feeds and ``subscribers`` active subscribers."""
+def make_site(
+    root: Path, port: int, subscribers: int, digests: int = 0
+) -> tuple[Path, list[tuple[int, str | None]]]:
+    """A site with posts, built feeds, ``subscribers`` active subscribers and ``digests`` digests."""
     from bulletin.config import load_config
     from bulletin.store.sqlite import SqliteStore
 
@@ -101,7 +127,7 @@ feeds: {{output_dir: public, limit: 20}}
 store: {{path: state/bulletin.db}}
 digest: {{from: "Клиника <news@clinic.example>"}}
 smtp: {{host: null, outbox: outbox}}
-web: {{url: "http://127.0.0.1:{port}", host: 127.0.0.1, port: {port}}}
+web: {{url: "http://127.0.0.1:{port}", host: 127.0.0.1, port: {port}, trusted_proxies: [127.0.0.1]}}
 """,
         encoding="utf-8",
     )
@@ -112,6 +138,11 @@ web: {{url: "http://127.0.0.1:{port}", host: 127.0.0.1, port: {port}}}
         env=env,
         stdout=subprocess.DEVNULL,
     )
+    if digests:
+        # Before the subscribers: sent digests, none of them with deliveries still pending.
+        from archive import store_digests  # bench/archive.py, beside this script
+
+        store_digests(config_path, digests)
     config = load_config(config_path)
     with SqliteStore(config.store.path) as store:
         with store.transaction():
@@ -128,6 +159,7 @@ class Stats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_samples: list[str] = field(default_factory=list)
     unsubscribed: set[int] = field(default_factory=set)
+    signed_up: set[str] = field(default_factory=set)
 
     def error(self, kind: str, text: str) -> None:
         self.errors[kind] += 1
@@ -190,56 +222,102 @@ class Response:
     body: bytes
 
 
-async def run_client(
-    connection: Connection,
-    number: int,
-    tokens: itertools.cycle,
-    stop_at: float,
-    think: float,
-    stats: Stats,
-) -> None:
-    etags: dict[str, tuple[str, str]] = {}
-    feed_names = itertools.cycle(FEEDS[number % 3 :] + FEEDS[: number % 3])
-    for step in itertools.count():
+@dataclass
+class Client:
+    """One client's connection and what it keeps between requests."""
+
+    connection: Connection
+    number: int
+    tokens: itertools.cycle  # (subscriber id, unsubscribe token), shared by all clients
+    etags: dict[str, tuple[str, str]] = field(default_factory=dict)
+    csrf: tuple[str, str] | None = None  # (cookie, form field) from the sign-up form
+    signups: int = 0
+
+    async def unsubscribe(self, stats: Stats) -> tuple[Response, tuple[int, ...]]:
+        subscriber_id, token = next(self.tokens)
+        response = await self.connection.request(
+            "POST",
+            f"/unsubscribe/{token}",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            b"List-Unsubscribe=One-Click",
+        )
+        if response.status == 200:
+            stats.unsubscribed.add(subscriber_id)
+        return response, (200,)
+
+    async def feed(self, step: int) -> tuple[Response, tuple[int, ...]]:
+        name = FEEDS[(self.number + step) % 3]
+        headers = {}
+        if name in self.etags:
+            etag, last_modified = self.etags[name]
+            if step % 3 == 0:
+                headers["If-Modified-Since"] = last_modified
+            else:
+                headers["If-None-Match"] = etag
+        response = await self.connection.request("GET", f"/{name}", headers)
+        if response.status == 200:
+            self.etags[name] = (response.headers["etag"], response.headers["last-modified"])
+        return response, (304,) if headers else (200,)
+
+    async def archive(self) -> tuple[Response, tuple[int, ...]]:
+        return await self.connection.request("GET", "/archive/", {}), (200,)
+
+    async def subscribe(self, stats: Stats) -> tuple[Response, tuple[int, ...]]:
+        """A sign-up from an address of its own, through the proxy (127.0.0.1) the server trusts."""
+        assert self.csrf is not None
+        cookie, field_value = self.csrf
+        self.signups += 1
+        address = f"new-{self.number:03d}-{self.signups:05d}@example.org"
+        body = urllib.parse.urlencode(
+            {"csrf": field_value, "email": address, "name": "Новый читатель"}
+        ).encode()
+        response = await self.connection.request(
+            "POST",
+            "/subscribe",
+            {
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                "Cookie": cookie,
+                "X-Forwarded-For": self.address(),
+            },
+            body,
+        )
+        if response.status == 200:
+            stats.signed_up.add(address)
+        return response, (200,)
+
+    def address(self) -> str:
+        """The client address of this sign-up: 10.<client>.x.y, new for every sign-up."""
+        return f"10.{self.number % 250}.{self.signups // 250 % 250}.{self.signups % 250 + 1}"
+
+    async def get_form(self) -> None:
+        """The sign-up form once: its CSRF cookie and field (not counted)."""
+        response = await self.connection.request("GET", "/subscribe", {})
+        cookie = response.headers["set-cookie"].split(";", 1)[0]
+        found = _CSRF_FIELD.search(response.body.decode("utf-8"))
+        assert found, "no CSRF field in the sign-up form"
+        self.csrf = (cookie, found[1])
+
+
+async def run_client(client: Client, stop_at: float, think: float, stats: Stats) -> None:
+    await client.get_form()
+    for step in itertools.count(client.number):
         if time.perf_counter() >= stop_at:
-            await connection.close()
+            await client.connection.close()
             return
-        if step % 2 == 0:
-            kind = "unsubscribe"
-            subscriber_id, token = next(tokens)
-            started = time.perf_counter()
-            try:
-                response = await connection.request(
-                    "POST",
-                    f"/unsubscribe/{token}",
-                    {"Content-Type": "application/x-www-form-urlencoded"},
-                    b"List-Unsubscribe=One-Click",
-                )
-            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                stats.error(kind, repr(exc))
-                continue
-            expected: tuple[int, ...] = (200,)
-            if response.status == 200:
-                stats.unsubscribed.add(subscriber_id)
-        else:
-            name = next(feed_names)
-            kind = "feed"
-            headers = {}
-            if name in etags:
-                etag, last_modified = etags[name]
-                if step % 3 == 0:
-                    headers["If-Modified-Since"] = last_modified
-                else:
-                    headers["If-None-Match"] = etag
-            started = time.perf_counter()
-            try:
-                response = await connection.request("GET", f"/{name}", headers)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                stats.error(kind, repr(exc))
-                continue
-            expected = (304,) if headers else (200,)
-            if response.status == 200:
-                etags[name] = (response.headers["etag"], response.headers["last-modified"])
+        kind = STEPS[step % len(STEPS)]
+        started = time.perf_counter()
+        try:
+            if kind == "unsubscribe":
+                response, expected = await client.unsubscribe(stats)
+            elif kind == "feed":
+                response, expected = await client.feed(step)
+            elif kind == "archive":
+                response, expected = await client.archive()
+            else:
+                response, expected = await client.subscribe(stats)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            stats.error(kind, repr(exc))
+            continue
         stats.latencies[kind].append(time.perf_counter() - started)
         stats.statuses[kind][response.status] += 1
         if response.status not in expected:
@@ -261,9 +339,8 @@ async def load(
     await asyncio.gather(*(c.request("GET", "/health", {}) for c in connections))
     started = time.perf_counter()
     stop_at = started + duration
-    await asyncio.gather(
-        *(run_client(c, n, tokens, stop_at, think, stats) for n, c in enumerate(connections))
-    )
+    clients = [Client(connection, n, tokens) for n, connection in enumerate(connections)]
+    await asyncio.gather(*(run_client(client, stop_at, think, stats) for client in clients))
     return stats, time.perf_counter() - started
 
 
@@ -298,7 +375,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> None:
     print(
         f"bulletin serve under load: {args.clients} clients, {elapsed:.1f} s,"
-        f" think {args.think * 1000:.0f} ms, {args.subscribers} subscribers"
+        f" think {args.think * 1000:.0f} ms, {args.subscribers} subscribers, {args.digests} digests"
     )
     print(
         f"machine: {platform.python_implementation()} {platform.python_version()},"
@@ -334,6 +411,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--subscribers", type=int, default=50_000)
+    parser.add_argument("--digests", type=int, default=1_000, help="digests stored for /archive/")
     parser.add_argument("--think", type=float, default=0.0, help="seconds each client waits between requests")
     parser.add_argument("--keep", action="store_true", help="keep the temporary site and print its path")
     args = parser.parse_args()
@@ -342,7 +420,7 @@ def main() -> None:
     port = free_port()
     server = None
     try:
-        config_path, ids = make_site(root, port, args.subscribers)
+        config_path, ids = make_site(root, port, args.subscribers, args.digests)
         server = subprocess.Popen(
             [*bulletin_command(), "serve", "--config", str(config_path)],
             env={**os.environ, "BULLETIN_SECRET": SECRET},
@@ -368,9 +446,16 @@ def main() -> None:
 
         with SqliteStore(root / "state" / "bulletin.db") as store:
             still_active = [i for i in stats.unsubscribed if store.subscriber(id=i).status != "unsubscribed"]
+            missing = [
+                a for a in stats.signed_up if getattr(store.subscriber(email=a), "status", None) != "pending"
+            ]
         print(
             f"store check: {len(stats.unsubscribed)} subscribers unsubscribed by the run,"
             f" {len(still_active)} of them still active" + (" (BUG)" if still_active else "")
+        )
+        print(
+            f"store check: {len(stats.signed_up)} addresses signed up by the run,"
+            f" {len(missing)} of them not pending confirmation" + (" (BUG)" if missing else "")
         )
     finally:
         if server is not None:
