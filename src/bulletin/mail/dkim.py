@@ -14,12 +14,13 @@ import hashlib
 import re
 import time
 from collections.abc import Callable
-
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from typing import TYPE_CHECKING
 
 from ..config import DkimSettings
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 # RFC 8058 section 3.3: List-Unsubscribe and List-Unsubscribe-Post must be covered
 # by a valid DKIM signature for one-click unsubscribe to be honoured.
@@ -68,6 +69,11 @@ def split_headers(head: bytes) -> list[tuple[bytes, bytes]]:
 
 class DkimSigner:
     def __init__(self, settings: DkimSettings) -> None:
+        # Imported here, not with the module: OpenSSL's bindings are 6 MB of a send's
+        # memory, and most sites send without DKIM.
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
         self.domain = settings.domain
         self.selector = settings.selector
         try:
@@ -82,7 +88,8 @@ class DkimSigner:
             raise ConfigError(f"{settings.key_file}: not a PEM private key without a passphrase") from None
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ConfigError(f"{settings.key_file}: the DKIM key must be an RSA key")
-        self.key = key
+        self.key: RSAPrivateKey = key
+        self.padding, self.hash = padding.PKCS1v15(), hashes.SHA256()
 
     def sign(self, message: bytes) -> bytes:
         """``message`` (CRLF line ends) with a DKIM-Signature header in front."""
@@ -118,7 +125,7 @@ class DkimSigner:
         data = b"".join(relaxed_header(name, value) for name, value in chosen)
         # The signature header itself is hashed with an empty b= and no final CRLF.
         data += relaxed_header(b"DKIM-Signature", b" " + unsigned.encode("ascii"))[:-2]
-        signature = self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        signature = self.key.sign(data, self.padding, self.hash)
         encoded = base64.b64encode(signature).decode("ascii")
         folded = "\r\n  ".join(encoded[i : i + 64] for i in range(0, len(encoded), 64))
         return f"DKIM-Signature: {unsigned}{folded}\r\n".encode("ascii") + message
