@@ -105,6 +105,12 @@ class TokenSigner:
         """A URL-safe HMAC-SHA256 of ``message`` (also used for CSRF form tokens)."""
         return _mac(self._key, message)
 
+    def raw_macs(self, message: str) -> tuple[bytes, ...]:
+        """HMAC-SHA256 of ``message`` under the secret, then under each previous one: for tokens
+        of another shape (VERP addresses), made with the first and checked against all."""
+        keys = (self._key, *self._previous)
+        return tuple(hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest() for key in keys)
+
     def make(self, purpose: str, subscriber_id: int, nonce: str | None) -> str:
         """The token for the subscriber row with this id and nonce."""
         return f"{subscriber_id}.{_mac(self._key, _message(purpose, subscriber_id, nonce))}"

@@ -16,9 +16,11 @@ from .records import (
     DigestRendering,
     DigestSplit,
     DigestSummary,
+    EventCounts,
     FailedAttempt,
     NewSubscriber,
     RenderedDigest,
+    StoredEvent,
     Subscriber,
     Topic,
 )
@@ -326,4 +328,32 @@ class Store(Protocol):
 
     def delivery_errors(self, digest_id: int, limit: int = 20) -> list[tuple[str, str, str]]:
         """(address, status, last error) of a digest's unsent deliveries that have an error."""
+        ...
+
+    # Bounces and complaints reported later (issue 14) ---------------------------
+
+    def record_delivery_event(self, event: StoredEvent, status: str | None = None) -> bool:
+        """Store ``event`` and, with ``status`` ('bounced' or 'unsubscribed'), set its subscriber's
+        status and cancel their pending deliveries, all in one transaction.
+
+        False, with nothing changed, when an event with the same (source, key) is stored
+        already: the same DSN or webhook read twice. A bounce never replaces
+        'unsubscribed'; a complaint's 'unsubscribed' replaces any other status.
+        """
+        ...
+
+    def count_delivery_events(self, subscriber_id: int, kind: str, since: dt.datetime) -> int:
+        """The subscriber's events of ``kind`` that occurred at ``since`` or later."""
+        ...
+
+    def delivery_events(self, subscriber_id: int, limit: int = 50) -> list[StoredEvent]:
+        """The subscriber's events, newest first."""
+        ...
+
+    def unmatched_delivery_events(self, limit: int = 50) -> list[StoredEvent]:
+        """Events no subscriber could be found for, newest first."""
+        ...
+
+    def event_counts(self, digest_id: int) -> EventCounts:
+        """How many of the digest's recipients bounced (hard, soft) or complained."""
         ...

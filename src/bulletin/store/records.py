@@ -183,3 +183,32 @@ def _variant(data: Mapping[str, Any]) -> RenderedVariant:
     if not all(isinstance(part, str) for part in parts):
         raise TypeError("subject, text and html must be strings")
     return RenderedVariant(*parts)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A bounce or complaint as the store keeps it (bounces/rules.py decides what it does).
+
+    ``subscriber_id`` is None when no subscriber could be found for it: it is kept all
+    the same, so a person can see what came in.
+    """
+
+    kind: str  # one of bounces.events.EVENT_KINDS
+    source: str
+    key: str  # unique per source: the same event stored twice is refused
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    subscriber_id: int | None = None
+    digest_id: int | None = None
+    recipient: str | None = None
+    code: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    """How many of a digest's subscribers had each kind of event reported about it."""
+
+    hard_bounces: int = 0
+    soft_bounces: int = 0
+    complaints: int = 0

@@ -197,6 +197,33 @@ def languages_and_topics(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX deliveries_pending ON deliveries (status, digest_id, subscriber_id)")
 
 
+@MIGRATIONS.register("0008_delivery_events")
+def delivery_events(db: sqlite3.Connection) -> None:
+    # Bounces and complaints reported after the relay accepted a message (issue 14).
+    # (source, key) is unique, so the same DSN or webhook read twice is stored once.
+    # An event no subscriber could be matched to is kept with subscriber_id NULL.
+    db.execute(
+        """CREATE TABLE delivery_events (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('hard_bounce','soft_bounce','complaint')),
+            subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE CASCADE,
+            digest_id INTEGER REFERENCES digests(id),
+            recipient TEXT,
+            code TEXT,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            UNIQUE (source, key)
+        )"""
+    )
+    db.execute(
+        "CREATE INDEX delivery_events_subscriber ON delivery_events (subscriber_id, kind, occurred_at)"
+    )
+    db.execute("CREATE INDEX delivery_events_digest ON delivery_events (digest_id, kind)")
+
+
 def migrate(
     db: sqlite3.Connection, now: dt.datetime, migrations: Migrations[sqlite3.Connection] = MIGRATIONS
 ) -> list[str]:
