@@ -16,6 +16,7 @@ from ..encoding import not_utf8
 from ..errors import ConfigError
 from ..grav_yaml import yaml_problem
 from . import defaults
+from .bounces import read_bounces
 from .defaults import DEFAULT_SUBJECT
 from .grav import fill_from_grav, is_grav_user_dir
 from .grav_system import with_grav_settings
@@ -24,11 +25,13 @@ from .model import (
     DEFAULT_MAX_POST_BYTES,
     DEFAULT_PAGE_FILES,
     Author,
+    BouncesConfig,
     Config,
     ContentConfig,
     DigestConfig,
     DkimSettings,
     FeedsConfig,
+    ImapSettings,
     MarkdownSettings,
     SiteConfig,
     SmtpConfig,
@@ -46,11 +49,13 @@ __all__ = [
     "DEFAULT_PAGE_FILES",
     "DEFAULT_SUBJECT",
     "Author",
+    "BouncesConfig",
     "Config",
     "ContentConfig",
     "DigestConfig",
     "DkimSettings",
     "FeedsConfig",
+    "ImapSettings",
     "Languages",
     "MarkdownSettings",
     "SiteConfig",
@@ -124,11 +129,12 @@ def parse_config(data: Any, config_path: Path, sources: dict[str, str] | None = 
     secrets = _secrets(root.base, secrets_file, errors)
     smtp = read_smtp(root.section("smtp"), secrets)
     web = read_web(root.section("web"), site)
+    bounces = read_bounces(root.section("bounces"), secrets)
     root.finish()
     if errors:
         raise ConfigError(*errors)
     origins = tuple(sorted((sources or {}).items()))
-    return Config(config_path, site, content, feeds, store, digest, smtp, web, origins, secrets)
+    return Config(config_path, site, content, feeds, store, digest, smtp, web, origins, secrets, bounces)
 
 
 def _secrets(config_dir: Path, secrets_file: Path | None, errors: list[str]) -> Secrets:

@@ -68,6 +68,7 @@ DIGEST = (
     Key("min_posts", Kind.WHOLE, 1, minimum=1),
     Key("logo", Kind.TEXT),  # an http(s) URL, or a file that `bulletin build` publishes
     Key("footer", Kind.PROSE, ""),  # the sender's postal address and phone, in every mail
+    Key("bounce_address", Kind.TEXT),  # envelope sender base for VERP: bounces@example.org
 )
 LOGO_FOLDER = "digest"  # a logo file is published as feeds.url/digest/<its name>
 
@@ -115,4 +116,22 @@ WEB = (
     # Sites whose pages may post the sign-up form (`bulletin embed`), and where it returns to.
     Key("allowed_origins", Kind.NAMES, ()),
     Key("after_subscribe", Kind.URL),
+)
+
+BOUNCES = (
+    Key("soft_limit", Kind.WHOLE, 3, minimum=1),
+    Key("window", Kind.TEXT, "30d"),  # a duration: 30d, 720h
+    Key("maildir", Kind.PATH),
+)
+
+IMAP = (
+    Key("host", Kind.TEXT, required=True),
+    Key("security", Kind.TEXT, "tls"),
+    Key("port", Kind.WHOLE, minimum=1),  # 993 for security tls, else 143
+    Key("user", Kind.TEXT, required=True),
+    Key("password_env", Kind.TEXT, "BOUNCES_IMAP_PASSWORD"),
+    Key("folder", Kind.TEXT, "INBOX"),
+    Key("processed_folder", Kind.TEXT),  # processed mail is moved there; else flagged in place
+    Key("ca_file", Kind.PATH),
+    Key("timeout", Kind.NUMBER, 30.0, minimum=0.1),
 )

@@ -122,6 +122,10 @@ class DigestConfig:
     logo_file: Path | None = None  # the file `bulletin build` publishes at `logo`, when it is one
     footer: str = ""  # free text under every digest: postal address, phone
     topics: tuple[TopicChoice, ...] = ()  # digest.topics: the terms a subscriber may choose
+    # The envelope sender's base ("bounces@clinic.kz"): each message goes out from
+    # bounces+<token>@clinic.kz (VERP), so a later bounce names its digest and subscriber.
+    # None: the bare address of digest.from, as before.
+    bounce_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,36 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class ImapSettings:
+    """The mailbox bounces arrive in (bounces.imap), read by `bulletin bounces fetch`."""
+
+    host: str
+    port: int
+    security: str  # tls | starttls | none (none only for a loopback host)
+    user: str
+    password_env: str
+    folder: str = "INBOX"
+    processed_folder: str | None = None  # processed mail is moved here (else only flagged)
+    ca_file: Path | None = None
+    timeout: float = 30.0
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
+
+    def password(self) -> str | None:
+        # Read at the moment of use so the secret never sits in a config value.
+        return self.secrets.get(self.password_env)
+
+
+@dataclass(frozen=True)
+class BouncesConfig:
+    """What bounces and complaints do (bounces/rules.py) and where bounce mail is read from."""
+
+    soft_limit: int = 3  # soft bounces within `window` that make a subscriber bounced
+    window: dt.timedelta = dt.timedelta(days=30)
+    imap: ImapSettings | None = None
+    maildir: Path | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     site: SiteConfig
@@ -181,3 +215,4 @@ class Config:
     # Config key -> where its value came from, for keys a Grav site can supply.
     sources: tuple[tuple[str, str], ...] = ()
     secrets: Secrets = field(default_factory=Secrets, repr=False)  # the environment, then the env file
+    bounces: BouncesConfig = BouncesConfig()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from . import defaults
+from .bounces import read_bounce_address
 from .grav import is_grav_user_dir
 from .model import (
     Author,
@@ -26,7 +26,7 @@ from .model import (
 from .origins import read_after_subscribe, read_allowed_origins
 from .schedule import Schedule, ScheduleError, parse_schedule
 from .secrets import Secrets
-from .section import Section
+from .section import Section, parse_duration
 from .topics import read_topics
 
 # Where no site.url could be read: the other sections still get checked against something.
@@ -121,6 +121,7 @@ def read_digest(section: Section, site: SiteConfig, feeds: FeedsConfig) -> Diges
         logo_file=logo_file,
         footer=v["footer"].strip(),
         topics=read_topics(section),
+        bounce_address=read_bounce_address(section, v["bounce_address"]),
     )
     section.finish()
     return digest
@@ -176,16 +177,6 @@ def read_smtp(section: Section, secrets: Secrets) -> SmtpConfig:
         give_up_after=give_up_after or 0.0,
         retry_backoff=v["retry_backoff"],
     )
-
-
-_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([smhd]?)\s*")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> float | None:
-    """Seconds in '3d', '12h', '90m', '600s' or '600'; None for anything else."""
-    found = _DURATION.fullmatch(str(text))
-    return float(found[1]) * _UNIT_SECONDS[found[2]] if found else None
 
 
 def read_web(section: Section, site: SiteConfig) -> WebConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,3 +177,13 @@ class Section:
             close = difflib.get_close_matches(str(key), sorted(self.known), n=1, cutoff=0.7)
             hint = f" (did you mean '{self.key(close[0])}'?)" if close else ""
             self.errors.append(f"{self.where}: unknown key '{self.key(key)}'{hint}")
+
+
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([smhd]?)\s*")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in '3d', '12h', '90m', '600s' or '600'; None for anything else."""
+    found = _DURATION.fullmatch(str(text))
+    return float(found[1]) * _UNIT_SECONDS[found[2]] if found else None
