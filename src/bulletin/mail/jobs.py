@@ -22,6 +22,7 @@ from ..tokens import UNSUBSCRIBE, TokenSigner
 from .digest import render_digest
 from .dkim import message_signer
 from .due import LAST_SLOT, Composed, digest_start, due_slot, select_new_posts
+from .envelope import digest_envelope
 from .interrupt import Interrupt
 from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
 from .messages import build_template, personalise
@@ -331,7 +332,7 @@ async def _deliver_digest(
     smtp = config.smtp
     delivery = Delivery(
         message_for,
-        template.sender,
+        digest_envelope(config, template.sender, signer),
         open_sessions(smtp),
         record,
         rate_per_second=smtp.rate_per_second,

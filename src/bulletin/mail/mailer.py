@@ -120,7 +120,7 @@ class Delivery:
     def __init__(
         self,
         message_for: Callable[[Job], bytes],
-        sender: str,
+        sender: str | Callable[[Job], str],  # the envelope sender, or one per job (VERP)
         sessions: Sessions,
         record: Recorder,
         *,
@@ -188,11 +188,12 @@ class Delivery:
     async def _process(self, session: Session, job: Job) -> None:
         """Try ``job`` until it is sent, refused for good, or has had its tries for this run."""
         data = self.message_for(job)
+        sender = self.sender(job) if callable(self.sender) else self.sender
         tries = troubles = connect_failures = 0
         while not self.aborted.is_set():
             await self.limiter.wait()
             try:
-                await session.send(self.sender, job, data)
+                await session.send(sender, job, data)
             except ConnectionFailed as exc:
                 connect_failures += 1
                 if connect_failures >= CONNECT_TRIES:
