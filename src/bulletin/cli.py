@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .cli_bounces import bounces
 from .cli_common import (
     VERBOSE_HELP,
     BulletinGroup,
@@ -179,6 +180,7 @@ def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
 @clean_errors
 def status(config_path: str, now_text: str | None, limit: int) -> None:
     """Show when the next digest is due, what it would hold, and the last digests."""
+    from .bounces.rates import complaint_warning, digest_rates
     from .mail.jobs import plan
     from .store import open_store, store_exists
 
@@ -192,8 +194,10 @@ def status(config_path: str, now_text: str | None, limit: int) -> None:
         digests = store.recent_digests(limit)
         if not digests:
             say("No digest sent yet.")
+        rates = []
         for digest in digests:
             counts = store.delivery_counts(digest.number)
+            rates.append(digest_rates(store, digest.number, counts))
             posts = store.digest_posts(digest.number)
             held = count_of(len(posts), "post")
             say(
@@ -201,14 +205,19 @@ def status(config_path: str, now_text: str | None, limit: int) -> None:
                 f"sent {counts.sent}, pending {counts.pending}, failed {counts.failed}, "
                 f"cancelled {counts.cancelled}"
                 + (f", uncertain {counts.uncertain}" if counts.uncertain else "")
+                + rates[-1].describe()
             )
             for email, state, error in store.delivery_errors(digest.number, limit=5):
                 say(f"  {state} {email}: {error}")
+        warning = complaint_warning(rates)
+        if warning:
+            say(f"Warning: {warning}", err=True)
 
 
 main.add_command(unsubscribe)
 main.add_command(subscribers)
 main.add_command(store_group)
+main.add_command(bounces)
 
 
 @main.command()

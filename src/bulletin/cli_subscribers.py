@@ -109,6 +109,27 @@ def subscribers_list(config_path: str, status_filter: str | None) -> None:
             click.echo(f"{sub.email}\t{sub.status}\t{sub.name or ''}")
 
 
+@subscribers.command("show")
+@config_option
+@click.argument("email")
+@clean_errors
+def subscribers_show(config_path: str, email: str) -> None:
+    """Show one subscriber: status, and the bounces and complaints reported about them."""
+    from .bounces.history import subscriber_lines
+    from .store import open_store
+    from .subscribers import normalise_address
+
+    config = read_config(config_path)
+    address = normalise_address(email)
+    with open_store(config) as store:
+        subscriber = store.subscriber(email=address)
+        if subscriber is None:
+            raise SubscriberError(f"no subscriber {address}")
+        lines = subscriber_lines(subscriber, store.delivery_events(subscriber.id))
+    for line in lines:
+        click.echo(line)
+
+
 @subscribers.command("remove")
 @config_option
 @click.argument("email")

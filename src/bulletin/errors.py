@@ -45,3 +45,7 @@ class DeliveryError(BulletinError):
 
 class StateError(BulletinError):
     """A file of bulletin's own local state (the recorded feed slugs) cannot be read."""
+
+
+class MailboxError(BulletinError):
+    """The bounce mailbox (IMAP or a Maildir) cannot be read."""

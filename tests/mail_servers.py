@@ -1,0 +1,199 @@
+"""A private Postfix relay and a throw-away Dovecot, each with its own config in a tmp folder.
+
+Postfix (Debian's /usr/sbin/postfix) listens on a free port of 127.0.0.1 and delivers
+everything for clinic.test itself: addresses in its virtual table to Maildirs under
+``mail/``, any other address of the domain bounced by its own bounce daemon, as a DSN
+mailed back to the envelope sender, so a VERP sender bounces+<token>@clinic.test ends
+up in the Maildir of bounces@clinic.test. Dovecot serves that Maildir over IMAP (plain
+text, 127.0.0.1 only) for `bulletin bounces fetch`.
+
+Both need root (their masters drop privileges to the system users the packages
+create); the fixtures skip with the reason when that or a binary is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+DOMAIN = "clinic.test"
+MAILBOX_UID = 65534  # nobody: owns the Maildirs; Postfix's virtual agent and Dovecot act as it
+POSTFIX = "/usr/sbin/postfix"
+DOVECOT = "/usr/sbin/dovecot"
+
+
+def missing(binary: str, package: str) -> str | None:
+    """Why the servers cannot run here, or None."""
+    if not Path(binary).exists():
+        return f"{binary} is not installed (Debian package {package}; .ci/run installs it)"
+    if os.geteuid() != 0:
+        return f"{binary} needs root to run a private instance (its master drops privileges)"
+    return None
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    # `script` gives Postfix a terminal, so its startup errors reach us instead of a syslog
+    # that is not there.
+    line = " ".join(command)
+    return subprocess.run(
+        ["script", "-qec", line, "/dev/null"], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+class PostfixRelay:
+    """Postfix on 127.0.0.1:``port`` with its config, queue and mail under ``root``."""
+
+    def __init__(self, root: Path, port: int, mailboxes: tuple[str, ...]) -> None:
+        self.root = root
+        self.port = port
+        self.etc = root / "etc"
+        self.mail = root / "mail"
+        self.log = root / "postfix.log"
+        self.mailboxes = mailboxes
+
+    def maildir(self, local: str) -> Path:
+        return self.mail / DOMAIN / local
+
+    def start(self) -> None:
+        for folder in (self.etc, self.root / "spool", self.root / "data", self.mail / DOMAIN):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o755)
+        shutil.chown(self.root / "data", "postfix")
+        master = Path("/etc/postfix/master.cf").read_text()
+        # Only our smtpd, on our port, not chrooted (the chroot would need copies of /etc files).
+        master = master.replace(
+            "smtp      inet  n       -       y       -       -       smtpd",
+            f"127.0.0.1:{self.port} inet n - n - - smtpd",
+        )
+        (self.etc / "master.cf").write_text(master)
+        (self.etc / "main.cf").write_text(self._main_cf())
+        (self.etc / "vmailbox").write_text(
+            "".join(f"{local}@{DOMAIN} {DOMAIN}/{local}/\n" for local in self.mailboxes)
+        )
+        for local in self.mailboxes:
+            for sub in ("new", "cur", "tmp"):
+                (self.maildir(local) / sub).mkdir(parents=True, exist_ok=True)
+        subprocess.run(["chown", "-R", f"{MAILBOX_UID}:{MAILBOX_UID}", str(self.mail)], check=True)
+        done = _run(POSTFIX, "-c", str(self.etc), "start")
+        if done.returncode != 0:
+            raise RuntimeError(f"postfix did not start: {done.stdout} {self.log_text()}")
+
+    def _main_cf(self) -> str:
+        return f"""compatibility_level = 3.6
+queue_directory = {self.root / "spool"}
+data_directory = {self.root / "data"}
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.{DOMAIN}
+mydomain = {DOMAIN}
+myorigin = {DOMAIN}
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+maillog_file = {self.log}
+maillog_file_prefixes = {self.root}
+virtual_mailbox_domains = {DOMAIN}
+virtual_mailbox_base = {self.mail}
+virtual_mailbox_maps = texthash:{self.etc / "vmailbox"}
+virtual_uid_maps = static:{MAILBOX_UID}
+virtual_gid_maps = static:{MAILBOX_UID}
+recipient_delimiter = +
+# Accept unknown addresses at RCPT time, so they bounce later, as a DSN, the way a
+# smarthost's bounces arrive.
+smtpd_reject_unlisted_recipient = no
+smtpd_recipient_restrictions = permit_mynetworks, reject
+smtp_dns_support_level = disabled
+alias_maps =
+alias_database =
+local_recipient_maps =
+queue_run_delay = 1s
+"""
+
+    def stop(self) -> None:
+        _run(POSTFIX, "-c", str(self.etc), "stop")
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class DovecotImap:
+    """Dovecot serving one Maildir over IMAP on 127.0.0.1:``port`` to one user and password."""
+
+    def __init__(self, root: Path, port: int, maildir: Path, user: str, password: str) -> None:
+        self.root = root
+        self.port = port
+        self.maildir = maildir
+        self.user = user
+        self.password = password
+        self.config = root / "dovecot.conf"
+
+    def start(self) -> None:
+        for folder in ("run", "state", "home"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        subprocess.run(["chown", f"{MAILBOX_UID}:{MAILBOX_UID}", str(self.root / "home")], check=True)
+        self.config.write_text(self._config())
+        subprocess.run([DOVECOT, "-c", str(self.config)], check=True, timeout=30)
+        deadline = time.monotonic() + 10
+        while not (self.root / "run" / "master.pid").exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"dovecot did not start: {self.log_text()}")
+            time.sleep(0.05)
+
+    def _config(self) -> str:
+        root = self.root
+        return f"""base_dir = {root / "run"}
+state_dir = {root / "state"}
+instance_name = bulletin-test-{self.port}
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+log_path = {root / "dovecot.log"}
+mail_location = maildir:{self.maildir}
+mail_uid = {MAILBOX_UID}
+mail_gid = {MAILBOX_UID}
+first_valid_uid = 1
+passdb {{
+  driver = static
+  args = user={self.user} password={self.password}
+}}
+userdb {{
+  driver = static
+  args = uid={MAILBOX_UID} gid={MAILBOX_UID} home={root / "home"}
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+    def stop(self) -> None:
+        subprocess.run([DOVECOT, "-c", str(self.config), "stop"], check=False, timeout=30)
+
+    def log_text(self) -> str:
+        log = self.root / "dovecot.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
+
+def wait_for_mail(maildir: Path, count: int, timeout: float = 30.0) -> list[Path]:
+    """The files in ``maildir``/new once there are ``count`` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = sorted((maildir / "new").iterdir())
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
