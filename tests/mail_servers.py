@@ -1,10 +1,10 @@
 """A private Postfix relay and a throw-away Dovecot, each with its own config in a tmp folder.
 
 Postfix (Debian's /usr/sbin/postfix) listens on a free port of 127.0.0.1 and delivers
-everything for clinic.test itself: addresses in its virtual table to Maildirs under
-``mail/``, any other address of the domain bounced by its own bounce daemon, as a DSN
-mailed back to the envelope sender, so a VERP sender bounces+<token>@clinic.test ends
-up in the Maildir of bounces@clinic.test. Dovecot serves that Maildir over IMAP (plain
+everything for its domain itself: addresses in its virtual table to Maildirs under
+``mail/``, any other address of its domain bounced by its own bounce daemon, as a DSN
+mailed back to the envelope sender, so a VERP sender bounces+<token>@<domain> ends
+up in the Maildir of bounces@<domain>. Dovecot serves that Maildir over IMAP (plain
 text, 127.0.0.1 only) for `bulletin bounces fetch`.
 
 Both need root (their masters drop privileges to the system users the packages
@@ -16,13 +16,27 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-DOMAIN = "clinic.test"
+DOMAIN = "klinika-almaty.kz"  # delivered by the relay itself: no DNS is asked
 MAILBOX_UID = 65534  # nobody: owns the Maildirs; Postfix's virtual agent and Dovecot act as it
 POSTFIX = "/usr/sbin/postfix"
 DOVECOT = "/usr/sbin/dovecot"
+
+
+@contextmanager
+def open_folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder the servers' own users can enter (pytest's tmp_path is root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def missing(binary: str, package: str) -> str | None:
@@ -190,10 +204,11 @@ service anvil {{
 
 
 def wait_for_mail(maildir: Path, count: int, timeout: float = 30.0) -> list[Path]:
-    """The files in ``maildir``/new once there are ``count`` of them."""
+    """The messages in ``maildir`` (new/ and cur/: Dovecot moves what it has seen) once there are
+    ``count`` of them, or what there is after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        found = sorted((maildir / "new").iterdir())
+        found = sorted([*(maildir / "new").iterdir(), *(maildir / "cur").iterdir()])
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.1)

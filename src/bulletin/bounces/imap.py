@@ -43,13 +43,25 @@ def _session(settings: ImapSettings, where: str) -> Iterator[imaplib.IMAP4]:
         if settings.security == "starttls":
             imap.starttls(context)
     try:
-        imap.login(settings.user, password)
+        _log_in(imap, settings.user, password)
         yield imap
     finally:
         try:
             imap.logout()
         except (imaplib.IMAP4.error, OSError):
             pass  # the answer is in; a server that hangs up first changes nothing
+
+
+def _log_in(imap: imaplib.IMAP4, user: str, password: str) -> None:
+    """LOGIN takes ASCII only; a Cyrillic password goes as SASL PLAIN, which is UTF-8 (RFC 4616)."""
+    if (user + password).isascii():
+        imap.login(user, password)
+        return
+    if "AUTH=PLAIN" not in imap.capabilities:
+        raise MailboxError(
+            f"bounces.imap: {imap.host} offers no AUTH=PLAIN, and LOGIN cannot carry a non-ASCII password"
+        )
+    imap.authenticate("PLAIN", lambda _challenge: f"\0{user}\0{password}".encode())
 
 
 def _read_folder(imap: imaplib.IMAP4, settings: ImapSettings, take: Callable[[str, bytes], object]) -> int:
