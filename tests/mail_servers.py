@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 DOMAIN = "klinika-almaty.kz"  # delivered by the relay itself: no DNS is asked
 MAILBOX_UID = 65534  # nobody: owns the Maildirs; Postfix's virtual agent and Dovecot act as it
@@ -37,6 +38,19 @@ def open_folder(prefix: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+Server = TypeVar("Server", "PostfixRelay", "DovecotImap")
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    """``server`` started, and stopped at the end however the test ends."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def missing(binary: str, package: str) -> str | None:

@@ -23,12 +23,14 @@ from .mail_servers import (
     PostfixRelay,
     missing,
     open_folder,
+    running,
     wait_for_mail,
 )
 from .smtp_server import free_port
 
 PASSWORD = "imap-пароль-0123"
 REAL, GHOST = f"real@{DOMAIN}", f"ghost@{DOMAIN}"  # ghost has no mailbox: Postfix bounces it
+MAILBOXES = ("bounces", "real")
 
 
 @pytest.fixture
@@ -36,13 +38,11 @@ def relay() -> Iterator[PostfixRelay]:
     reason = missing(POSTFIX, "postfix")
     if reason:
         pytest.skip(reason)
-    with open_folder("bulletin-postfix-") as root:
-        server = PostfixRelay(root, free_port(), ("bounces", "real"))
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
+    with (
+        open_folder("bulletin-postfix-") as root,
+        running(PostfixRelay(root, free_port(), MAILBOXES)) as server,
+    ):
+        yield server
 
 
 @pytest.fixture
@@ -51,12 +51,9 @@ def imap(relay: PostfixRelay) -> Iterator[DovecotImap]:
     if reason:
         pytest.skip(reason)
     with open_folder("bulletin-dovecot-") as root:
-        server = DovecotImap(root, free_port(), relay.maildir("bounces"), "bounces", PASSWORD)
-        server.start()
-        try:
+        box = DovecotImap(root, free_port(), relay.maildir("bounces"), "bounces", PASSWORD)
+        with running(box) as server:
             yield server
-        finally:
-            server.stop()
 
 
 @pytest.fixture
