@@ -14,10 +14,11 @@ from babel.dates import format_date
 
 from .config import Config, MarkdownSettings, load_config
 from .errors import BulletinError
-from .i18n import language_mismatch
+from .i18n import language_mismatch, missing_texts_note
 from .mail.digest import HTML_TEMPLATE, TEXT_TEMPLATE, render_digest
 from .mail.preflight import send_refusals
 from .plurals import count_of
+from .preferences import site_languages
 from .site.content_files import ReadLimits
 from .site.dates import DateFormatError, parse_date
 from .site.frontmatter import read_page
@@ -71,6 +72,11 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
     report.errors.extend(send_refusals(config))
     if mismatch := language_mismatch(config.site.language):
         report.warnings.append(f"{config_path}: {mismatch}")
+    for language in site_languages(config):
+        if language == config.site.language and mismatch:
+            continue  # said already: the site's own language has no texts of its own
+        if note := missing_texts_note(language):
+            report.warnings.append(f"{config_path}: {note}")
     if not config.digest.footer:
         report.warnings.append(
             f"{config_path}: 'digest.footer' is not set: bulk mail should show the sender's postal address"

@@ -105,9 +105,9 @@ def send(
     # A cron run that finds nothing to do ends here, before the mail pipeline is imported.
     from .mail.due import idle_run
     from .mail.preflight import refuse_unready
-    from .site.reading import load_site_posts
+    from .site.language_posts import language_posts
 
-    posts = load_site_posts(config, now=now)
+    posts = language_posts(config, now)
     refuse_unready(config)
     idle = idle_run(config, posts, now, now_due)
     if idle is not None:
@@ -160,13 +160,24 @@ def resend(config_path: str, digest_number: int, failed: bool, pending: bool) ->
     type=click.Path(file_okay=False),
     help="Folder for digest.html, digest.txt and digest.eml.",
 )
+@click.option(
+    "--lang", "language", help="As a subscriber reading this language gets it (default: the site's)."
+)
+@click.option(
+    "--topic", "topics", multiple=True, help="As a subscriber with this topic (taxonomy:term) gets it."
+)
 @clean_errors
-def preview(config_path: str, now_text: str | None, out_dir: str) -> None:
+def preview(
+    config_path: str, now_text: str | None, out_dir: str, language: str | None, topics: tuple[str, ...]
+) -> None:
     """Write the next digest as .html, .txt and .eml files to look at."""
     from .mail.drafts import preview as write_preview
+    from .preferences import Choices
 
     config = read_config(config_path)
-    files, new_count = write_preview(config, resolve_now(config, now_text), Path(out_dir))
+    choices = Choices.from_config(config)
+    reader = choices.language(language), choices.topics_of(topics)
+    files, new_count = write_preview(config, resolve_now(config, now_text), Path(out_dir), *reader)
     if new_count is None:
         say("No new posts; previewing the newest visible posts instead.")
     for path in files:
@@ -204,6 +215,7 @@ def status(config_path: str, now_text: str | None, limit: int) -> None:
                 f"Digest {digest.number} ({digest.created_at:%Y-%m-%d %H:%M} UTC, {held}): "
                 f"sent {counts.sent}, pending {counts.pending}, failed {counts.failed}, "
                 f"cancelled {counts.cancelled}"
+                + (f", nothing for them {counts.empty}" if counts.empty else "")
                 + (f", uncertain {counts.uncertain}" if counts.uncertain else "")
                 + rates[-1].describe()
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "issue": "Issue",
         "why": "You receive this email because you subscribed to",
         "unsubscribe": "Unsubscribe",
+        "manage_preferences": "Manage preferences",
         "unsubscribe_title": "Unsubscribe",
         "unsubscribe_button": "Unsubscribe",
         "unsubscribed_title": "You are unsubscribed",
@@ -84,6 +86,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "issue": "Выпуск",
         "why": "Вы получили это письмо, потому что подписаны на рассылку",
         "unsubscribe": "Отписаться",
+        "manage_preferences": "Настроить рассылку",
         "unsubscribe_title": "Отписка от рассылки",
         "unsubscribe_button": "Отписаться",
         "unsubscribed_title": "Вы отписаны",
@@ -157,6 +160,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "issue": "Шығарылым",
         "why": "Бұл хатты келесі таратылымға жазылғаныңыз үшін алдыңыз:",
         "unsubscribe": "Жазылымнан бас тарту",
+        "manage_preferences": "Жазылым баптаулары",
         "unsubscribe_title": "Жазылымнан бас тарту",
         "unsubscribe_button": "Жазылымнан бас тарту",
         "unsubscribed_title": "Сіз жазылымнан бас тарттыңыз",
@@ -239,8 +243,37 @@ def texts_language(tag: str) -> str:
 
 
 def texts(language: str) -> dict[str, str]:
-    """The texts for a language tag such as ``ru``, ``ru-RU`` or ``en-GB``; English when unknown."""
-    return TEXTS[texts_language(language)]
+    """The texts for a language tag such as ``ru``, ``ru-RU`` or ``en-GB``: English for any
+    text its set lacks (and for a language without a set)."""
+    return _with_english(texts_language(language))
+
+
+@functools.cache
+def _with_english(language: str) -> dict[str, str]:
+    """One dict per language, made once: English first, the language's own texts over it."""
+    return TEXTS[language] if language == "en" else {**TEXTS["en"], **TEXTS[language]}
+
+
+def missing_texts(tag: str) -> list[str]:
+    """The texts readers of ``tag`` get in English because its set lacks them (all of them for
+    a language with no set and no neighbour's), for `bulletin check` to name."""
+    base = base_language(tag)
+    if base == "en":
+        return []
+    own = TEXTS.get(base) or TEXTS.get(FALLBACKS.get(base, ""))
+    return sorted(set(TEXTS["en"]) - set(own or {}))
+
+
+def missing_texts_note(tag: str) -> str | None:
+    """What `bulletin check` says when readers of ``tag`` get some texts in English, or None."""
+    missing = missing_texts(tag)
+    if not missing:
+        return None
+    if len(missing) == len(TEXTS["en"]):
+        shipped = ", ".join(sorted(TEXTS))
+        return f"no texts in {tag!r} ship with bulletin (only {shipped}): its readers get English"
+    named = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    return f"texts missing in {tag!r}, its readers get them in English: {named}"
 
 
 def date_locale(tag: str) -> Locale:

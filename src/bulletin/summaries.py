@@ -52,6 +52,8 @@ def print_sent(result: Any, config: Config) -> None:
         f"Sent {report.sent}, failed {report.failed}, bounced {report.bounced}, "
         f"pending {result.pending}; {result.elapsed:.1f} s, {rate:.0f} messages/s."
     )
+    if result.empty:
+        say(f"Nothing for {count_of(result.empty, 'subscriber')}: no post in their language and topics.")
     if report.uncertain:
         say(
             f"Uncertain {report.uncertain}: the server hung up or fell silent after the whole message,"

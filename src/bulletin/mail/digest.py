@@ -13,6 +13,7 @@ import lxml.html
 import nh3
 from markupsafe import Markup
 
+from ..archive_links import archive_path
 from ..config import Config
 from ..errors import TemplateError
 from ..i18n import long_date as localised_date
@@ -22,7 +23,7 @@ from ..site.posts import Post
 from ..site.render import html_to_text, render_post
 from ..store import RenderedDigest, RenderedVariant
 from ..templating import template_environment
-from .markers import EMAIL_MARK, NAME_MARK, UNSUBSCRIBE_MARK
+from .markers import EMAIL_MARK, NAME_MARK, PREFERENCES_MARK, UNSUBSCRIBE_MARK
 from .messages import one_line
 
 HTML_TEMPLATE = "digest.html.j2"
@@ -38,9 +39,10 @@ LOGO_BOX = (200, 60)
 VARIANTS = ("named", "anonymous")
 
 
-def long_date(moment: dt.datetime, config: Config) -> str:
-    """``moment`` as a long date in the site's time zone and language ("12 апреля 2022")."""
-    return localised_date(moment, config.site.timezone, config.site.language)
+def long_date(moment: dt.datetime, config: Config, language: str | None = None) -> str:
+    """``moment`` as a long date in the site's time zone and ``language`` (the site's when
+    None): "12 апреля 2022", "12 сәуір 2022"."""
+    return localised_date(moment, config.site.timezone, language or config.site.language)
 
 
 def email_safe_html(html: str) -> str:
@@ -72,7 +74,7 @@ def _hero(post: Post, image: str | None, summary_html: str) -> dict[str, Any] | 
     return {"url": image, "width": min(size[0], HERO_WIDTH) if size else HERO_WIDTH}
 
 
-def _post_context(post: Post, config: Config) -> dict[str, Any]:
+def _post_context(post: Post, config: Config, language: str) -> dict[str, Any]:
     rendered = render_post(post, config.site.url, config.content.summary_size, config.content.markdown)
     summary = email_safe_html(rendered.summary_html)
     # Asked at every rendering, not cached with the post: the file may be added later.
@@ -80,7 +82,7 @@ def _post_context(post: Post, config: Config) -> dict[str, Any]:
     return {
         "title": post.title,
         "url": post.url,
-        "date": long_date(post.date, config),
+        "date": long_date(post.date, config, language),
         "date_iso": post.date.isoformat(),
         "summary_html": Markup(summary),
         "summary_text": html_to_text(summary),
@@ -102,32 +104,39 @@ def _logo(config: Config) -> dict[str, Any] | None:
     return {"url": config.digest.logo, "width": round(size[0] * scale), "height": round(size[1] * scale)}
 
 
-def _digest_context(config: Config, number: int, now: dt.datetime) -> dict[str, Any]:
+def _digest_context(config: Config, number: int, now: dt.datetime, language: str) -> dict[str, Any]:
+    # A multi-language site's archive lists each language's digests apart (/kk/archive/N/).
+    archive_language = language if config.content.languages is not None else None
     return {
         "number": number,
-        "date": long_date(now, config),
+        "date": long_date(now, config, language),
         # The public archive copy: served by `bulletin serve` at once, written by `bulletin build`
         # as archive/N/index.html (so with the slash both are the same address).
-        "url": f"{config.web.url}/archive/{number}/",
+        "url": config.web.url + archive_path(number, archive_language),
         "logo": _logo(config),
         "footer_lines": [line.strip() for line in config.digest.footer.splitlines() if line.strip()],
     }
 
 
-def render_digest(config: Config, posts: Sequence[Post], number: int, now: dt.datetime) -> RenderedDigest:
+def render_digest(
+    config: Config, posts: Sequence[Post], number: int, now: dt.datetime, language: str | None = None
+) -> RenderedDigest:
+    """The digest of ``posts`` with every text around them in ``language`` (the site's when None)."""
+    language = language or config.site.language
     env = template_environment(config)
     site = {
         "title": config.site.title,
         "url": config.site.url,
         "description": config.site.description,
-        "language": config.site.language,
+        "language": language,
     }
     context: dict[str, Any] = {
         "site": site,
-        "posts": [_post_context(post, config) for post in posts],
+        "posts": [_post_context(post, config, language) for post in posts],
         "unsubscribe_url": UNSUBSCRIBE_MARK,
-        "digest": _digest_context(config, number, now),
-        "t": texts(config.site.language),
+        "preferences_url": PREFERENCES_MARK,
+        "digest": _digest_context(config, number, now, language),
+        "t": texts(language),
     }
     variants: dict[str, RenderedVariant] = {}
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -14,18 +15,18 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..errors import RecordingFailed, StoreError
+from ..site.language_posts import language_posts
 from ..site.posts import Post
-from ..site.reading import load_site_posts
 from ..store import DigestPost, DigestRecord, FailedAttempt, LockHeld, Store, open_store, store_exists
 from ..subscribers import transport_address
-from ..tokens import UNSUBSCRIBE, TokenSigner
-from .digest import render_digest
+from ..tokens import PREFERENCES, UNSUBSCRIBE, TokenSigner
+from .digest_split import DigestParts
 from .dkim import message_signer
 from .due import LAST_SLOT, Composed, digest_start, due_slot, select_new_posts
 from .envelope import digest_envelope
 from .interrupt import Interrupt
 from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
-from .messages import build_template, personalise
+from .messages import MessageTemplate, build_template, personalise
 from .preflight import refuse_unready
 from .recording import RunRecorder, ready_to_record, space_checked
 from .sent_journal import sent_journal
@@ -62,6 +63,7 @@ class SendResult:
     unrecorded: int = 0  # accepted by the server when the store could not record them
     unrecorded_kept: bool = True  # recorded after all (with the space set aside)
     interrupted: bool = False  # Ctrl-C stopped the run
+    empty: int = 0  # subscribers the digests composed now held nothing for (no message)
 
     @property
     def composed(self) -> int | None:
@@ -81,7 +83,7 @@ class SendResult:
 
 def plan(config: Config, now: dt.datetime) -> Plan:
     """The next send, worked out without changing anything (for --dry-run and status)."""
-    posts = load_site_posts(config, now=now)
+    posts = language_posts(config, now)
     periodic = config.digest.schedule.periodic
     if not store_exists(config):
         start = config.digest.start or now
@@ -130,13 +132,14 @@ def compose(
     made = []
     for group in groups:
         number = store.next_digest_number()
-        rendered = render_digest(config, group, number, now)
+        # Rendered once per distinct (language, posts), as the store asks for each subscriber's.
+        parts = DigestParts(config, group, number, now)
         nonce = secrets.token_hex(8)
         # Build the message template once before storing: a digest that cannot become
         # a message (a bad From, say) must fail now, not sit in the store forever.
-        build_template(config, DigestRecord(number, now, nonce, rendered))
-        records = [DigestPost(p.route, p.title, p.url, p.date) for p in group]
-        stored = store.create_digest(records, rendered, nonce, now, meta)
+        build_template(config, DigestRecord(number, now, nonce, parts.main))
+        records = [DigestPost(p.route, p.title, p.url, p.date, p.language) for p in group]
+        stored = store.create_digest(records, parts.main, nonce, now, meta, parts)
         if stored is None:
             raise StoreError(f"{store.location}: posts of the new digest were stored by another process")
         made.append((stored, len(group)))
@@ -168,7 +171,7 @@ def send(
     site's, when the caller has read them already.
     """
     if posts is None:
-        posts = load_site_posts(config, now=now)
+        posts = language_posts(config, now)
     refuse_unready(config)
     signer = TokenSigner.from_config(config)
 
@@ -177,6 +180,7 @@ def send(
         result.composition = compose(config, store, posts, now, now_due)
         if on_composed:  # before any delivery, so a log reads in the order things happened
             on_composed(result.composition)
+        result.empty = sum(store.delivery_counts(number).empty for number, _ in result.composition.digests)
         digests = store.digests_with_pending()
         _deliver_pending(config, store, signer, digests, result, on_progress, interrupt or Interrupt())
 
@@ -300,6 +304,14 @@ def _add(total: DeliveryReport, part: DeliveryReport) -> None:
     total.aborted = total.aborted or part.aborted
 
 
+def _templates(config: Config, store: Store, digest: DigestRecord) -> dict[int | None, MessageTemplate]:
+    """The message template of each rendering of ``digest`` by key (None: its main one)."""
+    templates: dict[int | None, MessageTemplate] = {None: build_template(config, digest)}
+    for part in store.digest_renderings(digest.number):
+        templates[part.key] = build_template(config, dataclasses.replace(digest, rendered=part.rendered))
+    return templates
+
+
 async def _deliver_digest(
     config: Config,
     store: Store,
@@ -308,7 +320,7 @@ async def _deliver_digest(
     record: Callable[[Job, Outcome, str | None], None],
     interrupt: Interrupt,
 ) -> DeliveryReport:
-    template = build_template(config, digest)
+    templates = _templates(config, store, digest)
     pending = (
         Job(
             d.digest_id,
@@ -319,6 +331,7 @@ async def _deliver_digest(
             d.uncertain,
             d.failing_since,
             d.subscriber.token_nonce,
+            d.rendering,
         )
         for d in store.pending_deliveries(digest.number, due_at=dt.datetime.now(dt.UTC))
     )
@@ -326,13 +339,15 @@ async def _deliver_digest(
     sign = message_signer(config.digest.dkim)
 
     def message_for(job: Job) -> bytes:
-        token = signer.make(UNSUBSCRIBE, job.subscriber_id, job.token_nonce)
-        return sign(personalise(template, job.subscriber_id, job.email, job.name, token))
+        unsubscribe = signer.make(UNSUBSCRIBE, job.subscriber_id, job.token_nonce)
+        preferences = signer.make(PREFERENCES, job.subscriber_id, job.token_nonce)
+        template = templates[job.rendering]
+        return sign(personalise(template, job.subscriber_id, job.email, job.name, unsubscribe, preferences))
 
     smtp = config.smtp
     delivery = Delivery(
         message_for,
-        digest_envelope(config, template.sender, signer),
+        digest_envelope(config, templates[None].sender, signer),
         open_sessions(smtp),
         record,
         rate_per_second=smtp.rate_per_second,

@@ -62,6 +62,7 @@ class Job:
     uncertain: int = 0  # earlier tries after which the message may have arrived
     failing_since: dt.datetime | None = None  # the first of an unbroken run of 4xx replies
     token_nonce: str | None = None  # the subscriber's, for the unsubscribe link's token
+    rendering: int | None = None  # the digest rendering the message is made from (None: the main one)
 
 
 class Session(Protocol):

@@ -13,7 +13,9 @@ from __future__ import annotations
 NAME_MARK = "%%bulletin:subscriber.name%%"
 EMAIL_MARK = "%%bulletin:subscriber.email%%"
 UNSUBSCRIBE_MARK = "%%bulletin:unsubscribe_url%%"
-MARKS = (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK)
+# The "manage preferences" page (tokens.preferences_url), with its own token per subscriber.
+PREFERENCES_MARK = "%%bulletin:preferences_url%%"
+MARKS = (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK, PREFERENCES_MARK)
 # The templates wrap everything addressed to one subscriber (greeting, footer with
 # the address and unsubscribe link) in these comments; the public archive drops it.
 PERSONAL_START = "<!--bulletin:personal-->"

@@ -19,8 +19,9 @@ from ..config import Config
 from ..errors import ConfigError
 from ..store import DigestRecord
 from ..subscribers import transport_address
+from ..tokens import preferences_url
 from .base64_body import Base64Body
-from .markers import EMAIL_MARK, MARKS, NAME_MARK, UNSUBSCRIBE_MARK
+from .markers import EMAIL_MARK, MARKS, NAME_MARK, PREFERENCES_MARK, UNSUBSCRIBE_MARK
 
 CRLF = "\r\n"
 
@@ -46,6 +47,7 @@ class MessageTemplate:
     unsubscribe_base: str  # web.url + "/unsubscribe/"
     unsubscribe_mailto: str
     variants: dict[str, Variant]
+    web_url: str = ""  # for the "manage preferences" link
 
     @property
     def text_part_start(self) -> bytes:
@@ -149,6 +151,7 @@ def build_template(config: Config, digest: DigestRecord) -> MessageTemplate:
         unsubscribe_base=config.web.url + "/unsubscribe/",
         unsubscribe_mailto=sender,
         variants=variants,
+        web_url=config.web.url,
     )
 
 
@@ -168,17 +171,27 @@ class PersonalParts:
     unsubscribe_url: str
 
 
-def _values(name: str | None, email: str, unsubscribe_url: str) -> tuple[dict[str, str], dict[str, str]]:
+def _values(
+    template: MessageTemplate, name: str | None, email: str, unsubscribe_url: str, preferences_token: str
+) -> tuple[dict[str, str], dict[str, str]]:
     """What the markers stand for in the text and in the HTML."""
-    text_values = {NAME_MARK: one_line(name or ""), EMAIL_MARK: email, UNSUBSCRIBE_MARK: unsubscribe_url}
+    text_values = {
+        NAME_MARK: one_line(name or ""),
+        EMAIL_MARK: email,
+        UNSUBSCRIBE_MARK: unsubscribe_url,
+        PREFERENCES_MARK: preferences_url(template.web_url, preferences_token),
+    }
     return text_values, {key: html.escape(value) for key, value in text_values.items()}
 
 
-def personal_parts(template: MessageTemplate, email: str, name: str | None, token: str) -> PersonalParts:
-    """Subject, text and HTML with the subscriber's own values in place of the markers."""
+def personal_parts(
+    template: MessageTemplate, email: str, name: str | None, token: str, preferences_token: str = ""
+) -> PersonalParts:
+    """Subject, text and HTML with the subscriber's own values in place of the markers
+    (``token`` unsubscribes, ``preferences_token`` opens the preferences page)."""
     variant = template.variants["named" if name else "anonymous"]
     unsubscribe_url = template.unsubscribe_base + token
-    text_values, html_values = _values(name, email, unsubscribe_url)
+    text_values, html_values = _values(template, name, email, unsubscribe_url, preferences_token)
     return PersonalParts(
         variant,
         _fill(variant.subject, text_values),
@@ -189,7 +202,12 @@ def personal_parts(template: MessageTemplate, email: str, name: str | None, toke
 
 
 def personalise(
-    template: MessageTemplate, subscriber_id: int, email: str, name: str | None, token: str
+    template: MessageTemplate,
+    subscriber_id: int,
+    email: str,
+    name: str | None,
+    token: str,
+    preferences_token: str = "",
 ) -> bytes:
     """The complete message for one subscriber, CRLF line ends, ready for DATA.
 
@@ -198,7 +216,7 @@ def personalise(
     """
     variant = template.variants["named" if name else "anonymous"]
     unsubscribe_url = template.unsubscribe_base + token
-    text_values, html_values = _values(name, email, unsubscribe_url)
+    text_values, html_values = _values(template, name, email, unsubscribe_url, preferences_token)
     if variant.subject_header is not None:
         subject = variant.subject_header
     else:

@@ -10,7 +10,7 @@ import jinja2
 
 from ..config import Config
 from ..i18n import long_date, texts
-from ..mail.markers import EMAIL_MARK, NAME_MARK, PERSONAL_END, PERSONAL_START, UNSUBSCRIBE_MARK
+from ..mail.markers import MARKS, PERSONAL_END, PERSONAL_START
 from ..store import DigestSummary, RenderedDigest, Store
 from .archive_languages import ArchiveLanguage, archive_languages, archived_rendering, in_language
 from .languages import language_name
@@ -29,7 +29,7 @@ def public_html(rendered: RenderedDigest) -> str:
     """The digest as every subscriber got it, minus greeting, address and unsubscribe link."""
     html = _PERSONAL.sub("", rendered.anonymous.html)
     # A template that put a marker outside the personal blocks still leaks nothing.
-    for mark in (NAME_MARK, EMAIL_MARK, UNSUBSCRIBE_MARK):
+    for mark in MARKS:
         html = html.replace(mark, "")
     return html
 
