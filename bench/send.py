@@ -6,6 +6,7 @@ Run it from the repository root (after `pip install -e .`):
     python bench/send.py                          # 100,000 subscribers at 1, 8 and 32 connections
     python bench/send.py --repeat 5 --connections 8
     python bench/send.py --subscribers 20000 --repeat 1
+    python bench/send.py --languages-topics --repeat 2   # split over 3 languages x 5 topics (send_split.py)
 
 This is a benchmark, not a test: it prints figures and never fails on them.
 
@@ -242,11 +243,14 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     return Run(wall, cpu, sink_cpu, usage.ru_maxrss / 1024, proc.returncode, output)
 
 
-def bulletin_send(bulletin: list[str], site: Path, template_db: Path, port: int, connections: int) -> Run:
+def bulletin_send(
+    bulletin: list[str], site: Path, template_db: Path, port: int, connections: int, writer=write_config
+) -> Run:  # type: ignore[no-untyped-def]
+    """``bulletin send`` on a copy of ``template_db``; ``writer`` writes the site's config.yaml."""
     db = site / "state" / f"send-{connections}-{time.monotonic_ns()}.db"
     db.parent.mkdir(exist_ok=True)
     shutil.copyfile(template_db, db)
-    config = write_config(site, port, connections, store=str(db.relative_to(site)))
+    config = writer(site, port, connections, store=str(db.relative_to(site)))
     env = dict(os.environ, BULLETIN_SECRET=SECRET)
     result = run([*bulletin, "send", "--config", str(config), "--now", NOW], site, env)
     db.unlink()
@@ -360,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default=CONNECTIONS, help="comma-separated connection counts")
     parser.add_argument("--posts", type=int, default=6, help="posts in the digest (sets the message size)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side per row; medians shown")
+    parser.add_argument(
+        "--languages-topics",
+        action="store_true",
+        help="instead: one digest split over 3 languages x 5 topics against one rendering for all"
+        " (--subscribers, 8 connections, CPU time; see bench/send_split.py)",
+    )
     args = parser.parse_args(argv)
 
     sink_tool, args.source_tool = ensure_postfix_tools()
@@ -383,6 +393,10 @@ def main(argv: list[str] | None = None) -> int:
         SINK_PID = sink.pid
         try:
             wait_for_port(port)
+            if args.languages_topics:
+                import send_split
+
+                return send_split.compare(args.repeat, args.subscribers, root, port, find_bulletin())
             return bench(args, root, site, port)
         finally:
             sink.terminate()

@@ -17,12 +17,14 @@ from bulletin.cli import main
 from bulletin.config import load_config
 from bulletin.i18n import TEXTS, missing_texts, texts
 from bulletin.mail import jobs
+from bulletin.store import DigestPost, RenderedDigest
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import PREFERENCES, TokenSigner
 
 from .digest_site import SECRET, SENDER, WEB_URL
 from .feed_site import ALMATY
 from .smtp_server import SmtpServer
+from .test_store_migrations import OLD_RENDERED
 
 SITE = Path(__file__).parent / "sites" / "topics"
 NOW = dt.datetime(2026, 4, 1, 10, 0, tzinfo=ALMATY)
@@ -308,3 +310,28 @@ def test_ru_kk_and_en_texts_are_complete_and_check_names_a_languages_missing_one
     assert lines[1].endswith(
         "no texts in 'de' ship with bulletin (only en, kk, ru, tt): its readers get English"
     )
+
+
+def test_a_site_whose_digests_held_one_language_does_not_send_every_older_translation(
+    topic_site: TopicSite,
+) -> None:
+    # Digests made before languages: the default language's posts, under their bare routes.
+    with topic_site.store() as store:
+        old = DigestPost(
+            "/blog/flu-vaccine", TITLES["ru"]["flu"], "https://emhana.example/ru/blog/flu-vaccine", NOW
+        )
+        assert store.create_digest([old], RenderedDigest.from_json(OLD_RENDERED), "n0", NOW) == 1
+        for delivery in list(store.pending_deliveries(1)):
+            store.mark_sent(1, delivery.subscriber.id, NOW)
+    upgraded = NOW + dt.timedelta(days=1)
+
+    assert topic_site.send(upgraded).composed == 2
+    # The Russian posts no digest held go out; the older translations are taken as sent.
+    [ru] = topic_site.mail_for("ru-all@example.org")
+    assert titles_in(body(ru)) == {TITLES["ru"]["mri"], TITLES["ru"]["lab"]}
+    assert topic_site.mail_for("kk-all@example.org") == []
+
+    topic_site.post("polio", "kk", POLIO["kk"], "09:00 05-04-2026", "екпе")  # after the upgrade
+    topic_site.send(upgraded + dt.timedelta(days=5))
+    [kk] = topic_site.mail_for("kk-all@example.org")
+    assert titles_in(body(kk)) == {POLIO["kk"]}

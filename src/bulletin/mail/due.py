@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..site.language_posts import in_other_language
 from ..store import LockHeld, Store, open_store, store_exists
+from .language_start import other_languages_start
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -36,13 +38,21 @@ def digest_start(config: Config, store: Store) -> dt.datetime:
 
 
 def select_new_posts(
-    posts: Iterable[Post], now: dt.datetime, already_sent: set[str], start: dt.datetime
+    posts: Iterable[Post],
+    now: dt.datetime,
+    already_sent: set[str],
+    start: dt.datetime,
+    others_start: dt.datetime | None = None,
 ) -> list[Post]:
-    """Visible posts that no digest has held yet and are not older than ``start``, oldest first."""
+    """Visible posts that no digest has held yet and are not older than ``start``, oldest first;
+    a post outside the site's default language not older than ``others_start`` either."""
+    later = max(start, others_start) if others_start else start
     chosen = [
         post
         for post in posts
-        if post.is_visible(now) and post.route not in already_sent and post.date >= start
+        if post.is_visible(now)
+        and post.route not in already_sent
+        and post.date >= (later if in_other_language(post) else start)
     ]
     chosen.sort(key=lambda post: (post.date, post.route))
     return chosen
@@ -81,7 +91,9 @@ def nothing_to_send(
     if slot is not None or store.count_pending():
         return None
     if due:
-        new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
+        start = digest_start(config, store)
+        others = other_languages_start(store, start, now, record=False)
+        new = select_new_posts(posts, now, store.digested_routes(), start, others)
         if len(new) >= config.digest.min_posts:
             return None
     return Composed(due=due, next_due=next_due)

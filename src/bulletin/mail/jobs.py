@@ -25,6 +25,7 @@ from .dkim import message_signer
 from .due import LAST_SLOT, Composed, digest_start, due_slot, select_new_posts
 from .envelope import digest_envelope
 from .interrupt import Interrupt
+from .language_start import other_languages_start
 from .mailer import STILL_PENDING, Delivery, DeliveryReport, Job, Outcome
 from .messages import MessageTemplate, build_template, personalise
 from .preflight import refuse_unready
@@ -91,7 +92,9 @@ def plan(config: Config, now: dt.datetime) -> Plan:
         unsent = tuple(select_new_posts(posts, now, set(), start))
         return Plan(unsent, 1, 0, 0, due, next_due, first_slot=periodic)
     with open_store(config) as store:
-        new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
+        start = digest_start(config, store)
+        others = other_languages_start(store, start, now, record=False)
+        new = select_new_posts(posts, now, store.digested_routes(), start, others)
         last_handled = store.meta(LAST_SLOT)
         due, _, next_due = due_slot(config, last_handled, now)
         sample = tuple(itertools.islice((s.email for s in store.subscribers("active")), PLAN_SAMPLE))
@@ -124,7 +127,10 @@ def compose(
         if slot is not None:  # the schedule's first run: this period counts as handled
             store.set_meta(LAST_SLOT, slot.isoformat())
         return Composed(due=False, next_due=next_due)
-    new = select_new_posts(posts, now, store.digested_routes(), digest_start(config, store))
+    start = digest_start(config, store)
+    # Noted once a site has languages: it marks where their posts began to count.
+    others = other_languages_start(store, start, now, record=config.content.languages is not None)
+    new = select_new_posts(posts, now, store.digested_routes(), start, others)
     groups = [[post] for post in new] if schedule.kind == "every-post" else [new]
     if len(new) < config.digest.min_posts:
         groups = []

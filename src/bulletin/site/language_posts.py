@@ -28,6 +28,11 @@ def digest_key(route: str, language: str, default: str) -> str:
     return route if language == default else f"{language}:{route}"
 
 
+def in_other_language(post: Post) -> bool:
+    """Whether ``post`` (from ``language_posts``) is in a language other than the site's default."""
+    return not post.route.startswith("/")
+
+
 def language_posts(config: Config, now: dt.datetime) -> list[Post]:
     """Every language's posts (``language`` set, ``route`` the digest key), newest first."""
     languages = config.content.languages
