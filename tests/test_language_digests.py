@@ -1,4 +1,15 @@
-"""Per-language, per-topic digests on a ru/kk/en site (tests/sites/topics), sent to a real SMTP server."""
+"""Per-language, per-topic digests on a ru/kk/en site (tests/sites/topics), sent to a real SMTP server.
+
+The site's posts (no ``languages.content_fallback``: a post without a translation reaches no
+one reading another language):
+
+    folder        ru   kk   en   category
+    flu-vaccine   yes  yes  yes  вакцинация / екпе / vaccination
+    mri           yes  yes  no   диагностика
+    saturday-lab  yes  no   no   новости (no topic)
+    nauryz        no   yes  no   жаңалықтар (no topic)
+    ultrasound    no   no   yes  diagnostics
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ the same choices share one rendering, and so do choices that pick the same posts
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 
@@ -57,15 +58,19 @@ class DigestParts:
 
     def __init__(self, config: Config, posts: Sequence[Post], number: int, now: dt.datetime) -> None:
         self._config = config
-        self._posts = posts
+        self._languages = site_languages(config)
+        # A post read without languages (load_site_posts) is the default language's.
+        default = self._languages[0]
+        self._posts = [
+            post if post.language else dataclasses.replace(post, language=default) for post in posts
+        ]
         self._number = number
         self._now = now
-        self._languages = site_languages(config)
         self._by_reader: dict[Reader, int | None] = {}
         self._by_posts: dict[tuple[str, tuple[str, ...]], int] = {}
         self._made: list[DigestRendering] = []
         for language in self._languages:
-            whole = posts_for(posts, language, frozenset())
+            whole = posts_for(self._posts, language, frozenset())
             if whole:
                 self._render(language, whole, whole=True)
 
