@@ -39,10 +39,15 @@ def _carries(topic: Topic, choices: Sequence[TopicChoice]) -> Callable[[Post], b
 
 
 def posts_for(
-    posts: Sequence[Post], language: str, topics: frozenset[Topic], choices: Sequence[TopicChoice] = ()
+    posts: Sequence[Post],
+    language: str,
+    topics: frozenset[Topic],
+    choices: Sequence[TopicChoice] = (),
+    default: str | None = None,
 ) -> list[Post]:
-    """The part of ``posts`` for a reader of ``language`` who chose ``topics`` (none: every post)."""
-    theirs = [post for post in posts if post.language == language]
+    """The part of ``posts`` for a reader of ``language`` who chose ``topics`` (none: every post);
+    a post without a language is in ``default`` (a single-language site's)."""
+    theirs = [post for post in posts if (post.language or default) == language]
     if not topics:
         return theirs
     tests = [_carries(topic, choices) for topic in sorted(topics)]

@@ -41,14 +41,14 @@ def draft(
     With no new post for them, their newest visible posts stand in so templates can still
     be checked. Returns the template and the number of new posts (None when standing in).
     """
-    reader = reader_language(language, site_languages(config))
+    languages = site_languages(config)
+    reader = reader_language(language, languages)
     next_send = plan(config, now)
-    chosen: list[Post] = posts_for(next_send.new_posts, reader, topics, config.digest.topics)
+    chosen: list[Post] = posts_for(next_send.new_posts, reader, topics, config.digest.topics, languages[0])
     new_count: int | None = len(chosen)
     if not chosen:
-        theirs = posts_for(
-            visible_posts(language_posts(config, now), now), reader, topics, config.digest.topics
-        )
+        visible = visible_posts(language_posts(config, now), now)
+        theirs = posts_for(visible, reader, topics, config.digest.topics, languages[0])
         chosen = sorted(theirs[:3], key=lambda p: p.date)
         new_count = None
     if not chosen:

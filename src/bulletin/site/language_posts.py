@@ -34,12 +34,12 @@ def in_other_language(post: Post) -> bool:
 
 
 def language_posts(config: Config, now: dt.datetime) -> list[Post]:
-    """Every language's posts (``language`` set, ``route`` the digest key), newest first."""
+    """Every language's posts (``route`` the digest key), newest first. On a multi-language site
+    each has its ``language``; a single-language site's are its posts as read (language None:
+    the one language), so a cron run that finds nothing new copies none of them."""
     languages = config.content.languages
     if languages is None or not config.content.grav:
-        return [
-            dataclasses.replace(p, language=config.site.language) for p in load_site_posts(config, now=now)
-        ]
+        return load_site_posts(config, now=now)
     falls_back = bool(languages.fallbacks) or languages.pages_fallback_only
     found: list[Post] = []
     for version in load_site(config, now=now).versions:
