@@ -42,6 +42,8 @@ from .readers import read_content, read_digest, read_feeds, read_site, read_smtp
 from .secrets import Secrets, load_secrets
 from .section import Section
 from .topics import TopicChoice
+from .webhooks import WebhooksConfig
+from .webhooks_reader import read_webhooks
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -63,6 +65,7 @@ __all__ = [
     "StoreConfig",
     "TopicChoice",
     "WebConfig",
+    "WebhooksConfig",
     "load_config",
     "parse_config",
     "read_config_file",
@@ -130,11 +133,14 @@ def parse_config(data: Any, config_path: Path, sources: dict[str, str] | None = 
     smtp = read_smtp(root.section("smtp"), secrets)
     web = read_web(root.section("web"), site)
     bounces = read_bounces(root.section("bounces"), secrets)
+    webhooks = read_webhooks(root.section("webhooks"), secrets)
     root.finish()
     if errors:
         raise ConfigError(*errors)
     origins = tuple(sorted((sources or {}).items()))
-    return Config(config_path, site, content, feeds, store, digest, smtp, web, origins, secrets, bounces)
+    return Config(
+        config_path, site, content, feeds, store, digest, smtp, web, origins, secrets, bounces, webhooks
+    )
 
 
 def _secrets(config_dir: Path, secrets_file: Path | None, errors: list[str]) -> Secrets:

@@ -12,6 +12,7 @@ from .languages import Languages
 from .schedule import Schedule
 from .secrets import Secrets
 from .topics import TopicChoice
+from .webhooks import WebhooksConfig
 
 # Grav names a page's Markdown file after its template; these are the common ones.
 DEFAULT_MAX_POST_BYTES = 10 * 1024 * 1024  # content.max_post_bytes: 10 MiB
@@ -216,3 +217,4 @@ class Config:
     sources: tuple[tuple[str, str], ...] = ()
     secrets: Secrets = field(default_factory=Secrets, repr=False)  # the environment, then the env file
     bounces: BouncesConfig = BouncesConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()  # provider webhooks `bulletin serve` accepts

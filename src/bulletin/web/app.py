@@ -32,6 +32,7 @@ from .security import STRICT_CSP, SlidingWindowLimiter, http_error, security_hea
 from .state import StoreAccess, WebState, web_state
 from .subscribe import confirm, subscribe
 from .unsubscribe import unsubscribe
+from .webhooks import WEBHOOK_ROUTES, WebhookGuards
 
 SUBSCRIBE_LIMIT = 5  # sign-up requests per client address ...
 SUBSCRIBE_WINDOW = 600.0  # ... per this many seconds
@@ -53,6 +54,7 @@ ROUTES = [
     Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
     Route(PREFERENCES_PATH, preferences, methods=["GET", "POST"]),
     Route("/static/bulletin.css", stylesheet),
+    *WEBHOOK_ROUTES,
 ]
 FEED_FILES = Route("/{path:path}", feed)  # last: everything else is a feed file or 404
 
@@ -105,5 +107,6 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         secure_cookie=config.web.url.startswith("https://"),
         languages=languages,
         archives=archives,
+        webhooks=WebhookGuards.from_config(config),
     )
     return app

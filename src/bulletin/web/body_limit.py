@@ -12,11 +12,14 @@ from .security import STRICT_CSP, security_headers
 # a name (cut to 200), the CSRF token and the honeypot. Even all in Cyrillic and
 # percent-encoded (6 bytes a letter) that is under 3 KB; the one-click body is 26 bytes.
 MAX_BODY_BYTES = 8 * 1024
+# Providers post larger bodies: an SNS message may be 256 KB, and SendGrid batches events.
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+WEBHOOK_PREFIX = "/webhooks/"
 TOO_LARGE = "Request body too large"
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for any request body over ``limit`` bytes.
+    """ASGI middleware: 413 for any request body over ``limit`` bytes (``webhook_limit`` under /webhooks/).
 
     A declared Content-Length over the limit is answered at once, without reading a
     byte of the body (the connection is then closed, so the rest is never read
@@ -24,16 +27,20 @@ class BodyLimit:
     the limit, so no parser ever holds more than ``limit`` bytes.
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, webhook_limit: int = WEBHOOK_MAX_BODY_BYTES
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.webhook_limit = webhook_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.webhook_limit if scope["path"].startswith(WEBHOOK_PREFIX) else self.limit
         declared, chunked = _body_headers(scope)
-        if declared is not None and declared > self.limit:
+        if declared is not None and declared > limit:
             response = PlainTextResponse(TOO_LARGE, status_code=413, headers=_closing_headers())
             await response(scope, receive, send)
             return
@@ -41,7 +48,7 @@ class BodyLimit:
             # The server delivers exactly Content-Length bytes (none without it).
             await self.app(scope, receive, send)
             return
-        await self.app(scope, _counting(receive, self.limit), send)
+        await self.app(scope, _counting(receive, limit), send)
 
 
 def _body_headers(scope: Scope) -> tuple[int | None, bool]:

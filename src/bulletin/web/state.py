@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import jinja2
 from starlette.requests import Request
@@ -19,6 +19,9 @@ from ..tokens import TokenSigner, claimed_id
 from .archive_languages import ArchiveLanguage
 from .feed_cache import FeedFiles
 from .security import SlidingWindowLimiter
+
+if TYPE_CHECKING:
+    from .webhooks import WebhookGuards
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -58,6 +61,7 @@ class WebState:
     feeds: FeedFiles
     limiter: SlidingWindowLimiter
     secure_cookie: bool  # web.url is https: the CSRF cookie is sent over https only
+    webhooks: WebhookGuards  # what the provider webhooks remember between requests
     languages: tuple[str, ...] = ()  # the site's, the default first (preferences.site_languages)
     archives: tuple[ArchiveLanguage, ...] = ()  # /archive/, and /<lang>/archive/ on a multi-language site
     # The few fixed message pages, rendered once each per language: the one-click answer is the hot path.
