@@ -261,6 +261,29 @@ def embed(config_path: str, language: str | None, twig: bool) -> None:
 
 
 @main.command()
+@config_option
+@now_option
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="The HTML file to write (one page, charts as SVG, no JavaScript).",
+)
+@click.option(
+    "--digests", default=20, show_default=True, type=click.IntRange(1), help="How many digests to show."
+)
+@clean_errors
+def report(config_path: str, now_text: str | None, out_path: str, digests: int) -> None:
+    """Write one HTML page of charts: subscribers by status, each digest's bounces and complaints."""
+    from .report.page import write_report
+
+    config = read_config(config_path)
+    figures = write_report(config, Path(out_path), resolve_now(config, now_text), digests)
+    say(f"Wrote {out_path} ({count_of(len(figures.digests), 'digest')})")
+
+
+@main.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False))
 @clean_errors
 def init(folder: str) -> None:

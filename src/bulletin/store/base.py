@@ -20,6 +20,7 @@ from .records import (
     FailedAttempt,
     NewSubscriber,
     RenderedDigest,
+    StatusChange,
     StoredEvent,
     Subscriber,
     Topic,
@@ -198,6 +199,11 @@ class Store(Protocol):
 
     def confirmation_sent(self, subscriber_id: int) -> None:
         """Take the subscriber's confirmation mail off the queue."""
+        ...
+
+    def status_changes(self) -> Iterator[StatusChange]:
+        """Every status each subscriber took, in the order taken (a subscriber's first one when
+        the row was made), read in pages; a removed subscriber's are gone with them."""
         ...
 
     def remove_subscriber(self, email: str) -> bool:

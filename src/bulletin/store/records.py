@@ -178,6 +178,15 @@ class DeliveryCounts:
     uncertain: int = 0  # deliveries, in any status, whose message may have arrived unseen
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """A subscriber took ``status`` at ``changed_at`` (the first one when the row was made)."""
+
+    subscriber_id: int
+    status: str
+    changed_at: dt.datetime
+
+
 def _variant(data: Mapping[str, Any]) -> RenderedVariant:
     parts = [data["subject"], data["text"], data["html"]]
     if not all(isinstance(part, str) for part in parts):

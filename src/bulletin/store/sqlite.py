@@ -37,6 +37,7 @@ from .sqlite_deliveries import DeliveryRows
 from .sqlite_digest_index import summaries, write_index_row
 from .sqlite_events import EventRows
 from .sqlite_guard import RecordingGuard
+from .sqlite_history import HistoryRows
 from .sqlite_preferences import subscribers_from_rows, write_topics, write_topics_of_pending
 from .sqlite_renderings import read_renderings, write_deliveries
 
@@ -54,7 +55,7 @@ def _parse(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-class SqliteStore(DeliveryRows, EventRows, RecordingGuard):
+class SqliteStore(DeliveryRows, EventRows, RecordingGuard, HistoryRows):
     """The store in one SQLite file; use as a context manager or call close()."""
 
     def __init__(self, path: Path, *, create: bool = True) -> None:

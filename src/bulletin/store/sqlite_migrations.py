@@ -13,6 +13,7 @@ import sqlite3
 
 from .migrations import Migration, Migrations
 from .sqlite_digest_index import fill_index
+from .sqlite_history import create_history
 
 MIGRATIONS: Migrations[sqlite3.Connection] = Migrations()
 
@@ -222,6 +223,10 @@ def delivery_events(db: sqlite3.Connection) -> None:
         "CREATE INDEX delivery_events_subscriber ON delivery_events (subscriber_id, kind, occurred_at)"
     )
     db.execute("CREATE INDEX delivery_events_digest ON delivery_events (digest_id, kind)")
+
+
+# Every status a subscriber takes, with its time (for `bulletin report`); kept by triggers.
+MIGRATIONS.register("0010_subscriber_history")(create_history)
 
 
 def migrate(

@@ -1,0 +1,1 @@
+"""`bulletin report`: one static HTML page of charts about the subscribers and the digests."""

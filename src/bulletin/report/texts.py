@@ -1,0 +1,100 @@
+"""The report page's texts in English, Russian and Kazakh, chosen as i18n chooses the site's texts."""
+
+from __future__ import annotations
+
+from ..i18n import texts_language
+
+REPORT_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Subscribers and digests",
+        "made": "Made on {date}",
+        "statuses_title": "Subscribers by status",
+        "active": "active",
+        "pending": "awaiting confirmation",
+        "unsubscribed": "unsubscribed",
+        "bounced": "undeliverable",
+        "digests_title": "Digests: sent, failed, bounced, complaints",
+        "digest": "Digest",
+        "date": "Date",
+        "sent": "sent",
+        "failed": "failed",
+        "bounces": "bounced",
+        "complaints": "complaints",
+        "rates_title": "Bounce and complaint rates",
+        "bounce_rate": "bounce rate",
+        "complaint_rate": "complaint rate",
+        "gmail_limit": "Gmail's limit for complaints, 0.3 %",
+        "gmail_recommended": "Gmail's recommendation, under 0.1 %",
+        "rates_note": "Rates are per message sent. Gmail asks bulk senders to keep complaints under 0.1 % "
+        "and never to reach 0.3 %.",
+        "above_limit": "above Gmail's 0.3 % limit",
+        "above_recommended": "above the recommended 0.1 %",
+        "signups_title": "Sign-ups per week",
+        "signups": "sign-ups",
+        "week_of": "week of {date}",
+        "no_data": "Nothing to show yet.",
+    },
+    "ru": {
+        "title": "Подписчики и выпуски",
+        "made": "Составлен {date}",
+        "statuses_title": "Подписчики по статусам",
+        "active": "активные",
+        "pending": "ждут подтверждения",
+        "unsubscribed": "отписались",
+        "bounced": "недоставляемые",
+        "digests_title": "Выпуски: отправлено, ошибки, возвраты, жалобы",
+        "digest": "Выпуск",
+        "date": "Дата",
+        "sent": "отправлено",
+        "failed": "ошибки",
+        "bounces": "возвраты",
+        "complaints": "жалобы",
+        "rates_title": "Доля возвратов и жалоб",
+        "bounce_rate": "доля возвратов",
+        "complaint_rate": "доля жалоб",
+        "gmail_limit": "предел Gmail для жалоб, 0,3 %",
+        "gmail_recommended": "рекомендация Gmail, меньше 0,1 %",
+        "rates_note": "Доли считаются от отправленных писем. Gmail требует от массовых рассылок держать "
+        "жалобы ниже 0,1 % и никогда не доходить до 0,3 %.",
+        "above_limit": "выше предела Gmail 0,3 %",
+        "above_recommended": "выше рекомендуемых 0,1 %",
+        "signups_title": "Новые подписки по неделям",
+        "signups": "подписки",
+        "week_of": "неделя с {date}",
+        "no_data": "Пока нечего показать.",
+    },
+    "kk": {
+        "title": "Жазылушылар мен шығарылымдар",
+        "made": "Құрылған күні: {date}",
+        "statuses_title": "Жазылушылар мәртебесі бойынша",
+        "active": "белсенді",
+        "pending": "растауды күтуде",
+        "unsubscribed": "жазылымнан бас тартқан",
+        "bounced": "хат жетпейді",
+        "digests_title": "Шығарылымдар: жіберілді, қателер, қайтарылған, шағымдар",
+        "digest": "Шығарылым",
+        "date": "Күні",
+        "sent": "жіберілді",
+        "failed": "қателер",
+        "bounces": "қайтарылған",
+        "complaints": "шағымдар",
+        "rates_title": "Қайтарылу мен шағымдардың үлесі",
+        "bounce_rate": "қайтарылу үлесі",
+        "complaint_rate": "шағым үлесі",
+        "gmail_limit": "Gmail-дің шағымдар шегі, 0,3 %",
+        "gmail_recommended": "Gmail ұсынысы, 0,1 %-дан төмен",
+        "rates_note": "Үлестер жіберілген хаттар санынан есептеледі. Gmail жаппай таратушылардан шағымдарды "
+        "0,1 %-дан төмен ұстауды және ешқашан 0,3 %-ға жеткізбеуді талап етеді.",
+        "above_limit": "Gmail-дің 0,3 % шегінен жоғары",
+        "above_recommended": "ұсынылған 0,1 %-дан жоғары",
+        "signups_title": "Апта сайынғы жаңа жазылымдар",
+        "signups": "жазылымдар",
+        "week_of": "{date} басталған апта",
+        "no_data": "Әзірге көрсететін ештеңе жоқ.",
+    },
+}
+
+
+def report_texts(language: str) -> dict[str, str]:
+    """The texts for a site in ``language`` (its own, a neighbour's, or English)."""
+    return REPORT_TEXTS.get(texts_language(language), REPORT_TEXTS["en"])
