@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from bulletin.bounces.verp import VerpSigner
+from bulletin.tokens import TokenSigner
 from bulletin.web.app import create_app
 
-from .digest_site import WEB_URL, DigestSite
+from .digest_site import SECRET, WEB_URL, DigestSite
 from .webhook_senders import (
     TOPIC,
     FakeSnsHost,
@@ -121,12 +123,42 @@ def test_permanent_bounce_bounces_and_complaint_unsubscribes(
     assert sns_host.requests.count("/SimpleNotificationService-0123456789abcdef.pem") == 1
 
 
-def test_transient_bounce_does_not_bounce_at_once(
+def test_transient_bounces_bounce_at_the_soft_limit(
     client: TestClient, sns_host: FakeSnsHost, hooked: DigestSite
 ) -> None:
-    notification = sns_host.notification(ses_bounce(ALICE, "Transient", "4.2.2"))
-    assert post_json(client, "/webhooks/ses", notification).status_code == 200
+    for _ in range(2):
+        notification = sns_host.notification(ses_bounce(ALICE, "Transient", "4.2.2"))
+        assert post_json(client, "/webhooks/ses", notification).status_code == 200
     assert statuses(hooked)[ALICE] == "active"
+    assert (
+        post_json(client, "/webhooks/ses", sns_host.notification(ses_bounce(ALICE, "Transient"))).status_code
+        == 200
+    )
+    assert statuses(hooked)[ALICE] == "bounced"  # bounces.soft_limit, 3 by default
+    assert hooked.rows("SELECT DISTINCT source, kind FROM delivery_events") == [("ses", "soft_bounce")]
+
+
+def test_ses_events_are_stored_with_their_code_and_diagnostic(
+    client: TestClient, sns_host: FakeSnsHost, hooked: DigestSite
+) -> None:
+    assert post_json(client, "/webhooks/ses", sns_host.notification(ses_bounce(ALICE))).status_code == 200
+    [(source, kind, code, detail, recipient)] = hooked.rows(
+        "SELECT source, kind, code, detail, recipient FROM delivery_events"
+    )
+    assert (source, kind, code, recipient) == ("ses", "hard_bounce", "5.1.1", ALICE)
+    assert "User unknown" in detail
+
+
+def test_the_verp_envelope_sender_names_the_subscriber(
+    client: TestClient, sns_host: FakeSnsHost, hooked: DigestSite
+) -> None:
+    """A bounce from a forwarding address still reaches its subscriber: SES reports the
+    envelope sender (mail.source), bulletin's VERP address, signed for that subscriber."""
+    [(alice_id, nonce)] = hooked.rows("SELECT id, token_nonce FROM subscribers WHERE email = ?", ALICE)
+    token = VerpSigner(TokenSigner(SECRET)).make(1, alice_id, nonce)
+    bounce = ses_bounce("alice.forwarded@mail.example", source=f"bounces+{token}@clinic.example")
+    assert post_json(client, "/webhooks/ses", sns_host.notification(bounce)).status_code == 200
+    assert statuses(hooked) == {ALICE: "bounced", BOB: "active", CAROL: "active"}
 
 
 def test_the_same_notification_twice_changes_nothing_the_second_time(
@@ -138,6 +170,7 @@ def test_the_same_notification_twice_changes_nothing_the_second_time(
     # SNS redelivers with the same MessageId when our answer was lost: 200, nothing new.
     assert post_json(client, "/webhooks/ses", notification).status_code == 200
     assert snapshot(hooked) == after_first
+    assert hooked.rows("SELECT count(*) FROM delivery_events") == [(1,)]
 
 
 def _forged_message(host: FakeSnsHost) -> dict[str, Any]:

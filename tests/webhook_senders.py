@@ -159,7 +159,9 @@ def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def ses_bounce(address: str, bounce_type: str = "Permanent", status: str = "5.1.1") -> dict[str, Any]:
+def ses_bounce(
+    address: str, bounce_type: str = "Permanent", status: str = "5.1.1", source: str = "news@clinic.example"
+) -> dict[str, Any]:
     """An SES bounce notification in the shape of AWS's example (notification-examples)."""
     now = _iso(dt.datetime.now(dt.UTC))
     return {
@@ -180,7 +182,7 @@ def ses_bounce(address: str, bounce_type: str = "Permanent", status: str = "5.1.
             "feedbackId": f"0000013{secrets.token_hex(8)}-000000",
             "remoteMtaIp": "127.0.2.0",
         },
-        "mail": _ses_mail(address, now),
+        "mail": _ses_mail(address, now, source),
     }
 
 
@@ -200,10 +202,10 @@ def ses_complaint(address: str) -> dict[str, Any]:
     }
 
 
-def _ses_mail(address: str, now: str) -> dict[str, Any]:
+def _ses_mail(address: str, now: str, source: str = "news@clinic.example") -> dict[str, Any]:
     return {
         "timestamp": now,
-        "source": "news@clinic.example",
+        "source": source,
         "sourceArn": "arn:aws:ses:eu-central-1:123456789012:identity/clinic.example",
         "sendingAccountId": "123456789012",
         "messageId": "00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000",

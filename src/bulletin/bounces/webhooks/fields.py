@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..verp import token_in
 from . import Unreadable
 
 JsonObject = Mapping[str, Any]
@@ -71,8 +72,4 @@ def message_id(value: str | None) -> str | None:
 
 def verp_token(envelope_sender: str | None) -> str | None:
     """The token of a VERP envelope sender (bounces+<token>@domain), when it is one."""
-    if not envelope_sender or "@" not in envelope_sender:
-        return None
-    local = envelope_sender.rsplit("@", 1)[0]
-    _, plus, token = local.partition("+")
-    return token if plus and token else None
+    return token_in(envelope_sender) if envelope_sender else None
