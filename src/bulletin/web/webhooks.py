@@ -9,8 +9,9 @@ same event delivered twice changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +27,7 @@ from ..bounces.webhooks.replay import RecentlySeen
 from ..config import Config
 from ..store import Store
 from .security import STRICT_CSP, security_headers
-from .state import web_state
+from .state import WebState, web_state
 
 log = logging.getLogger("bulletin.web")
 
@@ -51,99 +52,81 @@ class WebhookGuards:
         )
 
 
-async def ses_webhook(request: Request) -> Response:
-    state = web_state(request)
-    body = await request.body()
-    now = dt.datetime.now(dt.UTC)
+# A reader checks the request's proof and reads its events; or it answers a message that
+# reports none (an SNS subscription confirmed) with a word of its own.
+Reader = Callable[[Request, WebState, bytes], Awaitable[list[DeliveryEvent] | str]]
+
+
+async def read_ses(request: Request, state: WebState, body: bytes) -> list[DeliveryEvent] | str:
     guards = state.webhooks
-    try:
-        # Fetching a certificate blocks: off the event loop.
-        message = await run_in_threadpool(
-            sns.verified_message, body, state.config.webhooks.ses, guards.certificates, now
-        )
-        if message.type == sns.SUBSCRIPTION_CONFIRMATION:
-            await run_in_threadpool(guards.certificates.visit, message.subscribe_url or "")
-            log.info("SES webhook: subscribed to %s", message.topic_arn)
-            return _answer("subscribed")
-        if message.type == sns.UNSUBSCRIBE_CONFIRMATION:
-            log.warning("SES webhook: %s unsubscribed this endpoint", message.topic_arn)
-            return _answer("ok")
-        events = ses.ses_events(message)
-    except Refused as exc:
-        return _refused("ses", exc)
-    except Unreadable as exc:
-        return _unreadable("ses", exc)
-    return await _record(request, events)
+    # Fetching a certificate (or visiting a SubscribeURL) blocks: off the event loop.
+    message = await run_in_threadpool(
+        sns.verified_message, body, state.config.webhooks.ses, guards.certificates, dt.datetime.now(dt.UTC)
+    )
+    if message.type == sns.SUBSCRIPTION_CONFIRMATION:
+        await run_in_threadpool(guards.certificates.visit, message.subscribe_url or "")
+        log.info("SES webhook: subscribed to %s", message.topic_arn)
+        return "subscribed"
+    if message.type == sns.UNSUBSCRIBE_CONFIRMATION:
+        log.warning("SES webhook: %s unsubscribed this endpoint", message.topic_arn)
+        return "ok"
+    return ses.ses_events(message)
 
 
-async def postmark_webhook(request: Request) -> Response:
-    state = web_state(request)
+async def read_postmark(request: Request, state: WebState, body: bytes) -> list[DeliveryEvent] | str:
     settings = state.config.webhooks
-    try:
-        postmark.check_basic_auth(
-            request.headers.get("authorization"),
-            settings.postmark.username,
-            settings.secret(settings.postmark.password_env),
-        )
-        events = postmark.postmark_events(await request.body())
-    except Refused as exc:
-        return _refused("postmark", exc)
-    except Unreadable as exc:
-        return _unreadable("postmark", exc)
-    return await _record(request, events)
+    password = settings.secret(settings.postmark.password_env)
+    postmark.check_basic_auth(request.headers.get("authorization"), settings.postmark.username, password)
+    return postmark.postmark_events(body)
 
 
-async def mailgun_webhook(request: Request) -> Response:
-    state = web_state(request)
+async def read_mailgun(request: Request, state: WebState, body: bytes) -> list[DeliveryEvent] | str:
     settings = state.config.webhooks
-    try:
-        payload = mailgun.verified_payload(
-            await request.body(),
-            settings.secret(settings.mailgun.signing_key_env),
-            settings.mailgun.max_age,
-            state.webhooks.mailgun_tokens,
-        )
-        events = mailgun.mailgun_events(payload)
-    except Refused as exc:
-        return _refused("mailgun", exc)
-    except Unreadable as exc:
-        return _unreadable("mailgun", exc)
-    return await _record(request, events)
+    key = settings.secret(settings.mailgun.signing_key_env)
+    payload = mailgun.verified_payload(body, key, settings.mailgun.max_age, state.webhooks.mailgun_tokens)
+    return mailgun.mailgun_events(payload)
 
 
-async def sendgrid_webhook(request: Request) -> Response:
-    state = web_state(request)
+async def read_sendgrid(request: Request, state: WebState, body: bytes) -> list[DeliveryEvent] | str:
     settings = state.config.webhooks
-    body = await request.body()
+    sendgrid.check_signature(
+        body,
+        request.headers.get(sendgrid.SIGNATURE_HEADER),
+        request.headers.get(sendgrid.TIMESTAMP_HEADER),
+        sendgrid.public_key(settings.secret(settings.sendgrid.public_key_env)),
+        settings.sendgrid.max_age,
+        state.webhooks.sendgrid_signatures,
+    )
+    return sendgrid.sendgrid_events(body)
+
+
+async def webhook(provider: str, read: Reader, request: Request) -> Response:
+    """One provider's endpoint: 403 unless proven, 400 unless readable, else its events applied."""
+    state = web_state(request)
     try:
-        sendgrid.check_signature(
-            body,
-            request.headers.get(sendgrid.SIGNATURE_HEADER),
-            request.headers.get(sendgrid.TIMESTAMP_HEADER),
-            sendgrid.public_key(settings.secret(settings.sendgrid.public_key_env)),
-            settings.sendgrid.max_age,
-            state.webhooks.sendgrid_signatures,
-        )
-        events = sendgrid.sendgrid_events(body)
+        read_out = await read(request, state, await request.body())
     except Refused as exc:
-        return _refused("sendgrid", exc)
+        # The reason is for the operator's log; the caller learns nothing from the answer.
+        log.warning("%s webhook refused: %s", provider, exc)
+        return _answer("Forbidden", 403)
     except Unreadable as exc:
-        return _unreadable("sendgrid", exc)
-    return await _record(request, events)
+        log.warning("%s webhook not understood: %s", provider, exc)
+        return _answer("Bad Request", 400)
+    if isinstance(read_out, str):
+        return _answer(read_out)
+    await state.store.run(_apply_events, state.webhooks.rules, read_out, dt.datetime.now(dt.UTC))
+    return _answer("ok")
 
 
 WEBHOOK_ROUTES = [
-    Route("/webhooks/ses", ses_webhook, methods=["POST"]),
-    Route("/webhooks/postmark", postmark_webhook, methods=["POST"]),
-    Route("/webhooks/mailgun", mailgun_webhook, methods=["POST"]),
-    Route("/webhooks/sendgrid", sendgrid_webhook, methods=["POST"]),
+    Route(f"/webhooks/{provider}", functools.partial(webhook, provider, read), methods=["POST"])
+    for provider, read in (
+        ("ses", read_ses),
+        ("postmark", read_postmark),
+        ("mailgun", read_mailgun),
+        ("sendgrid", read_sendgrid),
+    )
 ]
-
-
-async def _record(request: Request, events: Sequence[DeliveryEvent]) -> Response:
-    state = web_state(request)
-    await state.store.run(_apply_events, state.webhooks.rules, events, dt.datetime.now(dt.UTC))
-    return _answer("ok")
 
 
 def _apply_events(
@@ -152,17 +135,6 @@ def _apply_events(
     for event in events:
         outcome = apply_event(store, event, rules, now)
         log.info("webhook event: %s", outcome.describe())
-
-
-def _refused(provider: str, exc: Refused) -> Response:
-    # The reason is for the operator's log; the caller learns nothing from the answer.
-    log.warning("%s webhook refused: %s", provider, exc)
-    return _answer("Forbidden", 403)
-
-
-def _unreadable(provider: str, exc: Unreadable) -> Response:
-    log.warning("%s webhook not understood: %s", provider, exc)
-    return _answer("Bad Request", 400)
 
 
 def _answer(text: str, status: int = 200) -> Response:
