@@ -302,19 +302,21 @@ def test_postmark_the_same_bounce_twice(client: TestClient, hooked: DigestSite) 
 
 
 def test_mailgun_signed_events(client: TestClient, hooked: DigestSite) -> None:
-    assert (
-        client.post("/webhooks/mailgun", content=mailgun_body(MAILGUN_KEY, mailgun_failed(ALICE))).status_code
-        == 200
-    )
-    assert (
-        client.post(
-            "/webhooks/mailgun", content=mailgun_body(MAILGUN_KEY, mailgun_complained(BOB))
-        ).status_code
-        == 200
-    )
-    temporary = mailgun_body(MAILGUN_KEY, mailgun_failed(CAROL, "temporary"))
-    assert client.post("/webhooks/mailgun", content=temporary).status_code == 200
+    def post(event: dict[str, Any]) -> int:
+        return int(client.post("/webhooks/mailgun", content=mailgun_body(MAILGUN_KEY, event)).status_code)
+
+    assert post(mailgun_failed(ALICE)) == 200
+    assert post(mailgun_complained(BOB)) == 200
     assert statuses(hooked) == {ALICE: "bounced", BOB: "unsubscribed", CAROL: "active"}
+    # Mailgun reports every try that failed for now: none of them is a bounce yet.
+    assert post(mailgun_failed(CAROL, "temporary")) == 200
+    assert hooked.rows("SELECT count(*) FROM delivery_events WHERE recipient = ?", CAROL) == [(0,)]
+    # Its last word after trying for hours is permanent, with reason "old": a soft bounce.
+    assert post(mailgun_failed(CAROL, "permanent", reason="old")) == 200
+    assert hooked.rows("SELECT kind, source FROM delivery_events WHERE recipient = ?", CAROL) == [
+        ("soft_bounce", "mailgun")
+    ]
+    assert statuses(hooked)[CAROL] == "active"
 
 
 def test_mailgun_forged_old_and_replayed_requests_are_refused(client: TestClient, hooked: DigestSite) -> None:

@@ -227,14 +227,14 @@ def mailgun_body(
     ).encode()
 
 
-def mailgun_failed(address: str, severity: str = "permanent") -> dict[str, Any]:
+def mailgun_failed(address: str, severity: str = "permanent", reason: str | None = None) -> dict[str, Any]:
     """A failed event as Mailgun documents it (event-data of a webhook)."""
     return {
         "event": "failed",
         "id": secrets.token_urlsafe(16),
         "timestamp": time.time(),
         "severity": severity,
-        "reason": "bounce" if severity == "permanent" else "generic",
+        "reason": reason or ("bounce" if severity == "permanent" else "generic"),
         "recipient": address,
         "log-level": "error",
         "envelope": {"sender": "news@clinic.example", "transport": "smtp", "targets": address},

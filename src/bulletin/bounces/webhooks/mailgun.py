@@ -21,6 +21,12 @@ from .fields import (
 from .replay import RecentlySeen
 
 SOURCE = "mailgun"
+# Permanent failures that say nothing final about the address: tried until Mailgun gave up
+# (old), refused by the receiving provider for the sender (espblock), greylisted throughout.
+SOFT_REASONS = frozenset({"old", "espblock", "greylisted"})
+# Not sent because the address is on Mailgun's own lists for an unsubscribe or a complaint,
+# which reached bulletin (or not) by its own way.
+NOT_ABOUT_THE_ADDRESS = frozenset({"suppress-unsubscribe", "suppress-complaint"})
 
 
 def verified_payload(
@@ -65,7 +71,7 @@ def mailgun_events(payload: JsonObject) -> list[DeliveryEvent]:
         DeliveryEvent(
             kind=kind,
             source=SOURCE,
-            key=text(data, "id", "Mailgun event-data"),
+            key=_event_key(data),
             occurred_at=epoch_time(data.get("timestamp"), "Mailgun timestamp"),
             recipient=text(data, "recipient", "Mailgun event-data"),
             verp_token=verp_token(optional_text(envelope, "sender")) if isinstance(envelope, dict) else None,
@@ -82,7 +88,19 @@ def _kind(data: JsonObject) -> EventKind | None:
     event = data.get("event")
     if event == "complained":
         return "complaint"
-    if event == "failed":
-        # Mailgun's severity: permanent (it gives up) or temporary (it will try again).
-        return "hard_bounce" if data.get("severity") == "permanent" else "soft_bounce"
-    return None
+    if event != "failed" or data.get("severity") != "permanent":
+        # A temporary failure is reported at every try Mailgun makes: counting each as a soft
+        # bounce would bounce a full mailbox within hours. Its last word (permanent) decides.
+        return None
+    reason = data.get("reason")
+    if reason in SOFT_REASONS:
+        return "soft_bounce"
+    if reason in NOT_ABOUT_THE_ADDRESS:
+        return None
+    return "hard_bounce"
+
+
+def _event_key(data: JsonObject) -> str:
+    """Mailgun's event id, which it keeps unique within a day only: with the event's own
+    time it stays unique, and a webhook Mailgun posts again still has the same key."""
+    return f"{text(data, 'id', 'Mailgun event-data')}@{data.get('timestamp')}"
