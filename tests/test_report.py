@@ -183,6 +183,39 @@ def test_sign_ups_per_week_count_each_subscriber_once() -> None:
     assert [(week.monday.day, week.count) for week in weeks] == [(2, 2), (9, 0), (16, 0), (23, 1)]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
+@pytest.mark.parametrize("width", [600, 375])
+def test_the_page_fits_a_phone_in_chromium_without_javascript(
+    site: DigestSite, smtp_server: SmtpServer, tmp_path: Path, width: int
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    sent_digest_with_a_bounce_and_a_complaint(site, smtp_server)
+    site.configure(site={"language": "kk"})
+    report_of(site, tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": width, "height": 800}, java_script_enabled=False)
+        page.goto((tmp_path / "report.html").as_uri())
+        page.screenshot(path=str(ARTIFACTS / f"report-kk-{width}.png"), full_page=True)
+        browser.close()
+        # Measured in a second page with scripts on (the report itself ran none).
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto((tmp_path / "report.html").as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") == width  # no sideways scrolling
+        boxes = page.evaluate(
+            "[...document.querySelectorAll('figure svg')].map(s => s.getBoundingClientRect().width)"
+        )
+        browser.close()
+    assert len(boxes) == 6 and all(width / 2 < box <= width for box in boxes)
+
+
 @pytest.mark.parametrize("language", ["ru", "kk", "en"])
 def test_every_language_has_every_text(language: str) -> None:
     from bulletin.report.texts import REPORT_TEXTS
