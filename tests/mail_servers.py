@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 DOMAIN = "klinika-almaty.kz"  # delivered by the relay itself: no DNS is asked
 MAILBOX_UID = 65534  # nobody: owns the Maildirs; Postfix's virtual agent and Dovecot act as it
@@ -151,7 +151,20 @@ queue_run_delay = 1s
 class DovecotImap:
     """Dovecot serving one Maildir over IMAP on 127.0.0.1:``port`` to one user and password."""
 
-    def __init__(self, root: Path, port: int, maildir: Path, user: str, password: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        port: int,
+        maildir: Path,
+        user: str,
+        password: str,
+        tls: TlsFiles | None = None,
+        implicit_tls: bool = False,
+    ) -> None:
+        # With ``tls``: the port speaks TLS from the start (implicit_tls, as port 993), or
+        # offers STARTTLS and refuses to log in before it.
+        self.tls = tls
+        self.implicit_tls = implicit_tls
         self.root = root
         self.port = port
         self.maildir = maildir
@@ -178,8 +191,7 @@ state_dir = {root / "state"}
 instance_name = bulletin-test-{self.port}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{self._ssl()}
 auth_mechanisms = plain
 log_path = {root / "dovecot.log"}
 mail_location = maildir:{self.maildir}
@@ -198,10 +210,12 @@ service imap-login {{
   chroot =
   inet_listener imap {{
     address = 127.0.0.1
-    port = {self.port}
+    port = {0 if self.implicit_tls else self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.port if self.implicit_tls else 0}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -209,12 +223,25 @@ service anvil {{
 }}
 """
 
+    def _ssl(self) -> str:
+        if self.tls is None:
+            return "ssl = no\ndisable_plaintext_auth = no"
+        return (
+            f"ssl = required\nssl_cert = <{self.tls.cert_file}\nssl_key = <{self.tls.key_file}\n"
+            "disable_plaintext_auth = yes"
+        )
+
     def stop(self) -> None:
         subprocess.run([DOVECOT, "-c", str(self.config), "stop"], check=False, timeout=30)
 
     def log_text(self) -> str:
         log = self.root / "dovecot.log"
         return log.read_text(errors="replace") if log.exists() else ""
+
+
+class TlsFiles(Protocol):
+    cert_file: Path
+    key_file: Path
 
 
 def wait_for_mail(maildir: Path, count: int, timeout: float = 30.0) -> list[Path]:

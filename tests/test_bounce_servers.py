@@ -4,6 +4,7 @@ exist comes back as Postfix's own DSN, which `bulletin bounces fetch` reads over
 from __future__ import annotations
 
 import imaplib
+import re
 import smtplib
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bulletin.bounces.imap import encode_folder
 from bulletin.cli import main
 
 from . import bounce_corpus as corpus
@@ -27,6 +29,7 @@ from .mail_servers import (
     wait_for_mail,
 )
 from .smtp_server import free_port
+from .test_smtp_faults import Pki
 
 PASSWORD = "imap-пароль-0123"
 REAL, GHOST = f"real@{DOMAIN}", f"ghost@{DOMAIN}"  # ghost has no mailbox: Postfix bounces it
@@ -154,3 +157,63 @@ def test_a_wrong_password_is_one_line(
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: bounces.imap: 127.0.0.1:{imap.port}: ")
     assert len(result.output.splitlines()) == 1 and "wrong" not in result.output
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_over_tls_the_certificate_is_checked_against_ca_file(
+    tmp_path: Path, relay: PostfixRelay, site: DigestSite, security: str
+) -> None:
+    with open_folder("bulletin-dovecot-tls-") as root:
+        pki = Pki(root / "pki")
+        box = DovecotImap(
+            root, free_port(), relay.maildir("bounces"), "bounces", PASSWORD, pki, security == "tls"
+        )
+        with running(box):
+            imap = {"host": "127.0.0.1", "port": box.port, "security": security, "user": "bounces"}
+            imap["password_env"] = "BOUNCE_BOX_PASSWORD"
+            site.configure(bounces={"imap": {**imap, "ca_file": str(pki.ca_file)}})
+            trusted = fetch(site)
+            site.configure(bounces={"imap": {**imap, "ca_file": None}})
+            untrusted = fetch(site)
+
+    assert (trusted.exit_code, trusted.output) == (0, "Read 0 mails; 0 subscribers changed.\n")
+    assert untrusted.exit_code == 1
+    assert untrusted.output.startswith(
+        f"Error: bounces.imap: 127.0.0.1:{box.port}: TLS certificate not trusted"
+    )
+
+
+def test_processed_mail_is_moved_to_processed_folder_named_in_any_script(
+    site: DigestSite, relay: PostfixRelay, imap: DovecotImap
+) -> None:
+    folder = "Обработано & готово"
+    deliver(relay, corpus.out_of_office_gmail(f"bounces@{DOMAIN}"))
+    assert len(wait_for_mail(relay.maildir("bounces"), 1)) == 1
+    with imaplib.IMAP4("127.0.0.1", imap.port) as box:
+        box.authenticate("PLAIN", lambda _: f"\0bounces\0{PASSWORD}".encode())
+        assert box.create(f'"{encode_folder(folder)}"')[0] == "OK"
+    settings = site.sections["bounces"]["imap"]
+    site.configure(bounces={"imap": {**settings, "processed_folder": folder}})
+
+    assert fetch(site).output.endswith("Read 1 mail (1 auto-reply); 0 subscribers changed.\n")
+
+    with imaplib.IMAP4("127.0.0.1", imap.port) as box:
+        box.authenticate("PLAIN", lambda _: f"\0bounces\0{PASSWORD}".encode())
+        inbox = box.select("INBOX")[1][0]
+        moved = box.select(f'"{encode_folder(folder)}"')[1][0]
+    assert (inbox, moved) == (b"0", b"1")
+
+
+def utf7_reading(name: str) -> str:
+    """IMAP's modified UTF-7 read with Python's own UTF-7 codec (RFC 3501 5.1.3 says how they differ)."""
+    return re.sub(
+        "&([^-]*)-",
+        lambda m: "&" if not m[1] else ("+" + m[1].replace(",", "/") + "-").encode().decode("utf-7"),
+        name,
+    )
+
+
+@pytest.mark.parametrize("name", ["INBOX", "Обработано & готово", "Өңделді/2026", "a&b", "𝄞 music", "~ok,"])
+def test_folder_names_are_modified_utf7_as_the_utf7_codec_reads_them(name: str) -> None:
+    encoded = encode_folder(name)
+    assert encoded.isascii() and utf7_reading(encoded) == name
