@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import re
 
+from starlette.requests import Request
+
 from ..i18n import base_language
+from .state import WebState
 
 # Each language's own name, as a reader of it looks for it in a list; others come from CLDR.
 OWN_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
@@ -56,3 +59,12 @@ def language_matching(tag: str, languages: tuple[str, ...]) -> str | None:
         return lowered[tag.lower()]
     base = base_language(tag)
     return next((code for code in languages if base_language(code) == base), None)
+
+
+def page_language(state: WebState, request: Request) -> str:
+    """A page's language: its /kk/ prefix, else the browser's Accept-Language, else the default."""
+    prefix = request.url.path.split("/")[1]
+    if prefix in state.languages:
+        return prefix
+    header = request.headers.get("accept-language", "")
+    return accepted_language(header, state.languages) or state.default_language

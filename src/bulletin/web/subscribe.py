@@ -14,7 +14,7 @@ from ..subscribers import clean_name, normalise_address
 from ..tokens import CONFIRM
 from .choices import Choice, choice_context, chosen, stored_language
 from .cross_origin import back_to_site, from_allowed_origin
-from .languages import accepted_language
+from .languages import page_language
 from .pages import action_page, forbidden, form_page, message_page, not_found, subscriber_page
 from .security import csrf_ok
 from .state import WebState, token_subscriber, web_state
@@ -29,9 +29,9 @@ async def subscribe(request: Request) -> Response:
     if request.method == "GET":
         return subscribe_form(state, Choice(language))
     form = await request.form()
+    choice = chosen(state, form, language)  # every answer speaks the language chosen in the form
     # Our own form proves itself with the CSRF pair; an embedded one (`bulletin embed`) on
     # a page of web.allowed_origins by its Origin, since no cookie of ours comes with it.
-    choice = chosen(state, form, language)  # every answer speaks the language chosen in the form
     embedded = not csrf_ok(state.signer, request, form)
     if embedded and not from_allowed_origin(state.config, request):
         return forbidden(state, choice.language)
@@ -66,15 +66,6 @@ def signed_up(state: WebState, choice: Choice, embedded: bool) -> Response:
     if embedded:
         return back_to_site(state.config, choice.language)
     return message_page(state, "subscribe_sent_title", "subscribe_sent_text", language=choice.language)
-
-
-def page_language(state: WebState, request: Request) -> str:
-    """A page's language: its /kk/ prefix, else the browser's Accept-Language, else the default."""
-    prefix = request.url.path.split("/")[1]
-    if prefix in state.languages:
-        return prefix
-    header = request.headers.get("accept-language", "")
-    return accepted_language(header, state.languages) or state.default_language
 
 
 def _sign_up(
