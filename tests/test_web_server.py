@@ -18,7 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bulletin.feeds.build import build
-from bulletin.tokens import CONFIRM, UNSUBSCRIBE
+from bulletin.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE
 from bulletin.web.app import create_app
 
 from .digest_site import NOW, WEB_URL, DigestSite
@@ -144,12 +144,14 @@ def test_serve_says_where_it_listens_and_logs_requests_under_v_with_tokens_maske
     site.subscribe("logged@example.org")
     unsubscribe_token = site.token(UNSUBSCRIBE, "logged@example.org")
     confirm_token = site.token(CONFIRM, "logged@example.org")
+    preferences_token = site.token(PREFERENCES, "logged@example.org")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_serve(site, "-v", port=port)
     wait_for_health(url, process)
     assert httpx.get(f"{url}/unsubscribe/{unsubscribe_token}", timeout=5).status_code == 200
     assert httpx.get(f"{url}/confirm/{confirm_token}?x=1", timeout=5).status_code == 200
+    assert httpx.get(f"{url}/preferences?token={preferences_token}", timeout=5).status_code == 200
     assert httpx.get(f"{url}/no-such-feed.xml", timeout=5).status_code == 404
     out, err = stopped(process)
     lines = out.splitlines()
@@ -161,10 +163,12 @@ def test_serve_says_where_it_listens_and_logs_requests_under_v_with_tokens_maske
     paths = [line.split('"')[1] for line in access]
     assert "GET /unsubscribe/***" in paths
     assert "GET /confirm/***?x=1" in paths
+    assert "GET /preferences?token=***" in paths
     assert "GET /no-such-feed.xml" in paths
     not_found = 'INFO bulletin.web.access: 127.0.0.1 "GET /no-such-feed.xml" 404 '
     assert any(line.startswith(not_found) for line in access)
     assert unsubscribe_token not in out + err and confirm_token not in out + err
+    assert preferences_token.split(".")[1] not in out + err
 
 
 def test_serve_without_v_logs_no_requests(site: DigestSite) -> None:
