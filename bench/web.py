@@ -61,6 +61,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,6 +345,16 @@ async def load(
     return stats, time.perf_counter() - started
 
 
+def client_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop for the clients when it is installed (it is, with uvicorn[standard]): the clients
+    share the machine with the server, and asyncio's own loop spent a core on 200 of them."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
     """Until the server answers /health; exits when it died or took over 30 s."""
     deadline = time.monotonic() + 30
@@ -430,7 +441,8 @@ def main() -> None:
         wait_until_up(base_url, server)
         print(f"server pid {server.pid} on {base_url}")
         cpu_before = process_cpu(server.pid)
-        stats, elapsed = asyncio.run(load(port, ids, args.clients, args.duration, args.think))
+        with asyncio.Runner(loop_factory=client_loop()) as runner:
+            stats, elapsed = runner.run(load(port, ids, args.clients, args.duration, args.think))
         cpu_used = process_cpu(server.pid) - cpu_before
         report(stats, elapsed, args)
         requests = sum(len(values) for values in stats.latencies.values())
