@@ -85,3 +85,16 @@ def test_plain_imap_is_allowed_on_loopback_for_tests(write_config: WriteConfig) 
         write_config(bounces={"imap": {"host": "127.0.0.1", "port": 10143, "user": "u", "security": "none"}})
     )
     assert config.bounces.imap is not None and config.bounces.imap.port == 10143
+
+
+def test_check_warns_when_bounces_go_to_an_address_nobody_reads(write_config: WriteConfig) -> None:
+    from bulletin.check import check_site
+
+    unread = write_config(digest={"bounce_address": "bounces@clinic.kz"})
+    warning = (
+        f"{unread}: bounces go to bounces@clinic.kz, but neither bounces.imap nor bounces.maildir says"
+        " where to read them: set one and run `bulletin bounces fetch` from cron"
+    )
+    assert warning in check_site(unread).warnings
+    read = write_config(digest={"bounce_address": "bounces@clinic.kz"}, bounces={"maildir": "Maildir"})
+    assert not any("bounces go to" in line for line in check_site(read).warnings)

@@ -83,6 +83,7 @@ def check_site(config_path: Path, now: dt.datetime | None = None) -> CheckReport
             " (CAN-SPAM-style rules ask for one in every message); put the address and a phone there"
         )
     report.warnings.extend(web_url_warnings(config))
+    report.warnings.extend(bounce_warnings(config))
     site, problems = read_site(config, now=now)
     posts = site.posts
     report.errors.extend(problems)
@@ -182,6 +183,17 @@ def web_url_warnings(config: Config) -> list[str]:
         f"{config.path}: web.url {config.web.url} is not https: one-click unsubscribe"
         " (List-Unsubscribe-Post, RFC 8058) needs an https:// address, and mailbox providers"
         " may not offer it to readers otherwise"
+    ]
+
+
+def bounce_warnings(config: Config) -> list[str]:
+    """digest.bounce_address without a mailbox to read: bounces and complaints would pile up unread."""
+    address = config.digest.bounce_address
+    if address is None or config.bounces.imap is not None or config.bounces.maildir is not None:
+        return []
+    return [
+        f"{config.path}: bounces go to {address}, but neither bounces.imap nor bounces.maildir says"
+        " where to read them: set one and run `bulletin bounces fetch` from cron"
     ]
 
 
