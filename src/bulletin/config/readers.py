@@ -120,7 +120,7 @@ def read_digest(section: Section, site: SiteConfig, feeds: FeedsConfig) -> Diges
         logo=logo,
         logo_file=logo_file,
         footer=v["footer"].strip(),
-        topics=read_topics(section),
+        topics=read_topics(section, defaults.TAXONOMIES),
         bounce_address=read_bounce_address(section, v["bounce_address"]),
     )
     section.finish()

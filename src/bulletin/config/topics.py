@@ -44,9 +44,10 @@ class TopicChoice:
         return any(term.casefold() in wanted for term in terms)
 
 
-def read_topics(digest: Section) -> tuple[TopicChoice, ...]:
-    """digest.topics, every problem noted on ``digest`` with the key it is about."""
-    from .defaults import TAXONOMIES  # here: defaults imports the model, which imports this module
+def read_topics(digest: Section, taxonomies: tuple[str, ...]) -> tuple[TopicChoice, ...]:
+    """digest.topics, every problem noted on ``digest`` with the key it is about; a topic's
+    taxonomy must be one of ``taxonomies`` (the reader passes the ones bulletin reads, which
+    config/defaults.py keeps: importing it here would close a cycle through the model)."""
 
     value = digest.take("topics")
     if value is None:
@@ -60,7 +61,7 @@ def read_topics(digest: Section) -> tuple[TopicChoice, ...]:
     found: dict[tuple[str, str], TopicChoice] = {}
     for taxonomy, terms in value.items():
         where = f"{key}.{taxonomy}"
-        if taxonomy not in TAXONOMIES:
+        if taxonomy not in taxonomies:
             digest.errors.append(f"{digest.where}: '{where}': the taxonomy must be tag or category")
             continue
         if not isinstance(terms, list) or not terms:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..bounces.webhooks.guards import WebhookGuards
 from ..config import Config
 from ..i18n import texts
 from ..preferences import site_languages
@@ -32,7 +33,7 @@ from .security import STRICT_CSP, SlidingWindowLimiter, http_error, security_hea
 from .state import StoreAccess, WebState, web_state
 from .subscribe import confirm, subscribe
 from .unsubscribe import unsubscribe
-from .webhooks import WEBHOOK_ROUTES, WebhookGuards
+from .webhooks import WEBHOOK_ROUTES
 
 SUBSCRIBE_LIMIT = 5  # sign-up requests per client address ...
 SUBSCRIBE_WINDOW = 600.0  # ... per this many seconds

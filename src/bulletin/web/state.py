@@ -7,11 +7,12 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import jinja2
 from starlette.requests import Request
 
+from ..bounces.webhooks.guards import WebhookGuards
 from ..config import Config
 from ..i18n import texts
 from ..store import Store, Subscriber
@@ -19,9 +20,6 @@ from ..tokens import TokenSigner, claimed_id
 from .archive_languages import ArchiveLanguage
 from .feed_cache import FeedFiles
 from .security import SlidingWindowLimiter
-
-if TYPE_CHECKING:
-    from .webhooks import WebhookGuards
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,34 +21,11 @@ from starlette.routing import Route
 from ..bounces.events import DeliveryEvent
 from ..bounces.rules import RuleSettings, apply_event
 from ..bounces.webhooks import Refused, Unreadable, mailgun, postmark, sendgrid, ses, sns
-from ..bounces.webhooks.certificates import CertificateFetcher
-from ..bounces.webhooks.replay import RecentlySeen
-from ..config import Config
 from ..store import Store
 from .security import STRICT_CSP, security_headers
 from .state import WebState, web_state
 
 log = logging.getLogger("bulletin.web")
-
-
-@dataclass(frozen=True)
-class WebhookGuards:
-    """What the webhooks remember between requests: SNS certificates, tokens and signatures taken."""
-
-    rules: RuleSettings
-    certificates: CertificateFetcher
-    mailgun_tokens: RecentlySeen
-    sendgrid_signatures: RecentlySeen
-
-    @classmethod
-    def from_config(cls, config: Config) -> WebhookGuards:
-        hooks = config.webhooks
-        return cls(
-            RuleSettings.from_config(config),
-            CertificateFetcher(hooks.ses.certificate_hosts),
-            RecentlySeen(hooks.mailgun.max_age * 2),  # a token is refused for its age after this
-            RecentlySeen(hooks.sendgrid.max_age * 2),
-        )
 
 
 # A reader checks the request's proof and reads its events; or it answers a message that
