@@ -56,7 +56,13 @@ FEEDS = (
 )
 TAXONOMIES = ("tag", "category")
 
-STORE = (Key("path", Kind.PATH, "state/bulletin.db"), Key("min_free_mb", Kind.NUMBER, 16.0))
+STORE = (
+    Key("path", Kind.PATH, "state/bulletin.db"),
+    Key("min_free_mb", Kind.NUMBER, 16.0),
+    Key("url", Kind.TEXT),
+    Key("password_env", Kind.TEXT),
+    Key("lease", Kind.NUMBER, 120.0, minimum=1),
+)
 
 DIGEST = (
     Key("from", Kind.TEXT),

@@ -106,6 +106,11 @@ class FeedsConfig:
 class StoreConfig:
     path: Path
     min_free_mb: float = 16.0  # send refuses to start (or go on) with less free space by the store
+    # postgresql://user@host:port/database: the store is there instead of in ``path`` (which
+    # still names the folder of bulletin's other local state, the build cache).
+    url: str | None = None
+    password_env: str | None = None  # the environment variable holding the server's password
+    lease: float = 120.0  # seconds a sender holds the deliveries it claimed (PostgreSQL)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from . import defaults
@@ -92,8 +92,35 @@ def read_feeds(section: Section, site: SiteConfig) -> FeedsConfig:
 
 def read_store(section: Section) -> StoreConfig:
     v = section.read(defaults.STORE)
+    url = v["url"]
+    if url is not None and not _server_url_ok(section, url):
+        url = None
     section.finish()
-    return StoreConfig(path=v["path"], min_free_mb=v["min_free_mb"])
+    return StoreConfig(
+        path=v["path"],
+        min_free_mb=v["min_free_mb"],
+        url=url,
+        password_env=v["password_env"],
+        lease=v["lease"],
+    )
+
+
+def _server_url_ok(section: Section, url: str) -> bool:
+    """store.url names a PostgreSQL database and carries no password (that comes from password_env)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:
+        section.problem("url", "is not a URL")
+        return False
+    if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+        section.problem("url", "must look like postgresql://user@host/database")
+        return False
+    if parts.password is not None:
+        # A password in config.yaml ends up in backups and repositories: keep it in the environment.
+        section.problem("url", "must not hold a password: put it in the variable store.password_env names")
+        return False
+    return True
 
 
 def read_digest(section: Section, site: SiteConfig, feeds: FeedsConfig) -> DigestConfig:

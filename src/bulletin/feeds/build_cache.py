@@ -126,7 +126,7 @@ class BuildCache:
         return digest.hexdigest()
 
     def _extras(self) -> dict[str, tuple[int, int] | None]:
-        paths = [str(path) for path in store_files(self.config)]
+        paths = [str(path) for path in store_files(self.config) or ()]
         for root, _, files in os.walk(self.config.digest.templates_dir):
             paths.extend(os.path.join(root, name) for name in sorted(files))
         return {path: _stat_key(path) for path in paths}
@@ -141,8 +141,8 @@ class BuildCache:
     def unchanged(self, now: dt.datetime) -> Manifest | None:
         """The last build's manifest when its outputs are still exactly what a build at
         ``now`` would write; None when anything may differ."""
-        if not self.enabled:
-            return None
+        if not self.enabled or store_files(self.config) is None:
+            return None  # a server store's archive may have changed with no file to show it
         manifest = self.last_build()
         if manifest is None or manifest.fingerprint != self.fingerprint:
             return None

@@ -50,6 +50,11 @@ class Store(Protocol):
     """
 
     @property
+    def kind(self) -> str:
+        """'sqlite' or 'postgresql': what /health reports, and what a message may name."""
+        ...
+
+    @property
     def location(self) -> str:
         """Where the store is, for messages: a file path, or a server address without secrets."""
         ...
@@ -65,9 +70,28 @@ class Store(Protocol):
 
         Raises LockHeld at once (never waits) when another process holds it. The lock
         ends with its holder, even one killed with SIGKILL, so a crash never leaves a
-        stale lock. (SQLite: flock(2) on a file beside the store; PostgreSQL will use
-        a session advisory lock.)
+        stale lock. SQLite: flock(2) on a file beside the store, one run at a time.
+        PostgreSQL: a shared session advisory lock, so several senders run at once, each
+        claiming deliveries under a lease (``pending_deliveries``).
         """
+        ...
+
+    def compose_lock(self) -> AbstractContextManager[object]:
+        """Held while a run composes the digest that is due, waited for: with several senders
+        running at once (PostgreSQL), one composes and the others then find it stored. (SQLite:
+        nothing more, since its run lock already lets one run at a time.)"""
+        ...
+
+    def send_slot(self, interval: float) -> float | None:
+        """Seconds to wait before sending one message, from a budget every sender of the store
+        shares (one message per ``interval`` seconds among them all); None when the store has one
+        sender at a time (SQLite), whose own limiter is the whole budget."""
+        ...
+
+    def allow_event(self, key: str, limit: int, window: float) -> bool:
+        """True (and the event noted) when ``key`` had fewer than ``limit`` events within ``window``
+        seconds (the web sign-up limit). SQLite: counted in this process; PostgreSQL: in the store,
+        so the limit holds across web processes and hosts."""
         ...
 
     def free_space(self) -> int | None:
@@ -276,7 +300,9 @@ class Store(Protocol):
     ) -> Iterator[Delivery]:
         """A digest's pending deliveries in subscriber order, read ``batch`` at a time so memory
         stays flat; deliveries marked while iterating are not seen again. With ``due_at``, only
-        those not waiting for a later retry (a backoff after 4xx replies)."""
+        those not waiting for a later retry (a backoff after 4xx replies). PostgreSQL claims
+        each batch under a lease so several senders share the digest, and takes over rows
+        whose lease ran out (their sender died) before it ends."""
         ...
 
     def count_due(self, digest_id: int, due_at: dt.datetime) -> int:

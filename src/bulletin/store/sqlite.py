@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import StoreError, SubscriberError
+from ..limits import SlidingWindowLimiter
 from .lock import RunLock
 from .records import (
     SUBSCRIBER_STATUSES,
@@ -58,10 +59,13 @@ def _parse(text: str) -> dt.datetime:
 class SqliteStore(DeliveryRows, EventRows, RecordingGuard, HistoryRows):
     """The store in one SQLite file; use as a context manager or call close()."""
 
+    kind = "sqlite"
+
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self._lock = threading.RLock()
         self.db = connect(path, create=create)
+        self._limits: dict[tuple[int, float], SlidingWindowLimiter] = {}
 
     @property
     def location(self) -> str:
@@ -81,6 +85,18 @@ class SqliteStore(DeliveryRows, EventRows, RecordingGuard, HistoryRows):
         """flock(2) on ``<store file>.lock``: the name every bulletin version has used, so an
         older run still holding it keeps a newer one out."""
         return RunLock(self.path.with_name(self.path.name + ".lock"))
+
+    def compose_lock(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()  # the run lock already keeps every other run out
+
+    def send_slot(self, interval: float) -> None:
+        return None  # one run at a time: its own limiter is the whole budget
+
+    @serialised
+    def allow_event(self, key: str, limit: int, window: float) -> bool:
+        # In this process's memory: a SQLite store has one web process.
+        limiter = self._limits.setdefault((limit, window), SlidingWindowLimiter(limit, window))
+        return limiter.allow(key)
 
     @serialised
     def ping(self) -> None:
