@@ -32,6 +32,7 @@ from .preflight import refuse_unready
 from .recording import RunRecorder, ready_to_record, space_checked
 from .sent_journal import sent_journal
 from .sessions import open_sessions
+from .shared_rate import SharedRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,8 @@ def send(
 
     def work(store: Store, result: SendResult) -> None:
         ready_to_record(config, store)
-        result.composition = compose(config, store, posts, now, now_due)
+        with store.compose_lock():  # several senders at once (PostgreSQL): one composes
+            result.composition = compose(config, store, posts, now, now_due)
         if on_composed:  # before any delivery, so a log reads in the order things happened
             on_composed(result.composition)
         result.empty = sum(store.delivery_counts(number).empty for number, _ in result.composition.digests)
@@ -360,6 +362,7 @@ async def _deliver_digest(
         max_attempts=smtp.max_attempts,
         retry_delay=smtp.retry_delay,
         give_up_after=smtp.give_up_after,
+        limiter=SharedRateLimiter(store, smtp.rate_per_second),
     )
     with interrupt.stopping(delivery.stop):
         return await delivery.run(space_checked(pending, config, store, delivery.stop))

@@ -129,6 +129,7 @@ class Delivery:
         max_attempts: int,
         retry_delay: float,
         give_up_after: float | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.message_for = message_for
         self.sender = sender
@@ -139,7 +140,7 @@ class Delivery:
         # None: 4xx replies count toward max_attempts like everything else (one-off sends).
         self.give_up_after = give_up_after
         self.report = DeliveryReport()
-        self.limiter = RateLimiter(rate_per_second)
+        self.limiter = limiter or RateLimiter(rate_per_second)
         self.aborted = asyncio.Event()
         self.troubles = 0  # connection failures in a row across the run; any server answer resets it
         self.send_again: list[Job] = []  # uncertain this run: tried once more after the others
