@@ -29,7 +29,7 @@ from .feed_cache import FeedFiles
 from .feeds import feed
 from .pages import stylesheet
 from .preferences_page import preferences
-from .security import STRICT_CSP, SlidingWindowLimiter, http_error, security_headers, server_error
+from .security import STRICT_CSP, SignupLimit, http_error, security_headers, server_error
 from .state import StoreAccess, WebState, web_state
 from .subscribe import confirm, subscribe
 from .unsubscribe import unsubscribe
@@ -40,12 +40,14 @@ SUBSCRIBE_WINDOW = 600.0  # ... per this many seconds
 
 
 async def health(request: Request) -> Response:
-    await web_state(request).store.run(_ping)
-    return JSONResponse({"status": "ok"}, headers=security_headers(STRICT_CSP))
+    kind = await web_state(request).store.run(_ping)
+    # Which store this process uses: behind a load balancer, every process should say the same.
+    return JSONResponse({"status": "ok", "store": kind}, headers=security_headers(STRICT_CSP))
 
 
-def _ping(store: Store) -> None:
+def _ping(store: Store) -> str:
     store.ping()
+    return store.kind
 
 
 ROUTES = [
@@ -104,7 +106,7 @@ def create_app(config: Config, signer: TokenSigner | None = None) -> Starlette:
         texts=texts(languages[0]),
         store=StoreAccess(open_store(config)),
         feeds=FeedFiles(config.feeds.output_dir),
-        limiter=SlidingWindowLimiter(SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW),
+        limiter=SignupLimit(SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW),
         secure_cookie=config.web.url.startswith("https://"),
         languages=languages,
         archives=archives,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-import time
-from collections import deque
+from dataclasses import dataclass
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -12,7 +11,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from ..feeds.feed_style import FEED_PAGE_STYLE_HASH
+from ..limits import SlidingWindowLimiter
 from ..tokens import TokenSigner
+
+__all__ = ["SlidingWindowLimiter"]  # where the web app has always found it
 
 CSRF_COOKIE = "bulletin_csrf"
 CSRF_COOKIE_AGE = 7200  # seconds a form may stay open
@@ -65,26 +67,13 @@ def csrf_ok(signer: TokenSigner, request: Request, form: FormData) -> bool:
     return secrets.compare_digest(signer.mac("csrf:" + nonce), sent)
 
 
-class SlidingWindowLimiter:
-    """At most ``limit`` events per key within ``window`` seconds (kept in memory)."""
+@dataclass(frozen=True)
+class SignupLimit:
+    """At most ``limit`` sign-ups per client address within ``window`` seconds; the store keeps
+    the count (``Store.allow_event``), so on PostgreSQL it holds across web processes and hosts."""
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self.events: dict[str, deque[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        events = self.events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return False
-        events.append(now)
-        if len(self.events) > 10_000:  # forget idle clients so memory stays bounded
-            for stale in [k for k, v in self.events.items() if not v or v[-1] <= now - self.window]:
-                del self.events[stale]
-        return True
+    limit: int
+    window: float
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -19,7 +19,7 @@ from ..store import Store, Subscriber
 from ..tokens import TokenSigner, claimed_id
 from .archive_languages import ArchiveLanguage
 from .feed_cache import FeedFiles
-from .security import SlidingWindowLimiter
+from .security import SignupLimit
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -57,7 +57,7 @@ class WebState:
     texts: dict[str, str]  # the default language's; texts_in(language) for any other
     store: StoreAccess
     feeds: FeedFiles
-    limiter: SlidingWindowLimiter
+    limiter: SignupLimit
     secure_cookie: bool  # web.url is https: the CSRF cookie is sent over https only
     webhooks: WebhookGuards  # what the provider webhooks remember between requests
     languages: tuple[str, ...] = ()  # the site's, the default first (preferences.site_languages)

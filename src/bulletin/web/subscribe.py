@@ -36,7 +36,8 @@ async def subscribe(request: Request) -> Response:
     if embedded and not from_allowed_origin(state.config, request):
         return forbidden(state, choice.language)
     client = request.client.host if request.client else "unknown"
-    if not state.limiter.allow(client):
+    limit = state.limiter
+    if not await state.store.run(_allowed, client, limit.limit, limit.window):
         return message_page(state, "too_many_title", "too_many_text", 429, choice.language)
     if form.get("website"):
         # The honeypot field is hidden from people; only a bot fills it in.
@@ -66,6 +67,10 @@ def signed_up(state: WebState, choice: Choice, embedded: bool) -> Response:
     if embedded:
         return back_to_site(state.config, choice.language)
     return message_page(state, "subscribe_sent_title", "subscribe_sent_text", language=choice.language)
+
+
+def _allowed(store: Store, client: str, limit: int, window: float) -> bool:
+    return store.allow_event(f"sign-up {client}", limit, window)
 
 
 def _sign_up(
