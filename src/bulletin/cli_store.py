@@ -51,3 +51,38 @@ def store_check(config_path: str) -> None:
     if problems:
         sys.exit(1)
     click.echo(f"Store {location}: ok.")
+
+
+@store_group.command("migrate")
+@config_option
+@click.option("--to", "url", required=True, metavar="URL", help="postgresql://user@host/database (empty).")
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    help="The environment variable holding the server's password (default: store.password_env).",
+)
+@clean_errors
+def store_migrate(config_path: str, url: str, password_env: str | None) -> None:
+    """Copy the SQLite store, its whole history, into an empty PostgreSQL database, and check the copy."""
+    from urllib.parse import urlsplit
+
+    from .errors import StoreError
+    from .store.pg import PostgresStore
+    from .store.pg_import import copy_store
+    from .store.sqlite import SqliteStore
+
+    config = load_config(config_path)
+    if config.store.url:
+        raise StoreError(f"{config_path}: the store is already on PostgreSQL ({config.store.url})")
+    if urlsplit(url).password is not None:
+        # Typed on a command line, a password stays in the shell's history: the environment only.
+        raise click.BadParameter(
+            "must not hold a password: put it in an environment variable", param_hint="--to"
+        )
+    with SqliteStore(config.store.path, create=False) as source:
+        with PostgresStore(url, password_env or config.store.password_env) as target:
+            copied = copy_store(source, target)
+    counts = ", ".join(f"{rows} {table}" for table, rows in copied.rows.items())
+    click.echo(f"Copied {config.store.path} to {url}: {counts}.")
+    click.echo(f"Row counts and checksum match (sha256 {copied.checksum[:16]}).")
+    click.echo(f"Next: set store.url: {url} in {config_path}.")
