@@ -47,11 +47,15 @@ SELECT c.attempts, c.troubles, c.uncertain, c.failing_since,
 FROM claimed c JOIN subscribers s ON s.id = c.subscriber_id ORDER BY s.id
 """
 
-# Rows of the digest some other sender is holding right now: its lease has not run out.
-_HELD_ELSEWHERE = """
-SELECT extract(epoch FROM min(claimed_until) - now()) FROM deliveries
-WHERE digest_id = %(digest)s AND status = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> %(me)s
-  AND claimed_until >= now() AND (%(due)s::timestamptz IS NULL OR retry_at IS NULL OR retry_at <= %(due)s)
+# Rows of the digest still to be sent by someone: held by another sender (or being claimed by one
+# this instant: SKIP LOCKED passed them over), not those handed back since this run began. How
+# many, and how long until the first lease that could run out.
+_LEFT_ELSEWHERE = """
+SELECT count(*), extract(epoch FROM min(claimed_until) FILTER (WHERE claimed_by IS NOT NULL) - now())
+FROM deliveries
+WHERE digest_id = %(digest)s AND status = 'pending' AND claimed_by IS DISTINCT FROM %(me)s
+  AND NOT (claimed_by IS NULL AND claimed_until >= %(started)s)
+  AND (%(due)s::timestamptz IS NULL OR retry_at IS NULL OR retry_at <= %(due)s)
 """
 
 
@@ -101,7 +105,7 @@ class PgDeliveries:
                 after = 0  # once more from the start: leases that ran out behind us
                 continue
             if not rows:
-                wait = self._held_elsewhere(params)
+                wait = self._left_elsewhere(params)
                 if wait is None:
                     return
                 time.sleep(min(max(wait, 0.0) + 0.05, WAIT_FOR_LEASES))
@@ -131,10 +135,14 @@ class PgDeliveries:
             return db.execute(_CLAIM, params).fetchall()
 
     @reported
-    def _held_elsewhere(self, params: dict[str, Any]) -> float | None:
+    def _left_elsewhere(self, params: dict[str, Any]) -> float | None:
+        """None when no row is left for anyone this run; else seconds to wait before looking again."""
         with self.connections.transaction() as db:
-            wait = scalar(db, _HELD_ELSEWHERE, params)
-        return None if wait is None else float(wait)
+            row = db.execute(_LEFT_ELSEWHERE, params).fetchone()
+        assert row is not None
+        if not row[0]:
+            return None
+        return 0.0 if row[1] is None else float(row[1])
 
     @reported
     def renew(self, digest_id: int, me: str) -> None:
