@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,29 @@ import pytest
 from .digest_site import SECRET, DigestSite
 from .feed_site import TESTS_CONTENT, BuiltSite, WriteConfig, build_site, write_config_file
 from .golden import GOLDEN, Golden
+from .postgres_server import PASSWORD_ENV, PostgresServer, postgres_bin, running_cluster
 from .raw_smtp import RawServer, Script
 from .smtp_server import SmtpServer, start_smtp_server
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: the module's tests that take store_backend run on SQLite and PostgreSQL"
+    )
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): a test of a both_backends module that runs on SQLite only, and why"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """In a module marked both_backends, every test taking ``store_backend`` (directly or through
+    ``site``) runs once per backend, unless marked sqlite_only."""
+    definition = metafunc.definition
+    if "store_backend" in metafunc.fixturenames and definition.get_closest_marker("both_backends"):
+        only_sqlite = definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("store_backend", BACKENDS[:1] if only_sqlite else BACKENDS, indirect=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,15 +118,58 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def site(tmp_path: Path, smtp_server: SmtpServer, secret: str) -> DigestSite:
+def site(tmp_path: Path, smtp_server: SmtpServer, secret: str, store_backend: StoreBackend) -> DigestSite:
     """A digest site sending to ``smtp_server``."""
-    return DigestSite(tmp_path / "site", smtp_server)
+    return DigestSite(tmp_path / "site", smtp_server, store_backend.url)
 
 
 @pytest.fixture
-def outbox_site(tmp_path: Path, secret: str) -> DigestSite:
+def outbox_site(tmp_path: Path, secret: str, store_backend: StoreBackend) -> DigestSite:
     """A digest site writing .eml files into its outbox instead of sending."""
-    return DigestSite(tmp_path / "site", None)
+    return DigestSite(tmp_path / "site", None, store_backend.url)
+
+
+# The store's backend -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the tests' own, started once (the first test that needs it)."""
+    binaries = postgres_bin()
+    if binaries is None:
+        pytest.skip(
+            "PostgreSQL is not installed (no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin;"
+            " .ci/run installs the postgresql package): the PostgreSQL variant of this test cannot run"
+        )
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[test]'): the PostgreSQL variant cannot run")
+    with running_cluster(binaries) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class StoreBackend:
+    kind: str  # "sqlite" or "postgresql"
+    url: str | None = None  # store.url of a PostgreSQL store (its password in PASSWORD_ENV)
+
+
+@pytest.fixture
+def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreBackend]:
+    """The backend a test's store is on: SQLite, unless its module runs it on both (both_backends);
+    on PostgreSQL each test gets a new, empty database of the session's cluster."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        yield StoreBackend(kind)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    monkeypatch.setenv(PASSWORD_ENV, server.password)
+    database = server.new_database()
+    try:
+        yield StoreBackend(kind, server.url(database))
+    finally:
+        server.drop_database(database)
 
 
 @pytest.fixture

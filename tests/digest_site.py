@@ -18,9 +18,10 @@ from click.testing import CliRunner, Result
 from bulletin.cli import main
 from bulletin.config import Config, load_config
 from bulletin.mail import jobs as publish
-from bulletin.store.sqlite import SqliteStore
+from bulletin.store import Store, open_store
 
 from .feed_site import ALMATY, config_data
+from .postgres_server import pg_rows, pg_store_section
 from .smtp_server import SmtpServer
 
 SECRET = "test-secret-0123456789-abcdef"
@@ -41,14 +42,15 @@ def bulletin_command() -> list[str]:
 class DigestSite:
     """One site in a temporary folder, its SMTP settings pointing at ``smtp`` (or the outbox)."""
 
-    def __init__(self, root: Path, smtp: SmtpServer | None) -> None:
+    def __init__(self, root: Path, smtp: SmtpServer | None, store_url: str | None = None) -> None:
         self.root = root
+        self.store_url = store_url
         self.content = root / "content"
         self.content.mkdir(parents=True, exist_ok=True)
         self.config_path = root / "config.yaml"
         self.smtp = smtp
         self.sections: dict[str, dict[str, Any]] = {
-            "store": {"path": "state/bulletin.db"},
+            "store": {"path": "state/bulletin.db", **(pg_store_section(store_url) if store_url else {})},
             "digest": {"from": SENDER, "reply_to": REPLY_TO, "start": "2020-01-01"},
             "smtp": (
                 {
@@ -74,6 +76,7 @@ class DigestSite:
         """Rewrite config.yaml with ``sections`` merged key by key into the current ones."""
         for name, values in sections.items():
             self.sections.setdefault(name, {}).update(values)
+        self.store_url = self.sections["store"].get("url")
         data = config_data(self.content, **{k: dict(v) for k, v in self.sections.items()})
         self.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         return self.config
@@ -98,10 +101,19 @@ class DigestSite:
         path.write_text("---\n" + "\n".join(lines) + "\n---\n\n" + body + "\n", encoding="utf-8")
         return path
 
+    def open_store(self) -> Store:
+        """The site's store, on whichever backend its config names."""
+        return open_store(self.config)
+
+    def store_problems(self) -> list[str]:
+        """What the store's own check finds wrong (SQLite: integrity and foreign keys)."""
+        with self.open_store() as store:
+            return store.check()
+
     def subscribe(self, *addresses: str, name: str | None = None) -> None:
         from bulletin.subscribers import add_subscriber
 
-        with SqliteStore(self.store_path) as store:
+        with open_store(self.config) as store:
             for address in addresses:
                 add_subscriber(store, address, name)
 
@@ -111,7 +123,7 @@ class DigestSite:
     def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
         """Run a bulletin command in-process; ``--config`` goes right after the sub-command."""
         words = list(args)
-        at = 2 if words[0] == "subscribers" else 1
+        at = 2 if words[0] in ("subscribers", "store") else 1
         words[at:at] = ["--config", str(self.config_path)]
         return CliRunner().invoke(main, words, env=env, catch_exceptions=False)
 
@@ -129,10 +141,23 @@ class DigestSite:
         )
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read the store with plain sqlite3, as an outsider would."""
+        """Read the store with plain sqlite3 or psycopg, as an outsider would (``?`` placeholders)."""
+        if self.store_url:
+            return pg_rows(self.store_url, sql, params)
         db = sqlite3.connect(self.store_path)
         try:
             return [tuple(row) for row in db.execute(sql, params)]
+        finally:
+            db.close()
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """Change the store behind bulletin's back (``?`` placeholders), committed at once."""
+        if self.store_url:
+            pg_rows(self.store_url, sql, params)
+            return
+        db = sqlite3.connect(self.store_path, isolation_level=None)
+        try:
+            db.execute(sql, params)
         finally:
             db.close()
 

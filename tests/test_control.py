@@ -17,6 +17,8 @@ from bulletin.cli import main
 from .digest_site import SECRET, DigestSite
 from .smtp_server import SmtpServer
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_send_test_goes_to_one_address_and_records_nothing(site: DigestSite, smtp_server: SmtpServer) -> None:
     site.post("one", "Новость", "2026-04-01 10:00")

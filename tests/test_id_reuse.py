@@ -8,8 +8,9 @@ hand-made insert) takes no link made for the row that had the id before.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
+
+import pytest
 
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE
@@ -17,6 +18,8 @@ from bulletin.tokens import CONFIRM, UNSUBSCRIBE
 from .digest_site import DigestSite
 from .smtp_server import SmtpServer
 from .test_web import client_for, csrf_of, link_in, one_click, subscribe
+
+pytestmark = pytest.mark.both_backends
 
 
 def confirm_link_mailed_to(smtp_server: SmtpServer, address: str) -> str:
@@ -63,16 +66,12 @@ def test_a_row_put_back_under_an_old_id_takes_no_old_link(site: DigestSite, smtp
     [(first_id,)] = site.rows("SELECT id FROM subscribers")
     unsubscribe_link = site.token(UNSUBSCRIBE, "first@example.org")
     confirm_link = site.token(CONFIRM, "first@example.org")
-    db = sqlite3.connect(site.store_path, isolation_level=None)
-    try:
-        db.execute("DELETE FROM subscribers")
-        db.execute(
-            "INSERT INTO subscribers (id, email, name, status, created_at, updated_at)"
-            " VALUES (?, 'other@example.org', NULL, 'pending', '2026-01-01', '2026-01-01')",
-            (first_id,),
-        )
-    finally:
-        db.close()
+    site.execute("DELETE FROM subscribers")
+    site.execute(
+        "INSERT INTO subscribers (id, email, name, status, created_at, updated_at)"
+        " VALUES (?, 'other@example.org', NULL, 'pending', '2026-01-01', '2026-01-01')",
+        first_id,
+    )
 
     with client_for(site) as client:
         assert client.get(f"/confirm/{confirm_link}").status_code == 404

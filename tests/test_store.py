@@ -6,7 +6,7 @@ import datetime as dt
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,10 @@ from bulletin.store.lock import LockHeld, RunLock
 from bulletin.store.sqlite import SqliteStore
 from bulletin.store.sqlite_migrations import MIGRATIONS
 
+from .conftest import StoreBackend
 from .digest_site import DigestSite
 from .feed_site import WriteConfig
+from .postgres_server import open_test_store, store_rows
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 4, 12, 5, 0, tzinfo=UTC)
@@ -30,9 +32,13 @@ def post(route: str, day: int = 1) -> DigestPost:
     return DigestPost(route, route.title(), "https://clinic.example" + route, NOW.replace(day=day))
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    with SqliteStore(tmp_path / "state" / "bulletin.db") as opened:
+def store(tmp_path: Path, store_backend: StoreBackend) -> Iterator[SqliteStore]:
+    """The store under test, on each backend in turn (typed as SQLite's: both meet Store)."""
+    with open_test_store(store_backend.kind, store_backend.url, tmp_path / "state" / "bulletin.db") as opened:
         yield opened
 
 
@@ -72,6 +78,7 @@ def test_missing_store_without_create(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.sqlite_only("a file that is not SQLite is the SQLite backend's case")
 def test_a_file_that_is_not_a_database_is_a_clean_error(outbox_site: DigestSite) -> None:
     outbox_site.store_path.parent.mkdir(parents=True)
     outbox_site.store_path.write_bytes(b"this is not SQLite, just text " * 200)
@@ -106,7 +113,8 @@ def test_a_post_is_stored_in_one_digest_only(store: SqliteStore) -> None:
     assert store.next_digest_number() == 2
     assert store.digested_routes() == {"/blog/a"}
     assert store.count_pending() == 1
-    assert store.db.in_transaction is False
+    if store.kind == "sqlite":
+        assert store.db.in_transaction is False
 
 
 def test_pending_deliveries_are_streamed_in_pages(store: SqliteStore) -> None:
@@ -136,8 +144,8 @@ def test_mark_sent_is_idempotent_and_never_revives_a_cancelled_delivery(store: S
     store.set_subscriber_status(bob, "unsubscribed")
     store.mark_sent(1, bob, NOW)
 
-    rows = store.db.execute("SELECT subscriber_id, status, attempts, sent_at FROM deliveries").fetchall()
-    assert [tuple(r) for r in rows] == [
+    rows = store_rows(store, "SELECT subscriber_id, status, attempts, sent_at FROM deliveries ORDER BY 1")
+    assert rows == [
         (ann, "sent", 1, "2026-04-12T05:00:00.000000+00:00"),
         (bob, "cancelled", 0, None),
     ]

@@ -14,6 +14,8 @@ from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 
 from .digest_site import SECRET, DigestSite
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def site(outbox_site: DigestSite) -> DigestSite:
@@ -183,7 +185,7 @@ def test_remove_deletes_the_delivery_history(site: DigestSite) -> None:
     site.cli("subscribers", "remove", "ann@example.org")
 
     assert site.rows("SELECT count(*) FROM deliveries") == [(1,)]
-    assert site.rows("PRAGMA foreign_key_check") == []
+    assert site.store_problems() == []  # no delivery names a missing subscriber
 
 
 def test_export_neutralises_formulas(site: DigestSite) -> None:

@@ -6,7 +6,6 @@ import datetime as dt
 import itertools
 import os
 import re
-import sqlite3
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -18,13 +17,14 @@ from starlette.testclient import TestClient
 from bulletin.feeds.build import build
 from bulletin.feeds.feed_style import FEED_PAGE_STYLE_HASH
 from bulletin.store import DigestPost, RenderedDigest, RenderedVariant
-from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import CONFIRM, UNSUBSCRIBE, TokenSigner
 from bulletin.web.app import create_app
 from bulletin.web.security import CSRF_COOKIE
 
 from .digest_site import NOW, SECRET, WEB_URL, DigestSite
 from .smtp_server import SmtpServer
+
+pytestmark = pytest.mark.both_backends
 
 SIGNER = TokenSigner(SECRET)
 ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
@@ -124,7 +124,7 @@ def test_one_click_works_like_curl_with_a_plain_form_post(site: DigestSite) -> N
 
 def test_one_click_cancels_what_is_still_queued(site: DigestSite) -> None:
     site.subscribe("reader@example.org", "other@example.org")
-    with SqliteStore(site.store_path) as store:  # a digest composed, not yet sent
+    with site.open_store() as store:  # a digest composed, not yet sent
         post = DigestPost("/blog/one", "Новость", "https://clinic.example/blog/one", NOW)
         empty = RenderedVariant("", "", "")
         store.create_digest([post], RenderedDigest(empty, empty), "nonce", NOW)
@@ -336,10 +336,7 @@ def test_at_most_one_confirmation_mail_per_address_per_ten_minutes(
     assert smtp_server.per_recipient() == {"victim@example.org": 1}
 
     eleven_minutes_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)).isoformat()
-    db = sqlite3.connect(site.store_path)
-    with db:
-        db.execute("UPDATE subscribers SET confirm_sent_at = ?", (eleven_minutes_ago,))
-    db.close()
+    site.execute("UPDATE subscribers SET confirm_sent_at = ?", eleven_minutes_ago)
     with client_for(site, host="192.0.2.200") as client:
         subscribe(client, "victim@example.org")
         smtp_server.wait_for(2)
@@ -551,6 +548,7 @@ def test_bulletin_build_writes_the_archive_as_static_files(
             assert secret_part not in static
 
 
+@pytest.mark.sqlite_only("a PostgreSQL store is always there to read (an empty archive)")
 def test_build_without_a_store_writes_no_archive(built: DigestSite) -> None:
     assert not (built.root / "public" / "archive").exists()
     assert not built.store_path.exists()
@@ -559,10 +557,10 @@ def test_build_without_a_store_writes_no_archive(built: DigestSite) -> None:
 # Health, headers, languages ------------------------------------------------------------------
 
 
-def test_health(client: TestClient) -> None:
+def test_health(client: TestClient, site: DigestSite) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "store": "postgresql" if site.store_url else "sqlite"}
 
 
 def every_kind_of_response(site: DigestSite, client: TestClient) -> dict[str, object]:

@@ -18,6 +18,8 @@ from .feed_site import ALMATY, SITE_URL
 from .smtp_server import SmtpServer
 from .test_web import ONE_CLICK, client_for, csrf_of
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.mark.parametrize(
     ("address", "shown"),

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 
@@ -23,6 +24,8 @@ from bulletin.web.app import create_app
 
 from .digest_site import NOW, WEB_URL, DigestSite
 from .smtp_server import free_port
+
+pytestmark = pytest.mark.both_backends
 
 # What only `bulletin build` and `bulletin send` need: feed documents, Markdown and the
 # digest's HTML tools. `bulletin serve` answers without any of them.
@@ -58,6 +61,7 @@ def running_server(app: Starlette) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock with a raw sqlite3 connection to make the store wait")
 def test_other_requests_are_answered_while_a_store_call_waits_for_the_write_lock(site: DigestSite) -> None:
     site.subscribe("waiting@example.org")
     token = site.token(UNSUBSCRIBE, "waiting@example.org")
