@@ -9,36 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError, SubscriberError
+from ..errors import StoreError
 from .pg_connection import Connections, connect, reported, scalar, server_conninfo
-from .pg_deliveries import PgDeliveries, subscriber_from_row
+from .pg_deliveries import PgDeliveries
 from .pg_migrations import migrate
+from .pg_renderings import read_renderings, write_deliveries
 from .pg_sharing import PgSharing
+from .pg_subscribers import LARGEST_ID, PgSubscribers
 from .records import (
-    SUBSCRIBER_STATUSES,
     DigestPost,
     DigestRecord,
+    DigestRendering,
+    DigestSplit,
     DigestSummary,
     PostLink,
     RenderedDigest,
-    Subscriber,
-)
-
-_LARGEST_ID = 2**63 - 1  # bigint
-_SUBSCRIBER_COLUMNS = "id, email, name, status, created_at, token_nonce"
-# A new, unsubscribed or bounced address becomes 'pending'; an active or pending one stays.
-_REQUEST_SUBSCRIPTION = (
-    "INSERT INTO subscribers AS s (email, name, status, created_at, updated_at)"
-    " VALUES (%(email)s, %(name)s, 'pending', %(now)s, %(now)s) ON CONFLICT (email) DO UPDATE SET"
-    " status = 'pending', updated_at = excluded.updated_at WHERE s.status IN ('unsubscribed', 'bounced')"
 )
 
 
-class PostgresStore(PgDeliveries, PgSharing):
+class PostgresStore(PgSubscribers, PgDeliveries, PgSharing):
     """The store in a PostgreSQL database; use as a context manager or call close()."""
 
     kind = "postgresql"
@@ -121,120 +114,6 @@ class PostgresStore(PgDeliveries, PgSharing):
         assert value is not None  # written with the schema
         return dt.datetime.fromisoformat(value)
 
-    # Subscribers -------------------------------------------------------------
-
-    @reported
-    def add_subscriber(self, email: str, name: str | None, status: str = "active") -> bool:
-        with self.connections.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO subscribers (email, name, status, created_at, updated_at)"
-                " VALUES (%s, %s, %s, now(), now()) ON CONFLICT (email) DO NOTHING",
-                (email, name, status),
-            )
-            return cursor.rowcount == 1
-
-    @reported
-    def add_subscribers(self, people: Sequence[tuple[str, str | None]]) -> list[bool]:
-        with self.connections.transaction():
-            return [self.add_subscriber(email, name) for email, name in people]
-
-    @reported
-    def subscriber(self, *, email: str | None = None, id: int | None = None) -> Subscriber | None:
-        if id is not None and not -_LARGEST_ID <= id <= _LARGEST_ID:
-            return None
-        column, value = ("email", email) if email is not None else ("id", id)
-        with self.connections.transaction() as db:
-            row = db.execute(
-                f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE {column} = %s", (value,)
-            ).fetchone()
-        return subscriber_from_row(row) if row else None
-
-    def subscribers(self, status: str | None = None, batch: int = 500) -> Iterator[Subscriber]:
-        if status is not None and status not in SUBSCRIBER_STATUSES:
-            raise SubscriberError(f"unknown status {status!r}: use one of {', '.join(SUBSCRIBER_STATUSES)}")
-        after = 0
-        while True:
-            rows = self._subscriber_page(status, after, batch)
-            if not rows:
-                return
-            yield from (subscriber_from_row(row) for row in rows)
-            after = rows[-1].id
-
-    @reported
-    def _subscriber_page(self, status: str | None, after: int, batch: int) -> list[Any]:
-        with self.connections.transaction() as db:
-            return db.execute(
-                f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE id > %s"
-                " AND (%s::text IS NULL OR status = %s) ORDER BY id LIMIT %s",
-                (after, status, status, batch),
-            ).fetchall()
-
-    @reported
-    def count_subscribers(self, status: str = "active") -> int:
-        with self.connections.transaction() as db:
-            return int(scalar(db, "SELECT count(*) FROM subscribers WHERE status = %s", (status,)))
-
-    @reported
-    def set_subscriber_status(self, subscriber_id: int, status: str) -> None:
-        with self.connections.transaction() as db:
-            db.execute(
-                "UPDATE subscribers SET status = %s, updated_at = now() WHERE id = %s",
-                (status, subscriber_id),
-            )
-            if status != "active":
-                # Anything still queued for this subscriber must not go out.
-                db.execute(
-                    "UPDATE deliveries SET status = 'cancelled', last_error = %s"
-                    " WHERE subscriber_id = %s AND status = 'pending'",
-                    (f"subscriber {status}", subscriber_id),
-                )
-
-    @reported
-    def request_subscription(self, email: str, name: str | None, now: dt.datetime) -> Subscriber:
-        with self.connections.transaction() as db:
-            db.execute(_REQUEST_SUBSCRIPTION, {"email": email, "name": name, "now": now})
-        subscriber = self.subscriber(email=email)
-        assert subscriber is not None
-        return subscriber
-
-    @reported
-    def confirm_subscriber(self, subscriber_id: int) -> bool:
-        # Only 'pending' may be confirmed: an old link must not bring back someone who left.
-        with self.connections.transaction() as db:
-            cursor = db.execute(
-                "UPDATE subscribers SET status = 'active', updated_at = now()"
-                " WHERE id = %s AND status = 'pending'",
-                (subscriber_id,),
-            )
-            return cursor.rowcount == 1
-
-    @reported
-    def claim_confirmation_slot(self, subscriber_id: int, now: dt.datetime, interval: dt.timedelta) -> bool:
-        with self.connections.transaction() as db:
-            cursor = db.execute(
-                "UPDATE subscribers SET confirm_sent_at = %s WHERE id = %s"
-                " AND (confirm_sent_at IS NULL OR confirm_sent_at <= %s)",
-                (now, subscriber_id, now - interval),
-            )
-            return cursor.rowcount == 1
-
-    @reported
-    def sign_up(self, email: str, name: str | None, now: dt.datetime, interval: dt.timedelta) -> None:
-        with self.connections.transaction() as db:
-            # The same two statements for every address, whatever it finds.
-            db.execute(_REQUEST_SUBSCRIPTION, {"email": email, "name": name, "now": now})
-            db.execute(
-                "UPDATE subscribers SET confirm_sent_at = %(now)s, confirm_queued_at = %(now)s"
-                " WHERE email = %(email)s AND status = 'pending'"
-                " AND (confirm_sent_at IS NULL OR confirm_sent_at <= %(since)s)",
-                {"now": now, "email": email, "since": now - interval},
-            )
-
-    @reported
-    def remove_subscriber(self, email: str) -> bool:
-        with self.connections.transaction() as db:
-            return db.execute("DELETE FROM subscribers WHERE email = %s", (email,)).rowcount == 1
-
     # Digests -----------------------------------------------------------------
 
     @reported
@@ -250,6 +129,7 @@ class PostgresStore(PgDeliveries, PgSharing):
         nonce: str,
         now: dt.datetime,
         meta: dict[str, str] | None = None,
+        split: DigestSplit | None = None,
     ) -> int | None:
         with self.connections.transaction() as db:
             # One digest is made at a time (the lock ends with the transaction), so the number
@@ -264,18 +144,15 @@ class PostgresStore(PgDeliveries, PgSharing):
                 (number, now, nonce, json.dumps(rendered.as_json(), ensure_ascii=False)),
             )
             ordered = sorted(posts, key=lambda post: (post.published_at, post.route))  # as digest_posts gives
-            links = json.dumps([(post.title, post.url) for post in ordered], ensure_ascii=False)
+            links = json.dumps([index_link(post) for post in ordered], ensure_ascii=False)
             db.execute("INSERT INTO digest_index VALUES (%s, %s, %s)", (number, now, links))
             with db.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO digest_posts VALUES (%s, %s, %s, %s, %s)",
-                    [(p.route, number, p.title, p.url, p.published_at) for p in posts],
+                    "INSERT INTO digest_posts (route, digest_id, title, url, published_at, language)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(p.route, number, p.title, p.url, p.published_at, p.language) for p in posts],
                 )
-            db.execute(
-                "INSERT INTO deliveries (digest_id, subscriber_id, status)"
-                " SELECT %s, id, 'pending' FROM subscribers WHERE status = 'active'",
-                (number,),
-            )
+            write_deliveries(db, number, split)
             for key, value in (meta or {}).items():
                 _set_meta(db, key, value)
         return number
@@ -287,7 +164,7 @@ class PostgresStore(PgDeliveries, PgSharing):
 
     @reported
     def digest(self, number: int) -> DigestRecord | None:
-        if not -_LARGEST_ID <= number <= _LARGEST_ID:
+        if not -LARGEST_ID <= number <= LARGEST_ID:
             return None
         with self.connections.transaction() as db:
             row = db.execute("SELECT * FROM digests WHERE id = %s", (number,)).fetchone()
@@ -299,7 +176,12 @@ class PostgresStore(PgDeliveries, PgSharing):
             rows = db.execute(
                 "SELECT * FROM digest_posts WHERE digest_id = %s ORDER BY published_at, route", (number,)
             ).fetchall()
-        return [DigestPost(r.route, r.title, r.url, r.published_at) for r in rows]
+        return [DigestPost(r.route, r.title, r.url, r.published_at, r.language) for r in rows]
+
+    @reported
+    def digest_renderings(self, number: int) -> list[DigestRendering]:
+        with self.connections.transaction() as db:
+            return read_renderings(db, number, self.location)
 
     @reported
     def recent_digests(self, limit: int = 10) -> list[DigestRecord]:
@@ -346,9 +228,18 @@ def _set_meta(db: Any, key: str, value: str) -> None:
     )
 
 
+def index_link(post: DigestPost) -> list[str]:
+    """[title, url], and the language on a multi-language site: what the index shows of a post
+    (the shape SQLite's digest_index keeps, so a copied store reads the same)."""
+    return [post.title, post.url] if post.language is None else [post.title, post.url, post.language]
+
+
 def _links(posts: str) -> tuple[PostLink, ...]:
     try:
-        return tuple(PostLink(str(title), str(url)) for title, url in json.loads(posts))
+        return tuple(
+            PostLink(str(title), str(url), str(language[0]) if language else None)
+            for title, url, *language in json.loads(posts)
+        )
     except (ValueError, TypeError):
         # A damaged row costs its titles, not the index page: the digest is still listed.
         return ()

@@ -21,8 +21,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .pg_connection import Connections, reported, scalar
+from .pg_subscribers import subscribers_from_rows
 from .records import Delivery, DeliveryCounts, FailedAttempt, Subscriber
-from .sqlite_connection import iso
 
 CLAIM_BATCH = 200  # rows a sender claims at once: small, so senders share the tail of a digest
 WAIT_FOR_LEASES = 0.5  # seconds between looks at rows other senders still hold
@@ -40,10 +40,10 @@ WITH free AS (
 ), claimed AS (
     UPDATE deliveries d SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s)
     FROM free WHERE d.digest_id = free.digest_id AND d.subscriber_id = free.subscriber_id
-    RETURNING d.subscriber_id, d.attempts, d.troubles, d.uncertain, d.failing_since
+    RETURNING d.subscriber_id, d.attempts, d.troubles, d.uncertain, d.failing_since, d.rendering
 )
-SELECT c.attempts, c.troubles, c.uncertain, c.failing_since,
-       s.id, s.email, s.name, s.status, s.created_at, s.token_nonce
+SELECT c.attempts, c.troubles, c.uncertain, c.failing_since, c.rendering,
+       s.id, s.email, s.name, s.status, s.created_at, s.token_nonce, s.language
 FROM claimed c JOIN subscribers s ON s.id = c.subscriber_id ORDER BY s.id
 """
 
@@ -71,10 +71,6 @@ class Lease:
         if time.monotonic() - self.renewed > self.rows.lease / 3:
             self.rows.renew(self.digest_id, self.me)
             self.renewed = time.monotonic()
-
-
-def subscriber_from_row(row: Any) -> Subscriber:
-    return Subscriber(row.id, row.email, row.name, row.status, iso(row.created_at), row.token_nonce)
 
 
 def sender_name() -> str:
@@ -111,17 +107,18 @@ class PgDeliveries:
                 time.sleep(min(max(wait, 0.0) + 0.05, WAIT_FOR_LEASES))
                 lease.keep()  # the rows still in flight here stay ours meanwhile
                 continue
-            for row in rows:
+            for row, subscriber in rows:
                 lease.keep()
                 yield Delivery(
                     digest_id,
-                    subscriber_from_row(row),
+                    subscriber,
                     int(row.attempts),
                     int(row.troubles),
                     int(row.uncertain),
                     row.failing_since,
+                    row.rendering,
                 )
-            after = rows[-1].id
+            after = rows[-1][1].id
 
     @reported
     def _now(self) -> dt.datetime:
@@ -130,9 +127,10 @@ class PgDeliveries:
             return moment
 
     @reported
-    def _claim(self, params: dict[str, Any]) -> list[Any]:
+    def _claim(self, params: dict[str, Any]) -> list[tuple[Any, Subscriber]]:
         with self.connections.transaction() as db:
-            return db.execute(_CLAIM, params).fetchall()
+            rows = db.execute(_CLAIM, params).fetchall()
+            return list(zip(rows, subscribers_from_rows(db, rows), strict=True))
 
     @reported
     def _left_elsewhere(self, params: dict[str, Any]) -> float | None:

@@ -22,15 +22,46 @@ from .pg_connection import scalar
 from .sqlite import SqliteStore
 from .sqlite_connection import iso
 
-# Parents before children, so every row's references are there when it arrives.
-TABLES = ("meta", "subscribers", "digests", "digest_posts", "digest_index", "deliveries")
-_KEYS = {
-    "meta": "key",
-    "digest_posts": "route",
-    "digest_index": "digest_id",
-    "deliveries": "digest_id, subscriber_id",
-}
-_TEXT_KEYS = {"meta", "digest_posts"}  # ordered byte by byte on both sides (PostgreSQL: COLLATE "C")
+SKIPPED = {"migrations", "sqlite_sequence"}  # each store keeps its own; sqlite_sequence is read apart
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table to copy: its columns, and its primary key (each side orders rows by it)."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    text_key: tuple[bool, ...]  # ordered byte by byte on both sides (PostgreSQL: COLLATE "C")
+
+    def order(self, *, sqlite_side: bool) -> str:
+        collate = ["" if sqlite_side or not text else ' COLLATE "C"' for text in self.text_key]
+        return ", ".join(f"{column}{how}" for column, how in zip(self.key, collate, strict=True))
+
+
+def tables(db: sqlite3.Connection) -> list[Table]:
+    """Every table of the SQLite store, parents before children (so each row's references are
+    there when it arrives)."""
+    names = [
+        row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    ]
+    names = [name for name in names if name not in SKIPPED]
+    parents = {
+        name: {row[2] for row in db.execute(f"PRAGMA foreign_key_list({name})")} - {name} for name in names
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(names):
+        ready = [name for name in names if name not in ordered and parents[name] <= set(ordered)]
+        if not ready:
+            raise StoreError(f"tables that reference each other cannot be copied: {sorted(parents)}")
+        ordered += ready
+    found = []
+    for name in ordered:
+        info = db.execute(f"PRAGMA table_info({name})").fetchall()
+        key = sorted((row[5], row[1], str(row[2]).upper() == "TEXT") for row in info if row[5])
+        columns = tuple(str(row[1]) for row in info)
+        found.append(Table(name, columns, tuple(k[1] for k in key), tuple(k[2] for k in key)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -46,55 +77,47 @@ def copy_store(source: SqliteStore, target: PostgresStore) -> Copied:
     written) when the target holds subscribers or digests, or the copy does not check out."""
     db = source.db
     with source.run_lock(), target.connections.transaction() as pg:
-        for table in ("subscribers", "digests"):
-            if scalar(pg, f"SELECT count(*) FROM {table}"):
-                raise StoreError(f"{target.location}: already holds {table}; copy into an empty store only")
+        for name in ("subscribers", "digests"):
+            if scalar(pg, f"SELECT count(*) FROM {name}"):
+                raise StoreError(f"{target.location}: already holds {name}; copy into an empty store only")
         db.execute("BEGIN")  # one read snapshot of the SQLite store for the whole copy
         try:
-            columns = {table: _columns(db, pg, table, target.location) for table in TABLES}
-            times = {table: _time_columns(pg, table) for table in TABLES}
+            copied = tables(db)
+            times = {table.name: _time_columns(pg, table, target.location) for table in copied}
             pg.execute("DELETE FROM meta")  # the new store's own created_at gives way to the old one's
-            for table in TABLES:
-                _copy_table(db, pg, table, columns[table])
+            for table in copied:
+                _copy_table(db, pg, table)
             _continue_ids(db, pg)
-            expected = _fingerprint(db, columns, times, sqlite_side=True)
-            found = _fingerprint(pg, columns, times, sqlite_side=False)
+            expected = _fingerprint(db, copied, times, sqlite_side=True)
+            found = _fingerprint(pg, copied, times, sqlite_side=False)
         finally:
             db.execute("COMMIT")
         if expected != found:
-            differ = [t for t in TABLES if expected[t] != found[t]]
+            differ = [name for name in expected if expected[name] != found[name]]
             raise StoreError(f"{target.location}: the copy does not match the store in {', '.join(differ)}")
-    checksum = hashlib.sha256("".join(expected[t][1] for t in TABLES).encode()).hexdigest()
-    return Copied({table: expected[table][0] for table in TABLES}, checksum)
+    checksum = hashlib.sha256("".join(sums for _, sums in expected.values()).encode()).hexdigest()
+    return Copied({name: rows for name, (rows, _) in expected.items()}, checksum)
 
 
-def _columns(db: sqlite3.Connection, pg: Any, table: str, location: str) -> list[str]:
-    ours = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-    theirs = {
-        row[0]
-        for row in pg.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
-        )
-    }
-    missing = [column for column in ours if column not in theirs]
-    if missing:
-        raise StoreError(f"{location}: {table} has no column {missing[0]} (a migration not ported?)")
-    return ours
-
-
-def _time_columns(pg: Any, table: str) -> set[str]:
-    rows = pg.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
-        " AND data_type = 'timestamp with time zone'",
-        (table,),
+def _time_columns(pg: Any, table: Table, location: str) -> set[str]:
+    """The table's columns that are times in PostgreSQL; StoreError when one of SQLite's is missing."""
+    kinds = dict(
+        pg.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s",
+            (table.name,),
+        ).fetchall()
     )
-    return {row[0] for row in rows}
+    missing = [column for column in table.columns if column not in kinds]
+    if missing:
+        raise StoreError(f"{location}: no column {table.name}.{missing[0]} (a migration not ported?)")
+    return {column for column, kind in kinds.items() if kind == "timestamp with time zone"}
 
 
-def _copy_table(db: sqlite3.Connection, pg: Any, table: str, columns: Sequence[str]) -> None:
-    names = ", ".join(columns)
-    with pg.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in db.execute(f"SELECT {names} FROM {table}"):
+def _copy_table(db: sqlite3.Connection, pg: Any, table: Table) -> None:
+    names = ", ".join(table.columns)
+    with pg.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in db.execute(f"SELECT {names} FROM {table.name}"):
             copy.write_row(tuple(row))
 
 
@@ -110,19 +133,18 @@ def _continue_ids(db: sqlite3.Connection, pg: Any) -> None:
 
 
 def _fingerprint(
-    db: Any, columns: dict[str, list[str]], times: dict[str, set[str]], *, sqlite_side: bool
+    db: Any, copied: Sequence[Table], times: dict[str, set[str]], *, sqlite_side: bool
 ) -> dict[str, tuple[int, str]]:
     """(rows, sha256 of the rows) per table, values written one way whichever side read them."""
     result = {}
-    for table in TABLES:
-        names = columns[table]
-        order = _KEYS.get(table, "id") + ("" if sqlite_side or table not in _TEXT_KEYS else ' COLLATE "C"')
+    for table in copied:
         digest = hashlib.sha256()
         count = 0
-        for row in db.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY {order}"):
-            digest.update(_canonical(row, names, times[table], sqlite_side).encode())
+        order = table.order(sqlite_side=sqlite_side)
+        for row in db.execute(f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {order}"):
+            digest.update(_canonical(row, table.columns, times[table.name], sqlite_side).encode())
             count += 1
-        result[table] = (count, digest.hexdigest())
+        result[table.name] = (count, digest.hexdigest())
     return result
 
 

@@ -131,6 +131,39 @@ def several_processes(db: Connection) -> None:
     db.execute("CREATE INDEX rate_events_key ON rate_events (key, at)")
 
 
+@MIGRATIONS.register("0007_languages_topics")
+def languages_and_topics(db: Connection) -> None:
+    """Each subscriber's language and topics, and a digest rendered once per distinct subset
+    (SQLite's 0007; PostgreSQL alters the deliveries' CHECK where SQLite rebuilds the table)."""
+    db.execute("ALTER TABLE subscribers ADD COLUMN language TEXT")
+    db.execute(
+        """CREATE TABLE subscriber_topics (
+            subscriber_id BIGINT NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            taxonomy TEXT NOT NULL,
+            term TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, taxonomy, term)
+        )"""
+    )
+    db.execute("ALTER TABLE digest_posts ADD COLUMN language TEXT")
+    db.execute(
+        """CREATE TABLE digest_renderings (
+            digest_id BIGINT NOT NULL REFERENCES digests(id),
+            key INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            routes TEXT NOT NULL,
+            whole INTEGER NOT NULL DEFAULT 0,
+            rendered TEXT NOT NULL,
+            PRIMARY KEY (digest_id, key)
+        )"""
+    )
+    db.execute("ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check")
+    db.execute(
+        "ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check"
+        " CHECK (status IN ('pending','sent','failed','cancelled','empty'))"
+    )
+    db.execute("ALTER TABLE deliveries ADD COLUMN rendering INTEGER")
+
+
 def migrate(db: Connection, now: dt.datetime, migrations: Migrations[Connection] = MIGRATIONS) -> list[str]:
     """Apply what the database has not had yet, in one transaction; the names applied.
 

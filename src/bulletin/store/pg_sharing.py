@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from .base import LockHeld
 from .pg_connection import COMPOSE_LOCK, LOCK_SPACE, RUN_LOCK, Connections, connect, reported, scalar
-from .pg_deliveries import subscriber_from_row
+from .pg_subscribers import SUBSCRIBER_COLUMNS, subscribers_from_rows
 from .records import Subscriber
 
 CONFIRMATION_LEASE = 60  # seconds a web process holds the confirmation mails it took off the queue
@@ -102,13 +102,13 @@ class PgSharing:
                 " ORDER BY confirm_queued_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE subscribers s SET confirm_claimed_until = now() + make_interval(secs => %s)"
                 " FROM queued WHERE s.id = queued.id"
-                " RETURNING s.id, s.email, s.name, s.status, s.created_at, s.token_nonce,"
-                " s.confirm_queued_at",
+                f" RETURNING {SUBSCRIBER_COLUMNS}, s.confirm_queued_at",
                 (limit, CONFIRMATION_LEASE),
             ).fetchall()
-        rows.sort(key=lambda row: (row.confirm_queued_at, row.id))
+            rows.sort(key=lambda row: (row.confirm_queued_at, row.id))
+            people = subscribers_from_rows(db, rows)
         self._confirmations_held.update(row.id for row in rows)
-        return [subscriber_from_row(row) for row in rows]
+        return people
 
     @reported
     def confirmation_sent(self, subscriber_id: int) -> None:
