@@ -256,6 +256,10 @@ def test_a_held_run_lock_of_a_sqlite_store_still_refuses_a_second_run(tmp_path: 
 def sqlite_site_with_history(site: DigestSite) -> None:
     site.post("one", "Первая новость", "2026-04-01 10:00")
     site.subscribe("анна@пример.рф", "bob@example.org", "gone@example.org", "қайрат@мысал.kz")
+    with site.open_store() as store:
+        kairat = store.subscriber(email="қайрат@мысал.kz")
+        assert kairat is not None
+        store.set_subscriber_preferences(kairat.id, "kk", frozenset({("category", "вакцинация")}))
     site.send()  # digest 1 to four
     site.cli("subscribers", "remove", "gone@example.org")  # its id is never to be handed out again
     site.post("two", "Екінші жаңалық", "2026-04-02 10:00")
@@ -265,20 +269,22 @@ def sqlite_site_with_history(site: DigestSite) -> None:
 def test_store_migrate_copies_the_whole_history_and_checks_it(outbox_site: DigestSite, url: str) -> None:
     sqlite_site_with_history(outbox_site)
     before = outbox_site.cli("status").output
+    with outbox_site.open_store() as store:
+        people = list(store.subscribers())
 
     result = outbox_site.cli("store", "migrate", "--to", url, "--password-env", PASSWORD_ENV)
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == (
-        f"Copied {outbox_site.store_path}: 2 meta, 3 subscribers, 2 digests, 2 digest_posts,"
-        " 2 digest_index, 6 deliveries.".replace(
-            f"{outbox_site.store_path}:", f"{outbox_site.store_path} to {url}:"
-        )
+        f"Copied {outbox_site.store_path} to {url}: 2 digests, 2 meta, 3 subscribers, 6 deliveries,"
+        " 2 digest_index, 2 digest_posts, 0 digest_renderings, 1 subscriber_topics."
     )
     assert lines[1].startswith("Row counts and checksum match (sha256 ")
     outbox_site.configure(store={"url": url, "password_env": PASSWORD_ENV})
     assert outbox_site.cli("status").output == before
+    with outbox_site.open_store() as store:
+        assert list(store.subscribers()) == people  # ids, dates, nonces, language and topics
     assert outbox_site.send().composition.digests == ()  # nothing sent twice, nothing composed again
     outbox_site.subscribe("new@example.org")
     [(new_id,)] = outbox_site.rows("SELECT id FROM subscribers WHERE email = ?", "new@example.org")

@@ -22,6 +22,11 @@ from bulletin.store.migrations import Migrations
 from bulletin.store.sqlite import SqliteStore
 from bulletin.store.sqlite_migrations import MIGRATIONS, migrate
 
+from .conftest import StoreBackend
+from .postgres_server import open_test_store, store_rows
+
+pytestmark = pytest.mark.both_backends
+
 MULTILANG = Path(__file__).parent / "sites" / "multilang"
 NOW = dt.datetime(2026, 11, 26, 4, 0, tzinfo=dt.UTC)
 VACCINATION = ("category", "вакцинация")
@@ -54,8 +59,10 @@ def run(config: Path, *args: str) -> Result:
     return CliRunner().invoke(main, words, catch_exceptions=False)
 
 
-def test_the_store_keeps_each_subscribers_language_and_topics(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "s.db") as store:
+def test_the_store_keeps_each_subscribers_language_and_topics(
+    tmp_path: Path, store_backend: StoreBackend
+) -> None:
+    with open_test_store(store_backend.kind, store_backend.url, tmp_path / "s.db") as store:
         assert store.add_subscriber("асель@пример.kz", "Әсел", language="kk", topics=frozenset({VACCINATION}))
         assert store.add_subscriber("ivan@example.org", None)
         [asel, ivan] = store.subscribers()
@@ -81,12 +88,11 @@ def test_the_store_keeps_each_subscribers_language_and_topics(tmp_path: Path) ->
         assert store.subscriber(id=asel.id).topics == frozenset()  # type: ignore[union-attr]
 
         assert store.remove_subscriber("ivan@example.org")
-    db = sqlite3.connect(tmp_path / "s.db")
-    assert db.execute("SELECT count(*) FROM subscriber_topics").fetchone() == (0,)  # none left behind
+        assert store_rows(store, "SELECT count(*) FROM subscriber_topics") == [(0,)]  # none left behind
 
 
-def test_an_import_batch_takes_languages_and_topics(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "s.db") as store:
+def test_an_import_batch_takes_languages_and_topics(tmp_path: Path, store_backend: StoreBackend) -> None:
+    with open_test_store(store_backend.kind, store_backend.url, tmp_path / "s.db") as store:
         added = store.add_subscribers(
             [
                 ("plain@example.org", "Plain"),
@@ -99,9 +105,11 @@ def test_an_import_batch_takes_languages_and_topics(tmp_path: Path) -> None:
         assert kk is not None and (kk.language, kk.topics) == ("kk", frozenset({VACCINATION, DIAGNOSTICS}))
 
 
-def test_a_sign_up_sets_a_pending_addresss_choices_never_an_active_ones(tmp_path: Path) -> None:
+def test_a_sign_up_sets_a_pending_addresss_choices_never_an_active_ones(
+    tmp_path: Path, store_backend: StoreBackend
+) -> None:
     hour = dt.timedelta(hours=1)
-    with SqliteStore(tmp_path / "s.db") as store:
+    with open_test_store(store_backend.kind, store_backend.url, tmp_path / "s.db") as store:
         store.add_subscriber("active@example.org", None, language="ru", topics=frozenset({DIAGNOSTICS}))
         store.sign_up("active@example.org", None, NOW, hour, language="kk", topics=frozenset({VACCINATION}))
         store.sign_up("new@example.org", None, NOW, hour, language="kk", topics=frozenset({VACCINATION}))
