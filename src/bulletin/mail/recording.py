@@ -17,7 +17,7 @@ from ..errors import RecordingFailed
 from ..store import FailedAttempt, Store, state_dir
 from .delivery_errors import CannotRecord
 from .mailer import Job, Outcome
-from .sent_journal import SentJournal, journal_path, replay
+from .sent_journal import SentJournal, journals_to_replay, replay
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def ready_to_record(config: Config, store: Store) -> None:
     problem = low_space(config, store)
     if problem:
         raise RecordingFailed(problem)
-    recorded = store.check_recording() + replay(journal_path(config), store)
+    recorded = store.check_recording() + sum(replay(path, store) for path in journals_to_replay(config))
     if recorded:
         log.warning("recorded %d deliveries sent by a run that could not record them", recorded)
 

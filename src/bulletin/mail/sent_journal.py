@@ -27,12 +27,40 @@ FLUSH_SECONDS = 0.5  # and at most this long between two, so `bulletin status` l
 
 
 def journal_path(config: Config) -> Path:
-    return state_dir(config) / (config.store.path.name + ".sent")
+    """The journal of a run from this process: one beside a SQLite store (one run at a time);
+    one per process for a PostgreSQL store, since several senders may run on this host at once."""
+    name = config.store.path.name + ".sent"
+    return state_dir(config) / (f"{name}.{os.getpid()}" if config.store.url else name)
+
+
+def journals_to_replay(config: Config) -> list[Path]:
+    """The journals a run records before it sends: SQLite's one; for a PostgreSQL store those of
+    the processes on this host that have ended (a running sender's own is still being written)."""
+    if not config.store.url:
+        return [journal_path(config)]
+    found = []
+    for path in sorted(state_dir(config).glob(config.store.path.name + ".sent.*")):
+        pid = path.suffix[1:]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            found.append(path)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: not one of ours that ended
+    return True
 
 
 def sent_journal(config: Config, store: Store) -> SentJournal:
     """The journal of a run that sends from ``store``."""
-    return SentJournal(journal_path(config), store)
+    path = journal_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)  # a server store leaves the folder to us
+    return SentJournal(path, store)
 
 
 def read_journal(path: Path) -> list[tuple[int, int]]:

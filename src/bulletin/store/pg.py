@@ -88,7 +88,7 @@ class PostgresStore(PgSubscribers, PgDeliveries, PgSharing):
         problems = [f"{orphans} deliveries name missing subscribers"] if orphans else []
         return problems + ([f"{unindexed} digests missing from the archive index"] if unindexed else [])
 
-    def backup(self, target: Path) -> None:
+    def backup(self, target: Path, sent: Sequence[tuple[int, int]] = ()) -> None:
         # A server database is backed up with the server's tools, which keep it consistent
         # while senders write; a file copy from here would be neither complete nor restorable.
         raise StoreError(

@@ -59,6 +59,13 @@ WHERE digest_id = %(digest)s AND status = 'pending' AND claimed_by IS DISTINCT F
 """
 
 
+_MARK_SENT = (
+    "UPDATE deliveries SET status = 'sent', sent_at = %s, attempts = attempts + 1,"
+    " last_error = NULL, retry_at = NULL, claimed_by = NULL, claimed_until = NULL"
+    " WHERE digest_id = %s AND subscriber_id = %s AND status = 'pending'"
+)
+
+
 class Lease:
     """Renews a sender's claims a third of the way through the lease, so rows it still holds
     (claimed, or in flight) are never taken over while it lives."""
@@ -166,12 +173,12 @@ class PgDeliveries:
     @reported
     def mark_sent(self, digest_id: int, subscriber_id: int, now: dt.datetime) -> None:
         with self.connections.transaction() as db:
-            db.execute(
-                "UPDATE deliveries SET status = 'sent', sent_at = %s, attempts = attempts + 1,"
-                " last_error = NULL, retry_at = NULL, claimed_by = NULL, claimed_until = NULL"
-                " WHERE digest_id = %s AND subscriber_id = %s AND status = 'pending'",
-                (now, digest_id, subscriber_id),
-            )
+            db.execute(_MARK_SENT, (now, digest_id, subscriber_id))
+
+    @reported
+    def mark_sent_many(self, sent: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+        with self.connections.transaction() as db, db.cursor() as cursor:
+            cursor.executemany(_MARK_SENT, [(now, digest, subscriber) for digest, subscriber in sent])
 
     def mark_attempt_failed(
         self, digest_id: int, subscriber_id: int, error: str, *, final: bool, bounced: bool = False

@@ -135,8 +135,8 @@ class PgSharing:
 
     @reported
     def check_recording(self) -> int:
-        """Make sure a write commits (the server is there and accepts writes); 0 left over,
-        since a PostgreSQL store never lists unrecorded deliveries in a file."""
+        """Make sure a write commits (the server is there and accepts writes). Returns 0: what a
+        killed run noted and did not record is in its sent journal, which the caller replays."""
         with self.connections.transaction() as db:
             db.execute(
                 "INSERT INTO meta VALUES ('last_write_check', %s)"
@@ -146,20 +146,13 @@ class PgSharing:
         return 0
 
     def keep_unrecorded(self, sent: Sequence[tuple[int, int]]) -> bool:
-        """Try once more to record ``sent`` as sent; False when the server still refuses (they
-        go again in a later run: at most those in flight when it went away)."""
+        """Try once more to record ``sent`` as sent; False when the server still refuses (the
+        run's sent journal keeps them for the next run on this host)."""
         try:
-            self._mark_all_sent(sent)
-        except Exception:  # the server is gone: nothing here can keep them
+            self.mark_sent_many(sent, dt.datetime.now(dt.UTC))
+        except Exception:  # the server is gone: the journal file keeps them
             return False
         return True
 
-    @reported
-    def _mark_all_sent(self, keys: Sequence[tuple[int, int]]) -> None:
-        with self.connections.transaction() as db, db.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,"
-                " last_error = NULL, retry_at = NULL, claimed_by = NULL, claimed_until = NULL"
-                " WHERE digest_id = %s AND subscriber_id = %s AND status = 'pending'",
-                list(keys),
-            )
+    def mark_sent_many(self, sent: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+        raise NotImplementedError  # PgDeliveries'
