@@ -7,6 +7,7 @@ Run it from the repository root (after `pip install -e .`):
     python bench/send.py --repeat 5 --connections 8
     python bench/send.py --subscribers 20000 --repeat 1
     python bench/send.py --languages-topics --repeat 2   # split over 3 languages x 5 topics (send_split.py)
+    python bench/send.py --store postgresql --senders 1,2,4   # several senders, one PostgreSQL store
 
 This is a benchmark, not a test: it prints figures and never fails on them.
 
@@ -370,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: one digest split over 3 languages x 5 topics against one rendering for all"
         " (--subscribers, 8 connections, CPU time; see bench/send_split.py)",
     )
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--senders", default="1,2,4", help="senders at once (--store postgresql)")
+    parser.add_argument("--sender-connections", type=int, default=8, help="per sender (--store postgresql)")
     args = parser.parse_args(argv)
 
     sink_tool, args.source_tool = ensure_postfix_tools()
@@ -424,6 +428,10 @@ def bench(args: argparse.Namespace, root: Path, site: Path, port: int) -> int:
         f"{time.perf_counter() - started:.1f} s; smtp-sink on 127.0.0.1:{port}; {os.cpu_count()} CPUs",
         flush=True,
     )
+    if args.store == "postgresql":  # several senders on one PostgreSQL store: bench/send_senders.py
+        from send_senders import bench_senders
+
+        return bench_senders(args, site, template_db, port, find_bulletin(), SECRET)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     rows = measure(args, site, root, template_db, port, size)
     print()

@@ -56,7 +56,9 @@ def fill_postgres(url: str, count: int) -> None:
                 copy.write_row((f"reader{i:06d}@example.org", name, "active", "2025-01-01", "2025-01-01"))
 
 
-def senders_at_once(bulletin: list[str], config: Path, site: Path, count: int, secret: str) -> tuple[float, float, float, int]:
+def senders_at_once(
+    bulletin: list[str], config: Path, site: Path, count: int, secret: str
+) -> tuple[float, float, float, int]:
     """(wall, cpu, peak MB, messages sent) of ``count`` `bulletin send` processes started together."""
     env = dict(os.environ, BULLETIN_SECRET=secret)
     logs = [site / f"sender-{n}-{time.monotonic_ns()}.log" for n in range(count)]
@@ -115,14 +117,16 @@ def bench_senders(
             db = site / "state" / f"round-{time.monotonic_ns()}.db"
             db.parent.mkdir(exist_ok=True)
             shutil.copyfile(template_db, db)
-            config = write_config(site, port, args.connections, store=str(db.relative_to(site)))
+            config = write_config(site, port, args.sender_connections, store=str(db.relative_to(site)))
             rounds.append(Round("sqlite", 1, *senders_at_once(bulletin, config, site, 1, secret)))
             print(f"  sqlite 1 sender: {rounds[-1].rate:,.0f}/s", flush=True)
             for count in counts:
                 name = cluster.new_database()
                 fill_postgres(cluster.url(name), args.subscribers)
                 pg_config = postgres_config(config, cluster.url(name))
-                rounds.append(Round("postgresql", count, *senders_at_once(bulletin, pg_config, site, count, secret)))
+                rounds.append(
+                    Round("postgresql", count, *senders_at_once(bulletin, pg_config, site, count, secret))
+                )
                 print(f"  postgresql {count} senders: {rounds[-1].rate:,.0f}/s", flush=True)
                 cluster.drop_database(name)
             db.unlink()
@@ -134,8 +138,8 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
     baseline = min((r for r in rounds if r.kind == "sqlite"), key=lambda r: r.wall)
     print()
     print(
-        f"{args.subscribers:,} subscribers, {args.connections} connections per sender, best of {args.repeat}"
-        f" (CPU: the median); {os.cpu_count()} CPUs, load average now "
+        f"{args.subscribers:,} subscribers, {args.sender_connections} connections per sender,"
+        f" best of {args.repeat} (CPU: the median); {os.cpu_count()} CPUs, load average now "
         + " ".join(f"{x:.1f}" for x in os.getloadavg())
     )
     print("store | senders | wall s | msg/s | vs 1 SQLite sender | CPU s (all senders) | peak RSS MB (one)")
