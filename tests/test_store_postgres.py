@@ -7,6 +7,7 @@ tests; here is what only a server store has: leases, the shared rate budget, sha
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -180,6 +181,32 @@ def test_a_row_handed_back_waits_for_the_next_run_not_another_running_sender(url
         two.mark_sent(number, other, NOW)
         assert list(running) == []  # the running sender leaves it to a later run
         assert [d.subscriber.id for d in one.pending_deliveries(number)] == [failed]  # a later run retries
+
+
+def test_rows_another_sender_is_claiming_this_instant_are_waited_for(url: str) -> None:
+    """SKIP LOCKED passes over rows whose claim has not committed yet; the sender must not take
+    them for done (the race of two senders starting at once)."""
+    import psycopg
+
+    with open_pg(url) as store:
+        number = digest_for(store, 3)
+        other = psycopg.connect(url, password=os.environ[PASSWORD_ENV])
+        other.execute("SELECT 1 FROM deliveries FOR UPDATE")  # a claim in progress, not committed
+
+        def finish_other() -> None:
+            time.sleep(0.5)
+            other.execute("UPDATE deliveries SET status = 'sent'")
+            other.commit()
+
+        thread = threading.Thread(target=finish_other)
+        started = time.monotonic()
+        thread.start()
+        seen = list(store.pending_deliveries(number))
+        waited = time.monotonic() - started
+        thread.join(10)
+        other.close()
+    assert seen == []
+    assert waited >= 0.5  # it ended once the other sender's rows were sent, not before
 
 
 def test_the_rate_budget_is_shared_by_every_sender(url: str) -> None:

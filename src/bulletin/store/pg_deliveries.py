@@ -54,7 +54,7 @@ _LEFT_ELSEWHERE = """
 SELECT count(*), extract(epoch FROM min(claimed_until) FILTER (WHERE claimed_by IS NOT NULL) - now())
 FROM deliveries
 WHERE digest_id = %(digest)s AND status = 'pending' AND claimed_by IS DISTINCT FROM %(me)s
-  AND NOT (claimed_by IS NULL AND claimed_until >= %(started)s)
+  AND NOT (claimed_by IS NULL AND claimed_until IS NOT NULL AND claimed_until >= %(started)s)
   AND (%(due)s::timestamptz IS NULL OR retry_at IS NULL OR retry_at <= %(due)s)
 """
 
