@@ -15,6 +15,11 @@ from bulletin.store import DigestPost, EventCounts, RenderedDigest, RenderedVari
 from bulletin.store.sqlite import SqliteStore
 from bulletin.tokens import TokenSigner
 
+from .conftest import StoreBackend
+from .postgres_server import open_test_store
+
+pytestmark = pytest.mark.both_backends
+
 NOW = dt.datetime(2026, 4, 12, 5, 0, tzinfo=dt.UTC)
 SECRET = "test-secret-0123456789-abcdef"
 NONCE = "0123456789abcdef"
@@ -24,8 +29,9 @@ SETTINGS = RuleSettings(soft_limit=3, window=dt.timedelta(days=30), verp=VERP)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "state" / "bulletin.db") as opened:
+def store(tmp_path: Path, store_backend: StoreBackend) -> Iterator[SqliteStore]:
+    """The store on each backend in turn (typed as SQLite's: both meet Store)."""
+    with open_test_store(store_backend.kind, store_backend.url, tmp_path / "state" / "bulletin.db") as opened:
         opened.add_subscriber("анна@клиника.kz", "Анна")
         opened.add_subscriber("bob@example.org", None)
         number = opened.create_digest(

@@ -71,7 +71,7 @@ def store_migrate(config_path: str, url: str, password_env: str | None) -> None:
     from .store.pg_import import copy_store
     from .store.sqlite import SqliteStore
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     if config.store.url:
         raise StoreError(f"{config_path}: the store is already on PostgreSQL ({config.store.url})")
     if urlsplit(url).password is not None:

@@ -122,14 +122,18 @@ def _copy_table(db: sqlite3.Connection, pg: Any, table: Table) -> None:
 
 
 def _continue_ids(db: sqlite3.Connection, pg: Any) -> None:
-    """New subscribers continue after every id SQLite ever handed out (a removed one's too)."""
-    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'subscribers'").fetchone()
-    highest = max(
-        int(row[0]) if row else 0,
-        int(db.execute("SELECT coalesce(max(id), 0) FROM subscribers").fetchone()[0]),
-    )
-    if highest:
-        pg.execute("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), %s)", (highest,))
+    """Identity columns continue after every id SQLite handed out (a removed subscriber's too)."""
+    sequences = dict(db.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
+    identities = pg.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+    ).fetchall()
+    for table, column in identities:
+        highest = max(
+            int(sequences.get(table, 0)), int(scalar(pg, f"SELECT coalesce(max({column}), 0) FROM {table}"))
+        )
+        if highest:
+            pg.execute("SELECT setval(pg_get_serial_sequence(%s, %s), %s)", (table, column, highest))
 
 
 def _fingerprint(
