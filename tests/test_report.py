@@ -16,7 +16,9 @@ from bulletin.report.figures import status_points, weekly_signups
 from bulletin.store import StatusChange
 from bulletin.store.sqlite import SqliteStore
 
+from .conftest import StoreBackend
 from .digest_site import NOW, DigestSite
+from .postgres_server import open_test_store
 from .smtp_server import SmtpServer
 from .test_store_migrations import OLD_STAMP, make_old_store
 
@@ -102,8 +104,9 @@ def test_no_store_is_one_line_and_no_file(site: DigestSite, tmp_path: Path) -> N
 # The status history the charts are drawn from -----------------------------------------------------
 
 
-def test_every_status_change_is_recorded_with_its_time(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "s.db") as store:
+@pytest.mark.both_backends
+def test_every_status_change_is_recorded_with_its_time(tmp_path: Path, store_backend: StoreBackend) -> None:
+    with open_test_store(store_backend.kind, store_backend.url, tmp_path / "s.db") as store:
         store.request_subscription("a@example.kz", None, NOW)
         [a] = list(store.subscribers())
         store.confirm_subscriber(a.id)

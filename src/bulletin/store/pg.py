@@ -17,6 +17,7 @@ from ..errors import StoreError
 from .pg_connection import Connections, connect, reported, scalar, server_conninfo
 from .pg_deliveries import PgDeliveries
 from .pg_events import PgEvents
+from .pg_history import PgHistory
 from .pg_migrations import migrate
 from .pg_renderings import read_renderings, write_deliveries
 from .pg_sharing import PgSharing
@@ -32,7 +33,7 @@ from .records import (
 )
 
 
-class PostgresStore(PgSubscribers, PgDeliveries, PgEvents, PgSharing):
+class PostgresStore(PgSubscribers, PgDeliveries, PgEvents, PgHistory, PgSharing):
     """The store in a PostgreSQL database; use as a context manager or call close()."""
 
     kind = "postgresql"

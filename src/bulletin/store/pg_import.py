@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +33,15 @@ class Table:
     columns: tuple[str, ...]
     key: tuple[str, ...]
     text_key: tuple[bool, ...]  # ordered byte by byte on both sides (PostgreSQL: COLLATE "C")
+    rowid: bool = False  # no primary key: copied in the order it was written
 
-    def order(self, *, sqlite_side: bool) -> str:
-        collate = ["" if sqlite_side or not text else ' COLLATE "C"' for text in self.text_key]
+    def order(self, *, sqlite_side: bool, times: Set[str] = frozenset()) -> str:
+        """ORDER BY for this side; PostgreSQL's text compared byte by byte, its times as times (the
+        ISO text SQLite keeps them in sorts the same)."""
+        collate = [
+            "" if sqlite_side or not text or column in times else ' COLLATE "C"'
+            for column, text in zip(self.key, self.text_key, strict=True)
+        ]
         return ", ".join(f"{column}{how}" for column, how in zip(self.key, collate, strict=True))
 
 
@@ -59,8 +65,11 @@ def tables(db: sqlite3.Connection) -> list[Table]:
     for name in ordered:
         info = db.execute(f"PRAGMA table_info({name})").fetchall()
         key = sorted((row[5], row[1], str(row[2]).upper() == "TEXT") for row in info if row[5])
+        rowid = not key  # no primary key (a rowid table): rows are compared by every column
+        if rowid:
+            key = [(n, row[1], str(row[2]).upper() == "TEXT") for n, row in enumerate(info)]
         columns = tuple(str(row[1]) for row in info)
-        found.append(Table(name, columns, tuple(k[1] for k in key), tuple(k[2] for k in key)))
+        found.append(Table(name, columns, tuple(k[1] for k in key), tuple(k[2] for k in key), rowid))
     return found
 
 
@@ -86,7 +95,10 @@ def copy_store(source: SqliteStore, target: PostgresStore) -> Copied:
             times = {table.name: _time_columns(pg, table, target.location) for table in copied}
             pg.execute("DELETE FROM meta")  # the new store's own created_at gives way to the old one's
             for table in copied:
+                # The rows come with their history: a trigger must not write it a second time.
+                pg.execute(f"ALTER TABLE {table.name} DISABLE TRIGGER USER")
                 _copy_table(db, pg, table)
+                pg.execute(f"ALTER TABLE {table.name} ENABLE TRIGGER USER")
             _continue_ids(db, pg)
             expected = _fingerprint(db, copied, times, sqlite_side=True)
             found = _fingerprint(pg, copied, times, sqlite_side=False)
@@ -117,7 +129,9 @@ def _time_columns(pg: Any, table: Table, location: str) -> set[str]:
 def _copy_table(db: sqlite3.Connection, pg: Any, table: Table) -> None:
     names = ", ".join(table.columns)
     with pg.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-        for row in db.execute(f"SELECT {names} FROM {table.name}"):
+        # In rowid order, as it was written (a table without a primary key keeps that order).
+        order = " ORDER BY rowid" if table.rowid else ""
+        for row in db.execute(f"SELECT {names} FROM {table.name}{order}"):
             copy.write_row(tuple(row))
 
 
@@ -144,7 +158,7 @@ def _fingerprint(
     for table in copied:
         digest = hashlib.sha256()
         count = 0
-        order = table.order(sqlite_side=sqlite_side)
+        order = table.order(sqlite_side=sqlite_side, times=times[table.name])
         for row in db.execute(f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {order}"):
             digest.update(_canonical(row, table.columns, times[table.name], sqlite_side).encode())
             count += 1

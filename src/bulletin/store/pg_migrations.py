@@ -17,6 +17,7 @@ import psycopg
 
 from .migrations import Migrations
 from .pg_connection import LOCK_SPACE, MIGRATE_LOCK
+from .pg_history import create_history
 
 Connection = psycopg.Connection[Any]
 MIGRATIONS: Migrations[Connection] = Migrations()
@@ -187,6 +188,10 @@ def delivery_events(db: Connection) -> None:
         "CREATE INDEX delivery_events_subscriber ON delivery_events (subscriber_id, kind, occurred_at)"
     )
     db.execute("CREATE INDEX delivery_events_digest ON delivery_events (digest_id, kind)")
+
+
+# Every status a subscriber takes, with its time (for `bulletin report`); kept by a trigger.
+MIGRATIONS.register("0010_subscriber_history")(create_history)
 
 
 def migrate(db: Connection, now: dt.datetime, migrations: Migrations[Connection] = MIGRATIONS) -> list[str]:
