@@ -156,6 +156,18 @@ def test_two_senders_claim_disjoint_deliveries_and_together_all(url: str) -> Non
         assert one.count_pending() == 0
 
 
+def test_a_running_sender_never_waits_inside_its_run_for_anothers_rows(url: str) -> None:
+    """Waiting there would hold up its own messages in flight, which the other may be waiting for."""
+    with open_pg(url, lease=30) as one, open_pg(url) as two:
+        number = digest_for(one, 4)
+        held = one.pending_deliveries(number, batch=2)
+        next(held)  # one holds rows 1 and 2, the first in flight
+        started = time.monotonic()
+        rest = [delivery.subscriber.id for delivery in two.pending_deliveries(number)]
+        assert rest == [3, 4]
+        assert time.monotonic() - started < 5
+
+
 def test_a_dead_senders_lease_runs_out_and_another_takes_its_rows_over(url: str) -> None:
     with open_pg(url, lease=1.0) as dead, open_pg(url, lease=1.0) as alive:
         number = digest_for(dead, 5)
@@ -163,12 +175,18 @@ def test_a_dead_senders_lease_runs_out_and_another_takes_its_rows_over(url: str)
         taken = [next(claimed).subscriber.id]  # claims a batch of 3, hands out 1, then "dies"
         dead.mark_sent(number, taken[0], NOW)
 
+        first = [delivery.subscriber.id for delivery in alive.pending_deliveries(number)]
+        alive.mark_sent_many([(number, subscriber) for subscriber in first], NOW)
         started = time.monotonic()
-        rest = [delivery.subscriber.id for delivery in alive.pending_deliveries(number)]
+        assert alive.wait_for_other_senders([number])  # the dead one's lease runs out: rows to take
         waited = time.monotonic() - started
+        rest = [delivery.subscriber.id for delivery in alive.pending_deliveries(number)]
+        alive.mark_sent_many([(number, subscriber) for subscriber in rest], NOW)
+        assert not alive.wait_for_other_senders([number])  # nothing held, nothing left
 
-    assert sorted(rest) == sorted(set(range(1, 6)) - set(taken))
-    assert 0.5 <= waited < 10  # it waited for the lease, then took the two rows over
+    assert first == [4, 5]
+    assert sorted(rest) == [2, 3]
+    assert 0.5 <= waited < 10  # it waited for the lease
 
 
 def test_a_row_handed_back_waits_for_the_next_run_not_another_running_sender(url: str) -> None:

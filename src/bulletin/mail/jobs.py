@@ -190,7 +190,13 @@ def send(
             on_composed(result.composition)
         result.empty = sum(store.delivery_counts(number).empty for number, _ in result.composition.digests)
         digests = store.digests_with_pending()
-        _deliver_pending(config, store, signer, digests, result, on_progress, interrupt or Interrupt())
+        stop = interrupt or Interrupt()
+        _deliver_pending(config, store, signer, digests, result, on_progress, stop)
+        # Several senders (PostgreSQL): wait until the others are done with these digests, and
+        # take over what one that died left when its lease ran out.
+        numbers = [digest.number for digest in digests]
+        while not (result.report.aborted or result.interrupted) and store.wait_for_other_senders(numbers):
+            _deliver_pending(config, store, signer, digests, result, on_progress, stop)
 
     return _locked_run(config, work)
 

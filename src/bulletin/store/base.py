@@ -82,6 +82,13 @@ class Store(Protocol):
         nothing more, since its run lock already lets one run at a time.)"""
         ...
 
+    def wait_for_other_senders(self, digest_ids: Sequence[int]) -> bool:
+        """After a run has recorded its outcomes: block while other senders hold deliveries of
+        these digests (PostgreSQL leases); True when rows are left that a run may take now (a
+        sender died and its lease ran out), so the caller delivers once more. SQLite: False at
+        once, there is no other sender."""
+        ...
+
     def send_slot(self, interval: float) -> float | None:
         """Seconds to wait before sending one message, from a budget every sender of the store
         shares (one message per ``interval`` seconds among them all); None when the store has one

@@ -26,6 +26,7 @@ from .records import Delivery, DeliveryCounts, FailedAttempt, Subscriber
 
 CLAIM_BATCH = 200  # rows a sender claims at once: small, so senders share the tail of a digest
 WAIT_FOR_LEASES = 0.5  # seconds between looks at rows other senders still hold
+CLAIM_IN_PROGRESS = 0.05  # seconds before looking again at rows another sender is claiming
 
 _CLAIM = """
 WITH free AS (
@@ -47,15 +48,21 @@ SELECT c.attempts, c.troubles, c.uncertain, c.failing_since, c.rendering,
 FROM claimed c JOIN subscribers s ON s.id = c.subscriber_id ORDER BY s.id
 """
 
-# Rows of the digest still to be sent by someone: held by another sender (or being claimed by one
-# this instant: SKIP LOCKED passed them over), not those handed back since this run began. How
-# many, and how long until the first lease that could run out.
-_LEFT_ELSEWHERE = """
-SELECT count(*), extract(epoch FROM min(claimed_until) FILTER (WHERE claimed_by IS NOT NULL) - now())
-FROM deliveries
-WHERE digest_id = %(digest)s AND status = 'pending' AND claimed_by IS DISTINCT FROM %(me)s
-  AND NOT (claimed_by IS NULL AND claimed_until IS NOT NULL AND claimed_until >= %(started)s)
+# Never claimed, pending, due: after a claim found nothing, these are being claimed by another.
+_NEVER_CLAIMED = """
+SELECT count(*) FROM deliveries
+WHERE digest_id = %(digest)s AND status = 'pending' AND claimed_until IS NULL
   AND (%(due)s::timestamptz IS NULL OR retry_at IS NULL OR retry_at <= %(due)s)
+"""
+# Of these digests' pending rows: how many other senders hold under a live lease, how many a new
+# claim may take (never claimed, or a lease that ran out), and seconds to the first lease's end.
+_HELD = """
+SELECT count(*) FILTER (WHERE claimed_by IS NOT NULL AND claimed_until >= now()) AS live,
+       count(*) FILTER (WHERE claimed_until IS NULL OR (claimed_by IS NOT NULL AND claimed_until < now()))
+           AS claimable,
+       coalesce(extract(epoch FROM min(claimed_until)
+           FILTER (WHERE claimed_by IS NOT NULL AND claimed_until >= now()) - now()), 0) AS wait
+FROM deliveries WHERE digest_id = ANY(%s) AND status = 'pending'
 """
 
 
@@ -94,8 +101,12 @@ class PgDeliveries:
     def pending_deliveries(
         self, digest_id: int, batch: int = 500, due_at: dt.datetime | None = None
     ) -> Iterator[Delivery]:
-        """Claim the digest's pending rows a batch at a time and hand them out; when none is
-        free, wait for the rows other senders hold, to take over any whose lease runs out."""
+        """Claim the digest's pending rows a batch at a time and hand them out, until none is free.
+
+        Rows another sender holds under a live lease are left to it: waiting for them here
+        would stop this run's own messages in flight (the caller's event loop pulls from this
+        iterator), and the other may be waiting for those. Once the run is over and its
+        outcomes recorded, ``wait_for_other_senders`` waits for them instead."""
         me = sender_name()
         params: dict[str, Any] = {"digest": digest_id, "due": due_at, "me": me, "lease": self.lease}
         params["batch"] = min(batch, CLAIM_BATCH)
@@ -108,11 +119,9 @@ class PgDeliveries:
                 after = 0  # once more from the start: leases that ran out behind us
                 continue
             if not rows:
-                wait = self._left_elsewhere(params)
-                if wait is None:
+                if not self._being_claimed(params):
                     return
-                time.sleep(min(max(wait, 0.0) + 0.05, WAIT_FOR_LEASES))
-                lease.keep()  # the rows still in flight here stay ours meanwhile
+                time.sleep(CLAIM_IN_PROGRESS)  # another sender's claim commits in a moment
                 continue
             for row, subscriber in rows:
                 lease.keep()
@@ -140,14 +149,24 @@ class PgDeliveries:
             return list(zip(rows, subscribers_from_rows(db, rows), strict=True))
 
     @reported
-    def _left_elsewhere(self, params: dict[str, Any]) -> float | None:
-        """None when no row is left for anyone this run; else seconds to wait before looking again."""
+    def _being_claimed(self, params: dict[str, Any]) -> bool:
+        """Rows never claimed that the last claim passed over: another sender's claim of them has
+        not committed yet (SKIP LOCKED skips them)."""
         with self.connections.transaction() as db:
-            row = db.execute(_LEFT_ELSEWHERE, params).fetchone()
-        assert row is not None
-        if not row[0]:
-            return None
-        return 0.0 if row[1] is None else float(row[1])
+            return bool(scalar(db, _NEVER_CLAIMED, params))
+
+    @reported
+    def wait_for_other_senders(self, digest_ids: Sequence[int]) -> bool:
+        """Block while other senders hold deliveries of these digests under a live lease; True
+        when rows are left that a run may claim now (a lease ran out: its sender died)."""
+        while True:
+            with self.connections.transaction() as db:
+                left = db.execute(_HELD, (list(digest_ids),)).fetchone()
+            assert left is not None
+            live, claimable, wait = left
+            if not live:
+                return bool(claimable)
+            time.sleep(min(max(float(wait), 0.0) + 0.05, WAIT_FOR_LEASES))
 
     @reported
     def renew(self, digest_id: int, me: str) -> None:

@@ -89,6 +89,9 @@ class SqliteStore(DeliveryRows, EventRows, RecordingGuard, HistoryRows):
     def compose_lock(self) -> contextlib.nullcontext[None]:
         return contextlib.nullcontext()  # the run lock already keeps every other run out
 
+    def wait_for_other_senders(self, digest_ids: Sequence[int]) -> bool:
+        return False  # the run lock let no other sender in
+
     def send_slot(self, interval: float) -> None:
         return None  # one run at a time: its own limiter is the whole budget
 
