@@ -197,6 +197,7 @@ def send(
         numbers = [digest.number for digest in digests]
         while not (result.report.aborted or result.interrupted) and store.wait_for_other_senders(numbers):
             _deliver_pending(config, store, signer, digests, result, on_progress, stop)
+        result.pending = sum(store.delivery_counts(number).pending for number in numbers)
 
     return _locked_run(config, work)
 
