@@ -39,24 +39,19 @@ from .sqlite_digest_index import summaries, write_index_row
 from .sqlite_events import EventRows
 from .sqlite_guard import RecordingGuard
 from .sqlite_history import HistoryRows
-from .sqlite_preferences import subscribers_from_rows, write_topics, write_topics_of_pending
+from .sqlite_preferences import subscribers_from_rows, write_topics
 from .sqlite_renderings import read_renderings, write_deliveries
+from .sqlite_signups import SignupRows
 
 # SQLite integers are signed 64-bit: a larger number can name no row.
 _LARGEST_ID = 2**63 - 1
-# A new, unsubscribed or bounced address becomes 'pending'; an active or pending one stays.
-_REQUEST_SUBSCRIPTION = (
-    "INSERT INTO subscribers (email, name, status, created_at, updated_at)"
-    " VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (email) DO UPDATE SET"
-    " status = 'pending', updated_at = excluded.updated_at WHERE status IN ('unsubscribed', 'bounced')"
-)
 
 
 def _parse(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-class SqliteStore(DeliveryRows, EventRows, RecordingGuard, HistoryRows):
+class SqliteStore(DeliveryRows, EventRows, RecordingGuard, HistoryRows, SignupRows):
     """The store in one SQLite file; use as a context manager or call close()."""
 
     kind = "sqlite"
@@ -237,85 +232,6 @@ class SqliteStore(DeliveryRows, EventRows, RecordingGuard, HistoryRows):
                     " WHERE subscriber_id = ? AND status = 'pending'",
                     (f"subscriber {status}", subscriber_id),
                 )
-
-    def request_subscription(
-        self,
-        email: str,
-        name: str | None,
-        now: dt.datetime,
-        *,
-        language: str | None = None,
-        topics: frozenset[Topic] = frozenset(),
-    ) -> Subscriber:
-        with self.transaction():
-            self._request(email, name, iso(now), language, topics)
-        subscriber = self.subscriber(email=email)
-        assert subscriber is not None
-        return subscriber
-
-    def _request(
-        self, email: str, name: str | None, stamp: str, language: str | None, topics: frozenset[Topic]
-    ) -> None:
-        """A sign-up's row: pending as _REQUEST_SUBSCRIPTION says, with the choices made on
-        the form while it is pending (an active subscriber's stay as they are)."""
-        self.db.execute(_REQUEST_SUBSCRIPTION, (email, name, stamp, stamp))
-        self.db.execute(
-            "UPDATE subscribers SET language = ? WHERE email = ? AND status = 'pending'", (language, email)
-        )
-        write_topics_of_pending(self.db, email, topics)
-
-    @serialised
-    def confirm_subscriber(self, subscriber_id: int) -> bool:
-        # Only 'pending' may be confirmed: an old confirmation link must not bring
-        # back someone who has since unsubscribed or bounced.
-        cursor = self.db.execute(
-            "UPDATE subscribers SET status = 'active', updated_at = ? WHERE id = ? AND status = 'pending'",
-            (iso(dt.datetime.now(dt.UTC)), subscriber_id),
-        )
-        return cursor.rowcount == 1
-
-    @serialised
-    def claim_confirmation_slot(self, subscriber_id: int, now: dt.datetime, interval: dt.timedelta) -> bool:
-        cursor = self.db.execute(
-            "UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?"
-            " AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)",
-            (iso(now), subscriber_id, iso(now - interval)),
-        )
-        return cursor.rowcount == 1
-
-    def sign_up(
-        self,
-        email: str,
-        name: str | None,
-        now: dt.datetime,
-        interval: dt.timedelta,
-        *,
-        language: str | None = None,
-        topics: frozenset[Topic] = frozenset(),
-    ) -> None:
-        stamp = iso(now)
-        with self.transaction():
-            # The same statements for every address, whatever it finds.
-            self._request(email, name, stamp, language, topics)
-            self.db.execute(
-                "UPDATE subscribers SET confirm_sent_at = ?, confirm_queued_at = ?"
-                " WHERE email = ? AND status = 'pending'"
-                " AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)",
-                (stamp, stamp, email, iso(now - interval)),
-            )
-
-    @serialised
-    def queued_confirmations(self, limit: int = 100) -> list[Subscriber]:
-        rows = self.db.execute(
-            "SELECT * FROM subscribers WHERE confirm_queued_at IS NOT NULL"
-            " ORDER BY confirm_queued_at, id LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return subscribers_from_rows(self.db, rows)
-
-    @serialised
-    def confirmation_sent(self, subscriber_id: int) -> None:
-        self.db.execute("UPDATE subscribers SET confirm_queued_at = NULL WHERE id = ?", (subscriber_id,))
 
     @serialised
     def remove_subscriber(self, email: str) -> bool:
