@@ -116,6 +116,31 @@ class Recorder:
         self._controller.stop()
 
 
+def kill_site_config(port: int, connections: int, store: dict[str, Any]) -> dict[str, Any]:
+    """The config of a site the kill loops send from: Almaty's clinic, the sink at ``port``."""
+    return {
+        "site": {
+            "title": "Клиника — новости",
+            "url": "https://clinic.example",
+            "timezone": "Asia/Almaty",
+        },
+        "content": {"dir": "content"},
+        "feeds": {"output_dir": "public"},
+        "store": store,
+        "digest": {"from": "Клиника <news@clinic.example>", "start": "2020-01-01"},
+        "smtp": {
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "timeout": 5,
+            "retry_delay": 0.01,
+            "connections": connections,
+            "max_attempts": 50,
+        },
+        "web": {"url": "https://web.clinic.example"},
+    }
+
+
 class KillSite:
     """A site in ``root`` sending to ``port``: config.yaml, posts, subscribers, `bulletin send`."""
 
@@ -124,27 +149,7 @@ class KillSite:
         self.content = root / "content"
         self.content.mkdir(parents=True)
         self.config = root / "config.yaml"
-        config = {
-            "site": {
-                "title": "Клиника — новости",
-                "url": "https://clinic.example",
-                "timezone": "Asia/Almaty",
-            },
-            "content": {"dir": "content"},
-            "feeds": {"output_dir": "public"},
-            "store": {"path": "state/bulletin.db"},
-            "digest": {"from": "Клиника <news@clinic.example>", "start": "2020-01-01"},
-            "smtp": {
-                "host": "127.0.0.1",
-                "port": port,
-                "security": "none",
-                "timeout": 5,
-                "retry_delay": 0.01,
-                "connections": connections,
-                "max_attempts": 50,
-            },
-            "web": {"url": "https://web.clinic.example"},
-        }
+        config = kill_site_config(port, connections, {"path": "state/bulletin.db"})
         # JSON is YAML: no YAML library needed to write it.
         self.config.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
         script = shutil.which("bulletin")

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kill_loop import _MESSAGE_ID, FIRST_DAY, SECRET, Figures, Recorder
+from kill_loop import _MESSAGE_ID, FIRST_DAY, SECRET, Figures, Recorder, kill_site_config
 
 from bulletin.mail.sent_journal import read_journal
 
@@ -53,32 +53,8 @@ class SenderSite:
         self.content.mkdir(parents=True)
         self.configs = []
         for slot, port in enumerate(ports):
-            config = {
-                "site": {
-                    "title": "Клиника — новости",
-                    "url": "https://clinic.example",
-                    "timezone": "Asia/Almaty",
-                },
-                "content": {"dir": "content"},
-                "feeds": {"output_dir": "public"},
-                "store": {
-                    "path": "state/bulletin.db",
-                    "url": url,
-                    "password_env": PASSWORD_ENV,
-                    "lease": LEASE,
-                },
-                "digest": {"from": "Клиника <news@clinic.example>", "start": "2020-01-01"},
-                "smtp": {
-                    "host": "127.0.0.1",
-                    "port": port,
-                    "security": "none",
-                    "timeout": 5,
-                    "retry_delay": 0.01,
-                    "connections": connections,
-                    "max_attempts": 50,
-                },
-                "web": {"url": "https://web.clinic.example"},
-            }
+            store = {"path": "state/bulletin.db", "url": url, "password_env": PASSWORD_ENV, "lease": LEASE}
+            config = kill_site_config(port, connections, store)
             path = root / f"config-{slot}.yaml"
             path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
             self.configs.append(path)
